@@ -1,1 +1,21 @@
-//! placeholder
+//! The domain core of Alongside: types and rules, nothing else.
+//!
+//! This crate must never perform I/O, never be async, and never know about SQL or HTTP.
+//! Everything here is plain data and pure functions, so every rule can be unit- and
+//! property-tested in isolation and reused unchanged by the store, the web layer and the CLI.
+
+pub mod access;
+pub mod audit;
+pub mod conditions;
+pub mod ids;
+pub mod nhs_number;
+pub mod person;
+pub mod role;
+pub mod time;
+pub mod validation;
+
+pub use access::{decide, Action, Actor, Decision, PersonRelation};
+pub use ids::{OrgId, PersonId, UserId};
+pub use nhs_number::NhsNumber;
+pub use role::Role;
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,238 @@
+//! Who may do what to which record: the one place access is decided.
+//!
+//! Every route asks [`decide`] (or [`people_scope`] for lists) before it reads or changes
+//! anything. Decisions use the actor's role *and* their relationship to the record: a coach
+//! sees the people on their caseload, a volunteer sees only first names for the sessions they
+//! help at, an analyst sees no identities, a person sees only their own record. Anything not
+//! explicitly allowed here is refused (default deny). This module must never look anything up:
+//! the caller supplies the relationship facts.
+
+use crate::ids::{OrgId, PersonId, UserId};
+use crate::role::Role;
+use serde::Serialize;
+
+/// The signed-in user as the access rules see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    pub role: Role,
+    /// For a person's own account: the record it is linked to.
+    pub person_id: Option<PersonId>,
+}
+
+/// What the actor wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// See the people list or search it (what the list shows is narrowed by [`people_scope`]).
+    ListPeople,
+    RegisterPerson,
+    ReadPerson,
+    EditPerson,
+    /// See who has read or changed a person's record.
+    ReadPersonAudit,
+    /// See the organisation's whole audit log.
+    ReadOrgAudit,
+    ManageUsers,
+    /// Aggregate, de-identified statistics.
+    ReadAggregates,
+    /// First names of the people signed in to a session the actor helps at.
+    ReadSessionFirstNames,
+}
+
+/// Facts about a person's record relevant to access, looked up by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PersonRelation {
+    pub org_id: OrgId,
+    pub person_id: PersonId,
+    /// The actor is a coach with this person on their caseload.
+    pub on_caseload: bool,
+    /// The actor helps at a session this person attends.
+    pub shares_session: bool,
+}
+
+/// What the action is applied to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Something organisation-wide (lists, user administration, aggregates).
+    Org(OrgId),
+    Person(PersonRelation),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub allowed: bool,
+    /// Why, in a few words, for the audit log.
+    pub reason: &'static str,
+}
+
+const fn allow(reason: &'static str) -> Decision {
+    Decision {
+        allowed: true,
+        reason,
+    }
+}
+const fn deny(reason: &'static str) -> Decision {
+    Decision {
+        allowed: false,
+        reason,
+    }
+}
+
+/// Decides whether `actor` may perform `action` on `target`. Default deny.
+pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
+    let target_org = match target {
+        Target::Org(o) => o,
+        Target::Person(p) => p.org_id,
+    };
+    if target_org != actor.org_id {
+        return deny("record belongs to another organisation");
+    }
+    use Action::*;
+    use Role::*;
+    match (action, actor.role, target) {
+        (ListPeople, Administrator | Coordinator | HealthCoach, Target::Org(_)) => {
+            allow("staff role with a people list")
+        }
+        (RegisterPerson, Coordinator | HealthCoach, Target::Org(_)) => allow("may register people"),
+        (ReadPerson, Administrator | Coordinator, Target::Person(_)) => {
+            allow("organisation-wide role")
+        }
+        (ReadPerson | EditPerson, HealthCoach, Target::Person(p)) => {
+            if p.on_caseload {
+                allow("person is on the coach's caseload")
+            } else {
+                deny("person is not on the coach's caseload")
+            }
+        }
+        (EditPerson, Coordinator, Target::Person(_)) => allow("coordinator"),
+        (ReadPerson, Person, Target::Person(p)) => {
+            if actor.person_id == Some(p.person_id) {
+                allow("the person's own record")
+            } else {
+                deny("not the person's own record")
+            }
+        }
+        (ReadSessionFirstNames, Volunteer | PeerSupportLead | Educator, Target::Person(p)) => {
+            if p.shares_session {
+                allow("helps at a session the person attends")
+            } else {
+                deny("does not help at a session the person attends")
+            }
+        }
+        (ReadPersonAudit, Administrator | Coordinator, Target::Person(_)) => {
+            allow("information governance role")
+        }
+        (ReadOrgAudit, Administrator, Target::Org(_)) => allow("administrator"),
+        (ManageUsers, Administrator, Target::Org(_)) => allow("administrator"),
+        (ReadAggregates, Administrator | Coordinator | Analyst, Target::Org(_)) => {
+            allow("aggregate statistics")
+        }
+        _ => deny("role does not permit this"),
+    }
+}
+
+/// Which people a list or search may show to the actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeopleScope {
+    /// Everyone in the actor's organisation.
+    Organisation,
+    /// Only the people on this coach's caseload.
+    Caseload(UserId),
+}
+
+/// The scope of the people list for `actor`, or `None` when they may not see it at all.
+pub fn people_scope(actor: &Actor) -> Option<PeopleScope> {
+    if !decide(actor, Action::ListPeople, Target::Org(actor.org_id)).allowed {
+        return None;
+    }
+    match actor.role {
+        Role::HealthCoach => Some(PeopleScope::Caseload(actor.user_id)),
+        _ => Some(PeopleScope::Organisation),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, org: OrgId, person: Option<PersonId>) -> Actor {
+        Actor {
+            user_id: UserId::new(),
+            org_id: org,
+            role,
+            person_id: person,
+        }
+    }
+
+    #[test]
+    fn matrix_for_reading_a_person() {
+        let org = OrgId::new();
+        let other = OrgId::new();
+        let pid = PersonId::new();
+        let rel = |on_caseload| PersonRelation {
+            org_id: org,
+            person_id: pid,
+            on_caseload,
+            shares_session: false,
+        };
+        // (role, own record?, on caseload?, expected)
+        let cases = [
+            (Role::Administrator, None, false, true),
+            (Role::Coordinator, None, false, true),
+            (Role::HealthCoach, None, true, true),
+            (Role::HealthCoach, None, false, false),
+            (Role::Educator, None, true, false),
+            (Role::PeerSupportLead, None, false, false),
+            (Role::Volunteer, None, false, false),
+            (Role::Analyst, None, false, false),
+            (Role::Person, Some(pid), false, true),
+            (Role::Person, Some(PersonId::new()), false, false),
+        ];
+        for (role, own, on, expected) in cases {
+            let a = actor(role, org, own);
+            assert_eq!(
+                decide(&a, Action::ReadPerson, Target::Person(rel(on))).allowed,
+                expected,
+                "{role:?} on={on}"
+            );
+            // Nobody reads across organisations, whatever their role or relationship.
+            let b = actor(role, other, own);
+            assert!(!decide(&b, Action::ReadPerson, Target::Person(rel(true))).allowed);
+        }
+    }
+
+    #[test]
+    fn analysts_never_see_identities_but_see_aggregates() {
+        let org = OrgId::new();
+        let a = actor(Role::Analyst, org, None);
+        assert!(people_scope(&a).is_none());
+        assert!(decide(&a, Action::ReadAggregates, Target::Org(org)).allowed);
+        assert!(!decide(&a, Action::RegisterPerson, Target::Org(org)).allowed);
+    }
+
+    #[test]
+    fn coach_lists_only_their_caseload() {
+        let org = OrgId::new();
+        let c = actor(Role::HealthCoach, org, None);
+        assert_eq!(people_scope(&c), Some(PeopleScope::Caseload(c.user_id)));
+        let co = actor(Role::Coordinator, org, None);
+        assert_eq!(people_scope(&co), Some(PeopleScope::Organisation));
+        assert_eq!(people_scope(&actor(Role::Volunteer, org, None)), None);
+        assert_eq!(people_scope(&actor(Role::Person, org, None)), None);
+    }
+
+    #[test]
+    fn only_administrators_manage_users() {
+        let org = OrgId::new();
+        for r in Role::ALL {
+            let expected = r == Role::Administrator;
+            assert_eq!(
+                decide(&actor(r, org, None), Action::ManageUsers, Target::Org(org)).allowed,
+                expected,
+                "{r:?}"
+            );
+        }
+    }
+}
