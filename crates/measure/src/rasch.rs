@@ -1,0 +1,303 @@
+//! The Rasch partial credit model (PCM) and the maximum-likelihood person measure.
+//!
+//! Parametrisation (thresholds are *relative to* the item difficulty): for item i with
+//! difficulty δ_i and step thresholds τ_i1..τ_im, category scores k = 0..m,
+//!
+//! ```text
+//! P(X_i = k | θ) = exp(Σ_{j=1..k} (θ − δ_i − τ_ij)) / Σ_{h=0..m} exp(Σ_{j=1..h} (θ − δ_i − τ_ij))
+//! ```
+//!
+//! (the empty sum for k = 0 is 0). The absolute (Andrich) thresholds are δ_i + τ_ij. The rating
+//! scale model is the special case where every item has the same τ_j.
+//!
+//! Given the set A of answered items and the raw score r = Σ_{i∈A} x_i, the likelihood equation
+//! is Σ_{i∈A} E_i(θ) = r, where E_i is the expected category score; its left side strictly
+//! increases in θ, so the solution is unique for 0 < r < M = Σ_{i∈A} m_i. Extreme raw scores
+//! (r = 0 or r = M) are first replaced by r = a or r = M − a, with a the instrument's extreme
+//! adjustment (0 < a < 1, default 0.3). The equation is solved by Newton–Raphson (steps limited
+//! to 1 logit) inside a bracket that falls back to bisection, until the step is below 1e-10
+//! logits. The standard error is 1/√I(θ̂) with the test information I(θ) = Σ_{i∈A} Var_i(θ).
+//!
+//! This module is pure numerics: it must never contain instrument content (and never PAM
+//! calibrations).
+
+/// Largest allowed |δ| and |τ| in a definition (logits).
+pub const MAX_PARAMETER: f64 = 50.0;
+/// The measure is searched for in [−THETA_LIMIT, THETA_LIMIT] logits.
+pub const THETA_LIMIT: f64 = 300.0;
+/// Largest Newton step (logits).
+pub const MAX_STEP: f64 = 1.0;
+/// Convergence: stop when a step is smaller than this (logits).
+pub const TOLERANCE: f64 = 1e-10;
+const MAX_ITERATIONS: usize = 500;
+
+/// One calibrated item, with the exponentials it needs precomputed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PcmItem {
+    /// δ.
+    pub(crate) difficulty: f64,
+    /// τ_1..τ_m.
+    pub(crate) thresholds: Vec<f64>,
+    /// T_k = Σ_{j≤k} τ_j for k = 0..m (T_0 = 0).
+    cumulative: Vec<f64>,
+    /// exp(−τ_j), j = 1..m (index j−1).
+    exp_neg_tau: Vec<f64>,
+    /// exp(τ_j), j = 1..m (index j−1).
+    exp_pos_tau: Vec<f64>,
+    exp_neg_delta: f64,
+    exp_pos_delta: f64,
+    /// δ + mean τ: a rough item location used only for the starting value.
+    centre: f64,
+}
+
+impl PcmItem {
+    pub(crate) fn new(difficulty: f64, thresholds: Vec<f64>) -> PcmItem {
+        let mut cumulative = Vec::with_capacity(thresholds.len() + 1);
+        let mut acc = 0.0;
+        cumulative.push(0.0);
+        for &t in &thresholds {
+            acc += t;
+            cumulative.push(acc);
+        }
+        let m = thresholds.len().max(1) as f64;
+        PcmItem {
+            difficulty,
+            exp_neg_tau: thresholds.iter().map(|t| (-t).exp()).collect(),
+            exp_pos_tau: thresholds.iter().map(|t| t.exp()).collect(),
+            exp_neg_delta: (-difficulty).exp(),
+            exp_pos_delta: difficulty.exp(),
+            centre: difficulty + acc / m,
+            cumulative,
+            thresholds,
+        }
+    }
+
+    /// Expected score and variance at θ. `e_theta` = exp(θ), `e_neg_theta` = exp(−θ).
+    ///
+    /// The category weights are scaled so that the largest is 1 (found from the log-weights
+    /// k(θ−δ) − T_k, which need no exponential), then built outward by multiplying by
+    /// exp(θ−δ−τ_k) or its inverse: no overflow for |θ| ≤ THETA_LIMIT and parameters within
+    /// MAX_PARAMETER, and only one exponential per iteration for all items together.
+    #[inline]
+    fn moments(&self, theta: f64, e_theta: f64, e_neg_theta: f64) -> (f64, f64) {
+        let x = theta - self.difficulty;
+        let m = self.thresholds.len();
+        let mut kstar = 0usize;
+        let mut best = 0.0f64;
+        for k in 1..=m {
+            let l = k as f64 * x - self.cumulative[k];
+            if l > best {
+                best = l;
+                kstar = k;
+            }
+        }
+        let up = e_theta * self.exp_neg_delta; // exp(θ − δ)
+        let down = e_neg_theta * self.exp_pos_delta; // exp(δ − θ)
+        // Moments about k*: s0 = Σ w, s1 = Σ (k−k*) w, s2 = Σ (k−k*)² w.
+        let mut s0 = 1.0;
+        let mut s1 = 0.0;
+        let mut s2 = 0.0;
+        let mut w = 1.0;
+        for k in kstar + 1..=m {
+            w *= up * self.exp_neg_tau[k - 1];
+            let d = (k - kstar) as f64;
+            s0 += w;
+            s1 += d * w;
+            s2 += d * d * w;
+        }
+        w = 1.0;
+        for k in (0..kstar).rev() {
+            w *= down * self.exp_pos_tau[k];
+            let d = k as f64 - kstar as f64;
+            s0 += w;
+            s1 += d * w;
+            s2 += d * d * w;
+        }
+        let mean_dev = s1 / s0;
+        let var = (s2 / s0 - mean_dev * mean_dev).max(0.0);
+        (kstar as f64 + mean_dev, var)
+    }
+}
+
+/// Result of the maximum-likelihood estimate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Estimate {
+    pub(crate) measure: f64,
+    pub(crate) standard_error: f64,
+}
+
+/// Sum of expected scores and test information over the answered items at θ.
+#[inline]
+fn totals<F: Fn(usize) -> bool>(items: &[PcmItem], answered: &F, theta: f64) -> (f64, f64) {
+    let e_theta = theta.exp();
+    let e_neg_theta = 1.0 / e_theta;
+    let mut sum_e = 0.0;
+    let mut info = 0.0;
+    for (i, item) in items.iter().enumerate() {
+        if answered(i) {
+            let (e, v) = item.moments(theta, e_theta, e_neg_theta);
+            sum_e += e;
+            info += v;
+        }
+    }
+    (sum_e, info)
+}
+
+/// Solve Σ_{answered} E_i(θ) = target for θ. `max_raw` is Σ m_i over the answered items and
+/// must satisfy 0 < target < max_raw. Returns the measure and its standard error.
+pub(crate) fn estimate<F: Fn(usize) -> bool>(
+    items: &[PcmItem],
+    answered: F,
+    target: f64,
+    max_raw: f64,
+) -> Estimate {
+    debug_assert!(target > 0.0 && target < max_raw);
+    // Starting value: mean item centre plus the logit of the proportion of the maximum.
+    let mut centre_sum = 0.0;
+    let mut n = 0usize;
+    for (i, item) in items.iter().enumerate() {
+        if answered(i) {
+            centre_sum += item.centre;
+            n += 1;
+        }
+    }
+    let p = target / max_raw;
+    let mut theta = (centre_sum / n.max(1) as f64 + (p / (1.0 - p)).ln())
+        .clamp(-THETA_LIMIT + 1.0, THETA_LIMIT - 1.0);
+    let mut lo = -THETA_LIMIT;
+    let mut hi = THETA_LIMIT;
+    for _ in 0..MAX_ITERATIONS {
+        let (sum_e, info) = totals(items, &answered, theta);
+        let f = sum_e - target;
+        if f == 0.0 {
+            break;
+        }
+        if f < 0.0 {
+            lo = theta;
+        } else {
+            hi = theta;
+        }
+        let step = if info > 0.0 {
+            (-f / info).clamp(-MAX_STEP, MAX_STEP)
+        } else {
+            f64::NAN
+        };
+        let mut next = theta + step;
+        if !(next > lo && next < hi) {
+            next = 0.5 * (lo + hi);
+        }
+        let moved = (next - theta).abs();
+        theta = next;
+        if moved < TOLERANCE {
+            break;
+        }
+    }
+    let (_, info) = totals(items, &answered, theta);
+    Estimate {
+        measure: theta,
+        standard_error: 1.0 / info.sqrt(),
+    }
+}
+
+/// Category probabilities of one item at θ (for tests and documentation examples).
+pub fn category_probabilities(difficulty: f64, thresholds: &[f64], theta: f64) -> Vec<f64> {
+    let mut logw = Vec::with_capacity(thresholds.len() + 1);
+    let mut acc = 0.0;
+    logw.push(0.0);
+    for t in thresholds {
+        acc += theta - difficulty - t;
+        logw.push(acc);
+    }
+    let max = logw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let w: Vec<f64> = logw.iter().map(|l| (l - max).exp()).collect();
+    let s: f64 = w.iter().sum();
+    w.into_iter().map(|x| x / s).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn moments_direct(d: f64, t: &[f64], theta: f64) -> (f64, f64) {
+        let p = category_probabilities(d, t, theta);
+        let e: f64 = p.iter().enumerate().map(|(k, p)| k as f64 * p).sum();
+        let v: f64 = p
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (k as f64 - e).powi(2) * p)
+            .sum();
+        (e, v)
+    }
+
+    #[test]
+    fn moments_match_direct_computation() {
+        let cases: &[(f64, &[f64])] = &[
+            (0.0, &[-1.0, 0.0, 1.0]),
+            (1.3, &[-2.5, 0.4, 2.1]),
+            (-0.7, &[0.8, -0.3]),
+            (2.0, &[0.0]),
+            (-45.0, &[40.0, -40.0, 10.0, 5.0]),
+        ];
+        for &(d, t) in cases {
+            let item = PcmItem::new(d, t.to_vec());
+            for theta in [-250.0, -30.0, -3.0, -0.5, 0.0, 0.2, 1.7, 6.0, 40.0, 250.0] {
+                let (e, v) = item.moments(theta, f64::exp(theta), f64::exp(-theta));
+                let (e2, v2) = moments_direct(d, t, theta);
+                assert!((e - e2).abs() < 1e-12, "E at {theta}: {e} vs {e2}");
+                assert!((v - v2).abs() < 1e-12, "V at {theta}: {v} vs {v2}");
+                assert!(e.is_finite() && v.is_finite());
+            }
+        }
+    }
+
+    #[test]
+    fn dichotomous_single_item_has_closed_form() {
+        // One dichotomous item with δ = 0.5: E = 1/(1+exp(−(θ−δ))) = r gives θ = δ + ln(r/(1−r)).
+        let items = vec![PcmItem::new(0.5, vec![0.0])];
+        let est = estimate(&items, |_| true, 0.3, 1.0);
+        let expected = 0.5 + (0.3f64 / 0.7).ln();
+        assert!((est.measure - expected).abs() < 1e-12, "{est:?}");
+        // Information p(1−p) = 0.21.
+        assert!((est.standard_error - 1.0 / 0.21f64.sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn equal_dichotomous_items_have_closed_form() {
+        // n identical dichotomous items at δ: n·p = r → θ = δ + ln(r/(n−r)); I = n p (1−p).
+        let items: Vec<PcmItem> = (0..5).map(|_| PcmItem::new(-1.2, vec![0.0])).collect();
+        for r in [0.3, 1.0, 2.0, 2.5, 4.0, 4.7] {
+            let est = estimate(&items, |_| true, r, 5.0);
+            let expected = -1.2 + (r / (5.0 - r)).ln();
+            assert!((est.measure - expected).abs() < 1e-10, "r={r}");
+            let p = r / 5.0;
+            let se = 1.0 / (5.0 * p * (1.0 - p)).sqrt();
+            assert!((est.standard_error - se).abs() < 1e-9, "r={r}");
+        }
+    }
+
+    #[test]
+    fn only_answered_items_count() {
+        let items = vec![
+            PcmItem::new(-1.0, vec![0.0]),
+            PcmItem::new(5.0, vec![0.0]),
+            PcmItem::new(-1.0, vec![0.0]),
+        ];
+        let est = estimate(&items, |i| i != 1, 1.0, 2.0);
+        assert!((est.measure - (-1.0)).abs() < 1e-10, "{est:?}");
+    }
+
+    #[test]
+    fn solver_converges_for_wild_parameters() {
+        let items = vec![
+            PcmItem::new(-49.0, vec![-30.0, 45.0, 0.0]),
+            PcmItem::new(49.0, vec![10.0, -10.0]),
+            PcmItem::new(0.0, vec![49.0, -49.0, 3.0, -3.0]),
+        ];
+        for r in [0.3, 1.0, 2.0, 4.5, 6.0, 8.7] {
+            let est = estimate(&items, |_| true, r, 9.0);
+            let (sum_e, _) = totals(&items, &|_| true, est.measure);
+            assert!((sum_e - r).abs() < 1e-8, "r={r}: sum E = {sum_e}");
+            assert!(est.standard_error.is_finite() && est.standard_error > 0.0);
+        }
+    }
+}
