@@ -207,6 +207,12 @@ pub enum ChainError {
     BrokenLink { seq: i64 },
     #[error("entry {seq}: expected sequence number {expected} (an entry is missing)")]
     Gap { seq: i64, expected: i64 },
+    #[error("entry {first_missing}: missing — the chain ends at entry {last} but its head records {head} entries (the tail was removed)")]
+    Truncated {
+        last: i64,
+        head: i64,
+        first_missing: i64,
+    },
 }
 
 /// Checks entries of one organisation in sequence order, starting from the genesis hash.

@@ -1,1 +1,317 @@
-//! placeholder
+//! The store: migrations and queries for both backends, SQLite (embedded default) and
+//! PostgreSQL (deployment).
+//!
+//! One code path: every query is written once, in the SQL both engines accept (`$1`
+//! placeholders, `ON CONFLICT`, `RETURNING`, text UUIDs, `BIGINT` microsecond timestamps), and
+//! runs through sqlx's `Any` driver. What differs per backend is only how writes are committed:
+//!
+//! * SQLite: one writer task owns the only writing connection and groups concurrent write jobs
+//!   into one transaction (each job in its own savepoint), answering every job only after the
+//!   shared `COMMIT` has returned — with `synchronous=FULL` no acknowledged write can be lost,
+//!   and throughput is not capped at one fsync per request.
+//! * PostgreSQL: each job is its own transaction, retried with backoff on serialization
+//!   failures and deadlocks (SQLSTATE 40001, 40P01).
+//!
+//! The store must never know about HTTP. Access decisions come from `alongside_core::access`;
+//! the store supplies the relationship facts and writes the audit entry in the same transaction
+//! as the data it protects.
+
+pub mod audit;
+pub mod people;
+pub mod testing;
+pub mod users;
+
+use futures::future::BoxFuture;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+pub use sqlx::AnyConnection as Conn;
+
+/// Which engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Errors from the store, classified by kind (never by constraint name).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("refused: {0}")]
+    Refused(&'static str),
+    #[error("the record was changed by someone else since it was opened")]
+    StaleVersion,
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    BadUrl(String),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the database writer has stopped")]
+    WriterGone,
+}
+
+impl StoreError {
+    fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("40001") | Some("40P01"))
+            }
+            _ => false,
+        }
+    }
+    /// True for a unique-key violation.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(db)) if db.kind() == sqlx::error::ErrorKind::UniqueViolation)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+type Completion = Box<dyn FnOnce(Option<String>) + Send>;
+type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Completion> + Send>;
+
+enum Writer {
+    Sqlite(mpsc::Sender<Job>),
+    Postgres,
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    writer: Arc<Writer>,
+    backend: Backend,
+}
+
+/// Most write jobs grouped into one SQLite transaction.
+const MAX_GROUP: usize = 512;
+
+impl Store {
+    /// Connects to `url` (`sqlite://path` — created if missing — or `postgres://…`) and applies
+    /// the embedded migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        Self::connect_inner(url, true).await
+    }
+
+    /// Connects without migrating.
+    pub async fn connect(url: &str) -> Result<Store> {
+        Self::connect_inner(url, false).await
+    }
+
+    async fn connect_inner(url: &str, migrate: bool) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::BadUrl(url.to_string()));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_string(),
+        };
+        let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        match backend {
+            Backend::Sqlite => {
+                // The writer connection first, so WAL mode is set before readers open.
+                let mut conn = AnyConnection::connect_with(&opts).await?;
+                sqlite_pragmas(&mut conn).await?;
+                if migrate {
+                    sqlx::migrate!("./migrations/sqlite")
+                        .run_direct(&mut conn)
+                        .await?;
+                }
+                let pool = AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlite_pragmas(conn).await.map_err(|e| match e {
+                                StoreError::Database(d) => d,
+                                other => sqlx::Error::Protocol(other.to_string()),
+                            })
+                        })
+                    })
+                    .connect_with(opts)
+                    .await?;
+                let (tx, rx) = mpsc::channel::<Job>(4096);
+                tokio::spawn(sqlite_writer(conn, rx));
+                Ok(Store {
+                    pool,
+                    writer: Arc::new(Writer::Sqlite(tx)),
+                    backend,
+                })
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(32)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?;
+                if migrate {
+                    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+                }
+                Ok(Store {
+                    pool,
+                    writer: Arc::new(Writer::Postgres),
+                    backend,
+                })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool for plain reads that need no audit entry (sessions, reference data).
+    pub fn reader(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Runs `job` inside a write transaction and returns once that transaction is durably
+    /// committed. The job may run more than once (on PostgreSQL serialization failures), so it
+    /// must not have side effects outside the connection.
+    pub async fn write<T, F>(&self, job: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
+    {
+        match &*self.writer {
+            Writer::Sqlite(tx) => {
+                let (done_tx, done_rx) = oneshot::channel::<Result<T>>();
+                let boxed: Job = Box::new(move |conn: &mut AnyConnection| {
+                    Box::pin(async move {
+                        let result = run_in_savepoint(conn, &job).await;
+                        let completion: Completion =
+                            Box::new(move |commit_error: Option<String>| {
+                                let _ = done_tx.send(match commit_error {
+                                    None => result,
+                                    Some(e) => Err(StoreError::Database(sqlx::Error::Protocol(
+                                        format!("commit failed: {e}"),
+                                    ))),
+                                });
+                            });
+                        completion
+                    })
+                });
+                tx.send(boxed).await.map_err(|_| StoreError::WriterGone)?;
+                done_rx.await.map_err(|_| StoreError::WriterGone)?
+            }
+            Writer::Postgres => {
+                let mut attempt = 0u32;
+                loop {
+                    let mut conn = self.pool.acquire().await?;
+                    let result = async {
+                        let mut tx = conn.begin().await?;
+                        let v = job(&mut tx).await?;
+                        tx.commit().await?;
+                        Ok::<T, StoreError>(v)
+                    }
+                    .await;
+                    match result {
+                        Err(e) if e.is_retryable() && attempt < 8 => {
+                            attempt += 1;
+                            let backoff = 5u64 * (1 << attempt.min(6)) + rand::random::<u64>() % 10;
+                            tokio::time::sleep(Duration::from_millis(backoff)).await;
+                        }
+                        other => return other,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Closes every connection (the writer finishes its queued jobs first).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<()> {
+    for pragma in [
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA synchronous = FULL",
+        "PRAGMA foreign_keys = ON",
+        "PRAGMA busy_timeout = 10000",
+    ] {
+        conn.execute(pragma).await?;
+    }
+    Ok(())
+}
+
+async fn run_in_savepoint<T, F>(conn: &mut AnyConnection, job: &F) -> Result<T>
+where
+    F: for<'c> Fn(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>>,
+{
+    conn.execute("SAVEPOINT job").await?;
+    match job(conn).await {
+        Ok(v) => {
+            conn.execute("RELEASE job").await?;
+            Ok(v)
+        }
+        Err(e) => {
+            conn.execute("ROLLBACK TO job").await?;
+            conn.execute("RELEASE job").await?;
+            Err(e)
+        }
+    }
+}
+
+/// The SQLite group-commit loop: take every job that is waiting (up to [`MAX_GROUP`]), run
+/// them in one transaction, commit once, then answer them all.
+async fn sqlite_writer(mut conn: AnyConnection, mut rx: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_GROUP);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut completions = Vec::with_capacity(batch.len());
+        let begun = conn.execute("BEGIN IMMEDIATE").await;
+        if let Err(e) = begun {
+            let msg = e.to_string();
+            for job in batch.drain(..) {
+                drop(job);
+            }
+            tracing::error!(error = %msg, "could not begin a write transaction");
+            continue;
+        }
+        for job in batch.drain(..) {
+            completions.push(job(&mut conn).await);
+        }
+        let commit_error = match conn.execute("COMMIT").await {
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "group commit failed");
+                let _ = conn.execute("ROLLBACK").await;
+                Some(e.to_string())
+            }
+        };
+        for c in completions {
+            c(commit_error.clone());
+        }
+    }
+}
+
+/// Current time as the store records it (microseconds since the Unix epoch, UTC).
+pub fn now_micros() -> i64 {
+    alongside_core::time::Timestamp::from_datetime(time::OffsetDateTime::now_utc()).0
+}
