@@ -638,7 +638,7 @@ fn compile_lookup(
     for (k, row) in table.iter().enumerate() {
         let rp = format!("scoring.table[{k}]");
         let expected = lo + k as i64;
-        if row.raw != expected {
+        if row.raw != expected || expected > hi {
             let message = if expected > hi {
                 format!(
                     "raw score {} is beyond the highest possible raw score {hi}",
