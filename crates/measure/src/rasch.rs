@@ -14,7 +14,8 @@
 //! is Σ_{i∈A} E_i(θ) = r, where E_i is the expected category score; its left side strictly
 //! increases in θ, so the solution is unique for 0 < r < M = Σ_{i∈A} m_i. Extreme raw scores
 //! (r = 0 or r = M) are first replaced by r = a or r = M − a, with a the instrument's extreme
-//! adjustment (0 < a < 1, default 0.3). The equation is solved by Newton–Raphson (steps limited
+//! adjustment (0 < a < 0.5, default 0.3; below 0.5 so that
+//! the adjusted scores keep their order even when only one dichotomous item is answered). The equation is solved by Newton–Raphson (steps limited
 //! to 1 logit) inside a bracket that falls back to bisection, until the step is below 1e-10
 //! logits. The standard error is 1/√I(θ̂) with the test information I(θ) = Σ_{i∈A} Var_i(θ).
 //!

@@ -430,10 +430,10 @@ fn compile_rasch(
     }
 
     let adjustment = sc.extreme_adjustment.unwrap_or(DEFAULT_EXTREME_ADJUSTMENT);
-    if !(adjustment > 0.0 && adjustment < 1.0) {
+    if !(adjustment > 0.0 && adjustment < 0.5) {
         errs.push(
             "scoring.extreme_adjustment",
-            format!("must be greater than 0 and less than 1, found {adjustment}"),
+            format!("must be greater than 0 and less than 0.5, found {adjustment}"),
         );
         ok = false;
     }

@@ -185,9 +185,9 @@ fn rasch_needs_scale_and_sane_adjustment() {
     );
     check(
         rasch_base(),
-        |v| v["scoring"]["extreme_adjustment"] = json!(1.0),
+        |v| v["scoring"]["extreme_adjustment"] = json!(0.5),
         "scoring.extreme_adjustment",
-        "less than 1",
+        "less than 0.5",
     );
     check(
         rasch_base(),
