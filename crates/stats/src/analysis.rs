@@ -68,10 +68,6 @@ impl<'a> Grouped<'a> {
         starts.push(periods.len() as u32);
         Grouped { periods, order, starts }
     }
-
-    pub fn n_people(&self) -> usize {
-        self.starts.len() - 1
-    }
 }
 
 /// Category index of each factor for a cell: level, age, sex, quintile, ltc (0 = reference).
