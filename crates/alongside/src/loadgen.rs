@@ -1,0 +1,626 @@
+//! `alongside loadgen`: a load generator that drives a running Alongside server over real HTTP,
+//! the way browsers would.
+//!
+//! Each client signs in with its own session (cookie jar), takes the CSRF token from the
+//! "Register a person" form, then repeatedly POSTs valid, unique registrations. A registration
+//! counts as acknowledged when the server answers `303 See Other` to `/people/{id}`. The report
+//! gives throughput of acknowledged registrations, latency percentiles and errors.
+//!
+//! It is bounded: it only talks to loopback addresses, and it always stops, after `--requests`
+//! registrations or `--duration` seconds, whichever comes first.
+
+use anyhow::{anyhow, bail, Context, Result};
+use rand::Rng;
+use reqwest::{redirect, StatusCode, Url};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Default time limit when `--requests` is not given.
+const DEFAULT_DURATION_SECS: u64 = 30;
+/// Time limit when `--requests` is given without `--duration`.
+const CEILING_DURATION_SECS: u64 = 600;
+/// Longest a single request may take before it counts as an error.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many distinct error messages the report shows.
+const ERRORS_SHOWN: usize = 5;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct LoadgenArgs {
+    /// Base URL of a running Alongside server. Only loopback addresses are accepted.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Sign-in name of an existing account allowed to register people (e.g. a coordinator).
+    #[arg(long)]
+    pub username: String,
+    /// Password of that account.
+    #[arg(long, env = "ALONGSIDE_PASSWORD", hide_env_values = true)]
+    pub password: String,
+    /// Number of concurrent clients, each with its own signed-in session.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub clients: u32,
+    /// Stop after this many registration requests in total, across all clients.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub requests: Option<u64>,
+    /// Stop after this many seconds [default: 30, or 600 when --requests is given].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub duration: Option<u64>,
+    /// What each client does in its loop.
+    #[arg(long, value_enum, default_value_t = Scenario::RegisterPerson)]
+    pub scenario: Scenario,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// Sign in, then register new people one after another.
+    RegisterPerson,
+}
+
+/// Runs the load and prints the report. Fails when the server cannot be used (sign-in fails) or
+/// when any registration was not acknowledged.
+pub async fn run(args: LoadgenArgs) -> Result<()> {
+    let base = loopback_base(&args.url)?;
+    let limit = Duration::from_secs(args.duration.unwrap_or(if args.requests.is_some() {
+        CEILING_DURATION_SECS
+    } else {
+        DEFAULT_DURATION_SECS
+    }));
+    let max_requests = args.requests.unwrap_or(u64::MAX);
+    let Scenario::RegisterPerson = args.scenario;
+
+    println!(
+        "Alongside load generator: scenario register-person, {} clients, {}",
+        args.clients, base
+    );
+    println!(
+        "Stops after {} or {} s, whichever comes first.",
+        match args.requests {
+            Some(n) => format!("{n} requests"),
+            None => "no request limit".to_string(),
+        },
+        limit.as_secs()
+    );
+
+    // Sign every client in before the clock starts.
+    let sign_in_started = Instant::now();
+    let mut sessions = Vec::with_capacity(args.clients as usize);
+    {
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..args.clients {
+            let (base, user, pass) = (base.clone(), args.username.clone(), args.password.clone());
+            set.spawn(async move {
+                let s = Session::sign_in(&base, &user, &pass)
+                    .await
+                    .with_context(|| format!("client {i}: signing in as {user}"))?;
+                Ok::<_, anyhow::Error>((i, s))
+            });
+        }
+        while let Some(joined) = set.join_next().await {
+            sessions.push(joined.context("sign-in task")??);
+        }
+    }
+    sessions.sort_by_key(|(i, _)| *i);
+    println!(
+        "{} clients signed in in {:.2} s",
+        sessions.len(),
+        sign_in_started.elapsed().as_secs_f64()
+    );
+
+    let shared = Arc::new(Shared {
+        issued: AtomicU64::new(0),
+        max_requests,
+        run_tag: rand::thread_rng().gen_range(0..26u64.pow(4)),
+        nhs_base: rand::thread_rng().gen_range(0..1_000_000),
+        errors: Mutex::new(Vec::new()),
+    });
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut set = tokio::task::JoinSet::new();
+    for (_, session) in sessions {
+        let shared = shared.clone();
+        set.spawn(async move { session.register_loop(&shared, deadline).await });
+    }
+    let mut latencies_us: Vec<u64> = Vec::new();
+    let mut errors = 0u64;
+    while let Some(joined) = set.join_next().await {
+        let outcome = joined.context("client task")?;
+        latencies_us.extend(outcome.latencies_us);
+        errors += outcome.errors;
+    }
+    let elapsed = started.elapsed();
+
+    let report = Report::new(latencies_us, errors, elapsed);
+    print!("{report}");
+    let messages = shared.errors.lock().expect("errors lock").clone();
+    if !messages.is_empty() {
+        println!("First errors:");
+        for m in &messages {
+            println!("  - {m}");
+        }
+    }
+    if report.acknowledged == 0 {
+        bail!("no registration was acknowledged");
+    }
+    if errors > 0 {
+        bail!(
+            "{errors} of {} registrations were not acknowledged",
+            errors + report.acknowledged
+        );
+    }
+    Ok(())
+}
+
+/// Parses the base URL and refuses anything that is not on this machine's loopback.
+fn loopback_base(url: &str) -> Result<Url> {
+    let url = Url::parse(url).with_context(|| format!("--url {url:?} is not a URL"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        bail!("--url must be http or https, not {}", url.scheme());
+    }
+    let host = url.host_str().unwrap_or("");
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        bail!("the load generator only targets loopback addresses (127.0.0.0/8, ::1, localhost), not {url}");
+    }
+    Ok(url)
+}
+
+struct Shared {
+    /// Registration requests started so far, across clients.
+    issued: AtomicU64,
+    max_requests: u64,
+    /// Makes names unique to this run.
+    run_tag: u64,
+    /// Makes NHS numbers (in the 999 test range) vary between runs.
+    nhs_base: u64,
+    errors: Mutex<Vec<String>>,
+}
+
+impl Shared {
+    fn note_error(&self, message: String) {
+        let mut errors = self.errors.lock().expect("errors lock");
+        if errors.len() < ERRORS_SHOWN && !errors.contains(&message) {
+            errors.push(message);
+        }
+    }
+}
+
+struct Outcome {
+    latencies_us: Vec<u64>,
+    errors: u64,
+}
+
+struct Session {
+    client: reqwest::Client,
+    base: Url,
+    csrf_token: String,
+}
+
+impl Session {
+    async fn sign_in(base: &Url, username: &str, password: &str) -> Result<Session> {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .timeout(REQUEST_TIMEOUT)
+            .build()?;
+        let page = get_page(&client, &base.join("/sign-in")?).await?;
+        let token = csrf_token(&page).ok_or_else(|| anyhow!("no csrf_token on /sign-in"))?;
+        let resp = client
+            .post(base.join("/sign-in")?)
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("csrf_token", token.as_str()),
+            ])
+            .send()
+            .await?;
+        let status = resp.status();
+        let location = location(&resp);
+        if status != StatusCode::SEE_OTHER || location.as_deref().unwrap_or("").contains("sign-in")
+        {
+            bail!(
+                "sign-in was not accepted: {status}, location {location:?}: {}",
+                snippet(&resp.text().await.unwrap_or_default())
+            );
+        }
+        let form = get_page(&client, &base.join("/people/new")?).await?;
+        let csrf_token =
+            csrf_token(&form).ok_or_else(|| anyhow!("no csrf_token on /people/new"))?;
+        Ok(Session {
+            client,
+            base: base.clone(),
+            csrf_token,
+        })
+    }
+
+    async fn register_loop(self, shared: &Shared, deadline: tokio::time::Instant) -> Outcome {
+        let mut out = Outcome {
+            latencies_us: Vec::new(),
+            errors: 0,
+        };
+        let url = match self.base.join("/people") {
+            Ok(u) => u,
+            Err(e) => {
+                shared.note_error(e.to_string());
+                out.errors += 1;
+                return out;
+            }
+        };
+        loop {
+            if tokio::time::Instant::now() >= deadline {
+                break;
+            }
+            let n = shared.issued.fetch_add(1, Ordering::Relaxed);
+            if n >= shared.max_requests {
+                break;
+            }
+            let form = person_form(n, shared.run_tag, shared.nhs_base, &self.csrf_token);
+            let started = Instant::now();
+            let sent = tokio::time::timeout_at(
+                deadline + REQUEST_TIMEOUT,
+                self.client.post(url.clone()).form(&form).send(),
+            )
+            .await;
+            let result = match sent {
+                Err(_) => Err("timed out".to_string()),
+                Ok(Err(e)) => Err(format!("request failed: {e}")),
+                Ok(Ok(resp)) => {
+                    let status = resp.status();
+                    let loc = location(&resp);
+                    match loc {
+                        Some(l) if status == StatusCode::SEE_OTHER && is_person_path(&l) => Ok(()),
+                        _ => {
+                            let body = resp.text().await.unwrap_or_default();
+                            Err(format!(
+                                "POST /people answered {status}, location {loc:?}: {}",
+                                snippet(&body)
+                            ))
+                        }
+                    }
+                }
+            };
+            let micros = started.elapsed().as_micros() as u64;
+            match result {
+                Ok(()) => out.latencies_us.push(micros),
+                Err(message) => {
+                    out.errors += 1;
+                    shared.note_error(message);
+                }
+            }
+        }
+        out
+    }
+}
+
+async fn get_page(client: &reqwest::Client, url: &Url) -> Result<String> {
+    let resp = client.get(url.clone()).send().await?;
+    let status = resp.status();
+    let body = resp.text().await?;
+    if status != StatusCode::OK {
+        bail!("GET {} answered {status}: {}", url.path(), snippet(&body));
+    }
+    Ok(body)
+}
+
+fn location(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// `/people/{id}` (optionally with a query), where id is not a fixed page such as `new`.
+fn is_person_path(location: &str) -> bool {
+    let path = location.split(['?', '#']).next().unwrap_or("");
+    match path.strip_prefix("/people/") {
+        Some(id) => !id.is_empty() && id != "new" && !id.contains('/'),
+        None => false,
+    }
+}
+
+fn snippet(body: &str) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    flat.chars().take(200).collect()
+}
+
+/// The value of the first hidden `csrf_token` input in a page.
+pub(crate) fn csrf_token(html: &str) -> Option<String> {
+    let mut rest = html;
+    while let Some(start) = rest.find("<input") {
+        let tag_rest = &rest[start..];
+        let end = tag_rest.find('>')?;
+        let tag = &tag_rest[..end];
+        if attr(tag, "name").as_deref() == Some("csrf_token") {
+            return attr(tag, "value");
+        }
+        rest = &tag_rest[end..];
+    }
+    None
+}
+
+/// An attribute's (unescaped) value inside one tag's text.
+fn attr(tag: &str, name: &str) -> Option<String> {
+    for quote in ['"', '\''] {
+        let needle = format!(" {name}={quote}");
+        if let Some(i) = tag.find(&needle) {
+            let value = &tag[i + needle.len()..];
+            let value = &value[..value.find(quote)?];
+            return Some(unescape(value));
+        }
+    }
+    None
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Letters only (names may not contain digits): `n` written in base 26, at least `width` long.
+fn letters(mut n: u64, width: usize) -> String {
+    let mut out = Vec::new();
+    while n > 0 || out.len() < width {
+        out.push(b'a' + (n % 26) as u8);
+        n /= 26;
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ascii")
+}
+
+const GIVEN: &[&str] = &[
+    "Amira",
+    "Bethan",
+    "Chidi",
+    "Dafydd",
+    "Eilidh",
+    "Farah",
+    "Gareth",
+    "Harpreet",
+    "Ioana",
+    "Jamal",
+    "Kerry",
+    "Liam",
+    "Mei",
+    "Niamh",
+    "Oluwaseun",
+    "Priya",
+];
+const CONDITIONS: &[&str] = &["copd", "type2_diabetes", "asthma", "hypertension"];
+
+/// A valid register-person form, unique to (`run_tag`, `n`). NHS numbers are in the 999 range
+/// set aside for testing, and left blank when the nine digits have no valid check digit.
+fn person_form(
+    n: u64,
+    run_tag: u64,
+    nhs_base: u64,
+    csrf_token: &str,
+) -> Vec<(&'static str, String)> {
+    let given = GIVEN[(n % GIVEN.len() as u64) as usize];
+    let family = format!(
+        "Loadtest {}",
+        capitalise(&letters(run_tag * 1_000_000_007 + n, 8))
+    );
+    let six = (nhs_base + n) % 1_000_000;
+    let nhs = nhs_number(999_000_000 + six).unwrap_or_default();
+    let mut form = vec![
+        ("csrf_token", csrf_token.to_string()),
+        ("given_name", given.to_string()),
+        ("family_name", family),
+        ("nhs_number", nhs),
+        ("dob_day", (1 + n % 28).to_string()),
+        ("dob_month", (1 + n % 12).to_string()),
+        ("dob_year", (1940 + n % 60).to_string()),
+        (
+            "sex",
+            ["female", "male", "other", "unknown"][(n % 4) as usize].to_string(),
+        ),
+        ("postcode", "LS1 4AP".to_string()),
+        ("email", format!("person{n}@example.com")),
+        ("phone", "07700 900982".to_string()),
+        ("consent_phone", "yes".to_string()),
+        ("consent_email", "yes".to_string()),
+        ("preferred_language", "en".to_string()),
+        ("conditions", CONDITIONS[(n % 4) as usize].to_string()),
+        (
+            "what_matters",
+            "Walking to the shops without getting out of breath.".to_string(),
+        ),
+    ];
+    if n.is_multiple_of(3) {
+        form.push(("conditions", "depression".to_string()));
+    }
+    form
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// Ten-digit NHS number for nine leading digits, or `None` when no check digit is valid.
+fn nhs_number(nine: u64) -> Option<String> {
+    let digits: Vec<u32> = format!("{nine:09}")
+        .chars()
+        .map(|c| c.to_digit(10).unwrap_or(0))
+        .collect();
+    let sum: u32 = digits.iter().zip((2..=10).rev()).map(|(d, w)| d * w).sum();
+    let check = match 11 - sum % 11 {
+        11 => 0,
+        10 => return None,
+        d => d,
+    };
+    Some(format!("{nine:09}{check}"))
+}
+
+struct Report {
+    acknowledged: u64,
+    errors: u64,
+    elapsed: Duration,
+    sorted_us: Vec<u64>,
+}
+
+impl Report {
+    fn new(mut latencies_us: Vec<u64>, errors: u64, elapsed: Duration) -> Report {
+        latencies_us.sort_unstable();
+        Report {
+            acknowledged: latencies_us.len() as u64,
+            errors,
+            elapsed,
+            sorted_us: latencies_us,
+        }
+    }
+
+    /// Nearest-rank percentile in milliseconds.
+    fn percentile_ms(&self, p: f64) -> f64 {
+        if self.sorted_us.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((p / 100.0) * self.sorted_us.len() as f64).ceil() as usize;
+        let i = rank.clamp(1, self.sorted_us.len()) - 1;
+        self.sorted_us[i] as f64 / 1000.0
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.elapsed.as_secs_f64();
+        writeln!(f, "Duration       {secs:.2} s")?;
+        writeln!(
+            f,
+            "Acknowledged   {} registrations (303 See Other)",
+            self.acknowledged
+        )?;
+        writeln!(f, "Errors         {}", self.errors)?;
+        writeln!(
+            f,
+            "Throughput     {:.1} registrations/s",
+            self.acknowledged as f64 / secs.max(1e-9)
+        )?;
+        writeln!(
+            f,
+            "Latency (ms)   p50 {:.1}   p95 {:.1}   p99 {:.1}   max {:.1}",
+            self.percentile_ms(50.0),
+            self.percentile_ms(95.0),
+            self.percentile_ms(99.0),
+            self.percentile_ms(100.0)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_targets_are_accepted() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3:1/",
+            "http://localhost:8080",
+            "http://[::1]:8080",
+        ] {
+            assert!(loopback_base(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.1:8080",
+            "http://192.168.1.1",
+            "http://example.com",
+            "http://0.0.0.0:8080",
+            "ftp://127.0.0.1",
+            "not a url",
+        ] {
+            assert!(loopback_base(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn csrf_token_is_read_from_the_hidden_input() {
+        let html = r#"<form><input type="text" name="q" value="x"><input type="hidden" name="csrf_token" value="a&amp;b"></form>"#;
+        assert_eq!(csrf_token(html).as_deref(), Some("a&b"));
+        assert_eq!(csrf_token("<input name=\"other\" value=\"1\">"), None);
+    }
+
+    #[test]
+    fn generated_nhs_numbers_have_valid_check_digits() {
+        // 943 476 5919 is the well-known valid example.
+        assert_eq!(nhs_number(943_476_591).as_deref(), Some("9434765919"));
+        let mut valid = 0;
+        for nine in 999_000_000..999_000_200u64 {
+            if let Some(n) = nhs_number(nine) {
+                valid += 1;
+                assert!(n.starts_with("999") && n.len() == 10);
+                let core = alongside_core::nhs_number::NhsNumber::parse(&n);
+                assert!(core.is_ok(), "{n} rejected by core: {core:?}");
+            }
+        }
+        assert!(valid > 150, "{valid}");
+    }
+
+    #[test]
+    fn forms_are_unique_and_valid() {
+        let today = time::OffsetDateTime::now_utc().date();
+        let mut names = std::collections::HashSet::new();
+        for n in 0..500 {
+            let form = person_form(n, 7, 0, "t");
+            let get = |k: &str| {
+                form.iter()
+                    .filter(|(f, _)| *f == k)
+                    .map(|(_, v)| v.clone())
+                    .collect::<Vec<_>>()
+            };
+            let one = |k: &str| get(k).into_iter().next().unwrap_or_default();
+            let parsed = alongside_core::person::PersonForm {
+                nhs_number: one("nhs_number"),
+                given_name: one("given_name"),
+                family_name: one("family_name"),
+                dob_day: one("dob_day"),
+                dob_month: one("dob_month"),
+                dob_year: one("dob_year"),
+                sex: one("sex"),
+                postcode: one("postcode"),
+                email: one("email"),
+                phone: one("phone"),
+                consent_phone: Some(one("consent_phone")),
+                consent_email: Some(one("consent_email")),
+                preferred_language: one("preferred_language"),
+                conditions: get("conditions"),
+                what_matters: one("what_matters"),
+                ..Default::default()
+            };
+            let details = alongside_core::person::PersonDetails::parse(&parsed, today);
+            assert!(details.is_ok(), "form {n} invalid: {details:?}");
+            assert!(names.insert(format!("{} {}", one("given_name"), one("family_name"))));
+        }
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let r = Report::new(
+            (1..=100).map(|x| x * 1000).collect(),
+            0,
+            Duration::from_secs(1),
+        );
+        assert_eq!(r.percentile_ms(50.0), 50.0);
+        assert_eq!(r.percentile_ms(95.0), 95.0);
+        assert_eq!(r.percentile_ms(100.0), 100.0);
+        assert_eq!(r.acknowledged, 100);
+    }
+
+    #[test]
+    fn person_paths() {
+        assert!(is_person_path("/people/0190a3b4-1111"));
+        assert!(is_person_path("/people/12?registered=1"));
+        assert!(!is_person_path("/people/new"));
+        assert!(!is_person_path("/people/"));
+        assert!(!is_person_path("/sign-in"));
+    }
+}
