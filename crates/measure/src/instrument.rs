@@ -465,14 +465,32 @@ impl Instrument {
                 },
             });
         }
+        // Indices of the answered items (on the stack for up to 64 items).
+        let mut stack = [0u32; 64];
+        let mut heap = Vec::new();
+        let mut n = 0usize;
         let mut sum_min = 0i64;
         let mut sum_max = 0i64;
         for (i, item) in self.items.iter().enumerate() {
             if answered(i) {
                 sum_min += i64::from(item.min_score);
                 sum_max += i64::from(item.max_score);
+                if n < stack.len() {
+                    stack[n] = i as u32;
+                } else {
+                    if heap.is_empty() {
+                        heap.extend_from_slice(&stack);
+                    }
+                    heap.push(i as u32);
+                }
+                n += 1;
             }
         }
+        let answered_list: &[u32] = if n <= stack.len() {
+            &stack[..n]
+        } else {
+            &heap
+        };
         let mut flags = Flags::empty();
         if self.def.quality.flag_identical_extreme {
             if raw == sum_min {
@@ -491,7 +509,7 @@ impl Instrument {
                 } else {
                     raw as f64
                 };
-                let est = rasch::estimate(&m.items, answered, target, sum_max as f64);
+                let est = rasch::estimate(&m.items, answered_list, target, sum_max as f64);
                 let unclamped = m.intercept + m.slope * est.measure;
                 let (lo, hi) = self.reporting_range();
                 let score = unclamped.clamp(lo, hi);

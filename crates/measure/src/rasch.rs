@@ -49,6 +49,8 @@ pub(crate) struct PcmItem {
     exp_pos_delta: f64,
     /// δ + mean τ: a rough item location used only for the starting value.
     centre: f64,
+    /// max_k |T_k|: decides when the unscaled weights are safe from overflow.
+    max_abs_cumulative: f64,
 }
 
 impl PcmItem {
@@ -68,6 +70,7 @@ impl PcmItem {
             exp_neg_delta: (-difficulty).exp(),
             exp_pos_delta: difficulty.exp(),
             centre: difficulty + acc / m,
+            max_abs_cumulative: cumulative.iter().fold(0.0f64, |a, t| a.max(t.abs())),
             cumulative,
             thresholds,
         }
@@ -75,14 +78,35 @@ impl PcmItem {
 
     /// Expected score and variance at θ. `e_theta` = exp(θ), `e_neg_theta` = exp(−θ).
     ///
-    /// The category weights are scaled so that the largest is 1 (found from the log-weights
-    /// k(θ−δ) − T_k, which need no exponential), then built outward by multiplying by
-    /// exp(θ−δ−τ_k) or its inverse: no overflow for |θ| ≤ THETA_LIMIT and parameters within
-    /// MAX_PARAMETER, and only one exponential per iteration for all items together.
+    /// Only one exponential per iteration is needed for all items together: the category
+    /// weights are built by multiplying by exp(θ−δ−τ_k) = exp(θ)·exp(−δ)·exp(−τ_k). When θ is
+    /// extreme, the weights are first scaled so that the largest is 1 (found from the
+    /// log-weights k(θ−δ) − T_k, which need no exponential) and built outward from it: no
+    /// overflow for |θ| ≤ THETA_LIMIT and parameters within MAX_PARAMETER.
     #[inline]
     fn moments(&self, theta: f64, e_theta: f64, e_neg_theta: f64) -> (f64, f64) {
         let x = theta - self.difficulty;
         let m = self.thresholds.len();
+        // Direct path: every log-weight k·x − T_k is within ±600, so the weights
+        // w_k = Π_{j≤k} exp(x − τ_j) neither overflow nor underflow.
+        if m as f64 * x.abs() + self.max_abs_cumulative < 600.0 {
+            let up = e_theta * self.exp_neg_delta; // exp(θ − δ)
+            let mut w = 1.0;
+            let mut s0 = 1.0;
+            let mut s1 = 0.0;
+            let mut s2 = 0.0;
+            for (k, d) in self.exp_neg_tau.iter().enumerate() {
+                w *= up * d;
+                let kf = (k + 1) as f64;
+                s0 += w;
+                s1 += kf * w;
+                s2 += kf * kf * w;
+            }
+            let inv = 1.0 / s0;
+            let e = s1 * inv;
+            return (e, (s2 * inv - e * e).max(0.0));
+        }
+        // Scaled path for extreme θ.
         let mut kstar = 0usize;
         let mut best = 0.0f64;
         for k in 1..=m {
@@ -125,50 +149,52 @@ impl PcmItem {
 pub(crate) struct Estimate {
     pub(crate) measure: f64,
     pub(crate) standard_error: f64,
+    /// Evaluations of the likelihood equation used (for tests).
+    pub(crate) evaluations: u32,
 }
 
 /// Sum of expected scores and test information over the answered items at θ.
 #[inline]
-fn totals<F: Fn(usize) -> bool>(items: &[PcmItem], answered: &F, theta: f64) -> (f64, f64) {
+fn totals(items: &[PcmItem], answered: &[u32], theta: f64) -> (f64, f64) {
     let e_theta = theta.exp();
     let e_neg_theta = 1.0 / e_theta;
     let mut sum_e = 0.0;
     let mut info = 0.0;
-    for (i, item) in items.iter().enumerate() {
-        if answered(i) {
-            let (e, v) = item.moments(theta, e_theta, e_neg_theta);
-            sum_e += e;
-            info += v;
-        }
+    for &i in answered {
+        let (e, v) = items[i as usize].moments(theta, e_theta, e_neg_theta);
+        sum_e += e;
+        info += v;
     }
     (sum_e, info)
 }
 
-/// Solve Σ_{answered} E_i(θ) = target for θ. `max_raw` is Σ m_i over the answered items and
-/// must satisfy 0 < target < max_raw. Returns the measure and its standard error.
-pub(crate) fn estimate<F: Fn(usize) -> bool>(
-    items: &[PcmItem],
-    answered: F,
-    target: f64,
-    max_raw: f64,
-) -> Estimate {
-    debug_assert!(target > 0.0 && target < max_raw);
+/// Solve Σ_{answered} E_i(θ) = target for θ. `answered` lists item indices; `max_raw` is Σ m_i
+/// over them and must satisfy 0 < target < max_raw. Returns the measure and its standard error.
+///
+/// Newton–Raphson steps (limited to ±MAX_STEP) are kept inside a bracket [lo, hi] known to
+/// contain the root, falling back to bisection when a step would leave it. Converged when a
+/// Newton step is below TOLERANCE (the step is then applied) or the bracket is narrower than
+/// TOLERANCE. The standard error uses the information at the last evaluated point, which is
+/// within TOLERANCE of the returned measure.
+pub(crate) fn estimate(items: &[PcmItem], answered: &[u32], target: f64, max_raw: f64) -> Estimate {
+    debug_assert!(target > 0.0 && target < max_raw && !answered.is_empty());
     // Starting value: mean item centre plus the logit of the proportion of the maximum.
-    let mut centre_sum = 0.0;
-    let mut n = 0usize;
-    for (i, item) in items.iter().enumerate() {
-        if answered(i) {
-            centre_sum += item.centre;
-            n += 1;
-        }
-    }
+    let centre = answered
+        .iter()
+        .map(|&i| items[i as usize].centre)
+        .sum::<f64>()
+        / answered.len() as f64;
     let p = target / max_raw;
-    let mut theta = (centre_sum / n.max(1) as f64 + (p / (1.0 - p)).ln())
-        .clamp(-THETA_LIMIT + 1.0, THETA_LIMIT - 1.0);
+    let mut theta =
+        (centre + (p / (1.0 - p)).ln()).clamp(-THETA_LIMIT + 1.0, THETA_LIMIT - 1.0);
     let mut lo = -THETA_LIMIT;
     let mut hi = THETA_LIMIT;
+    let mut info = 0.0;
+    let mut evaluations = 0;
     for _ in 0..MAX_ITERATIONS {
-        let (sum_e, info) = totals(items, &answered, theta);
+        let (sum_e, i) = totals(items, answered, theta);
+        evaluations += 1;
+        info = i;
         let f = sum_e - target;
         if f == 0.0 {
             break;
@@ -178,25 +204,31 @@ pub(crate) fn estimate<F: Fn(usize) -> bool>(
         } else {
             hi = theta;
         }
-        let step = if info > 0.0 {
-            (-f / info).clamp(-MAX_STEP, MAX_STEP)
-        } else {
-            f64::NAN
-        };
-        let mut next = theta + step;
-        if !(next > lo && next < hi) {
-            next = 0.5 * (lo + hi);
+        if info > 0.0 {
+            let step = (-f / info).clamp(-MAX_STEP, MAX_STEP);
+            if step.abs() < TOLERANCE {
+                theta += step;
+                break;
+            }
+            let next = theta + step;
+            if next > lo && next < hi {
+                theta = next;
+                continue;
+            }
         }
-        let moved = (next - theta).abs();
-        theta = next;
-        if moved < TOLERANCE {
+        if hi - lo < TOLERANCE {
             break;
         }
+        theta = 0.5 * (lo + hi);
     }
-    let (_, info) = totals(items, &answered, theta);
+    if !(info > 0.0) {
+        info = totals(items, answered, theta).1;
+        evaluations += 1;
+    }
     Estimate {
         measure: theta,
         standard_error: 1.0 / info.sqrt(),
+        evaluations,
     }
 }
 
@@ -255,7 +287,7 @@ mod tests {
     fn dichotomous_single_item_has_closed_form() {
         // One dichotomous item with δ = 0.5: E = 1/(1+exp(−(θ−δ))) = r gives θ = δ + ln(r/(1−r)).
         let items = vec![PcmItem::new(0.5, vec![0.0])];
-        let est = estimate(&items, |_| true, 0.3, 1.0);
+        let est = estimate(&items, &[0], 0.3, 1.0);
         let expected = 0.5 + (0.3f64 / 0.7).ln();
         assert!((est.measure - expected).abs() < 1e-12, "{est:?}");
         // Information p(1−p) = 0.21.
@@ -267,7 +299,7 @@ mod tests {
         // n identical dichotomous items at δ: n·p = r → θ = δ + ln(r/(n−r)); I = n p (1−p).
         let items: Vec<PcmItem> = (0..5).map(|_| PcmItem::new(-1.2, vec![0.0])).collect();
         for r in [0.3, 1.0, 2.0, 2.5, 4.0, 4.7] {
-            let est = estimate(&items, |_| true, r, 5.0);
+            let est = estimate(&items, &[0, 1, 2, 3, 4], r, 5.0);
             let expected = -1.2 + (r / (5.0 - r)).ln();
             assert!((est.measure - expected).abs() < 1e-10, "r={r}");
             let p = r / 5.0;
@@ -283,8 +315,24 @@ mod tests {
             PcmItem::new(5.0, vec![0.0]),
             PcmItem::new(-1.0, vec![0.0]),
         ];
-        let est = estimate(&items, |i| i != 1, 1.0, 2.0);
+        let est = estimate(&items, &[0, 2], 1.0, 2.0);
         assert!((est.measure - (-1.0)).abs() < 1e-10, "{est:?}");
+    }
+
+    #[test]
+    fn newton_converges_in_few_steps_including_extremes() {
+        // 13 four-category items like the demonstration instrument.
+        let items: Vec<PcmItem> = (0..13)
+            .map(|i| PcmItem::new(-1.6 + 0.27 * i as f64, vec![-2.0, 0.0, 2.1]))
+            .collect();
+        let all: Vec<u32> = (0..13).collect();
+        for t in 3..=387 {
+            let target = t as f64 / 10.0;
+            let est = estimate(&items, &all, target, 39.0);
+            assert!(est.evaluations <= 12, "target {target}: {} evaluations", est.evaluations);
+            let (sum_e, _) = totals(&items, &all, est.measure);
+            assert!((sum_e - target).abs() < 1e-9, "target {target}: {sum_e}");
+        }
     }
 
     #[test]
@@ -295,8 +343,8 @@ mod tests {
             PcmItem::new(0.0, vec![49.0, -49.0, 3.0, -3.0]),
         ];
         for r in [0.3, 1.0, 2.0, 4.5, 6.0, 8.7] {
-            let est = estimate(&items, |_| true, r, 9.0);
-            let (sum_e, _) = totals(&items, &|_| true, est.measure);
+            let est = estimate(&items, &[0, 1, 2], r, 9.0);
+            let (sum_e, _) = totals(&items, &[0, 1, 2], est.measure);
             assert!((sum_e - r).abs() < 1e-8, "r={r}: sum E = {sum_e}");
             assert!(est.standard_error.is_finite() && est.standard_error > 0.0);
         }
