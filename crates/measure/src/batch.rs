@@ -147,8 +147,7 @@ pub fn score_csv<R: Read, W: Write>(
     out.write_all(b"\n")?;
 
     let mut summary = BatchSummary::default();
-    let mut cache: HashMap<(u64, i64), (Box<[u8]>, bool), BuildHasherDefault<KeyHasher>> =
-        HashMap::default();
+    let mut cache: Cache = HashMap::default();
     let use_cache = n_items <= 64;
     let mut answered_items = vec![false; n_items];
     let mut line_buf: Vec<u8> = Vec::with_capacity(128);
@@ -157,16 +156,23 @@ pub fn score_csv<R: Read, W: Write>(
         summary.rows_read += 1;
         let line = record.position().map_or(0, |p| p.line());
         if record.len() != n_columns {
-            let message = format!(
-                "expected {n_columns} columns, found {}",
-                record.len()
+            let message = format!("expected {n_columns} columns, found {}", record.len());
+            reject(
+                &mut summary,
+                line,
+                Some(record.len().min(n_columns) + 1),
+                message,
             );
-            reject(&mut summary, line, Some(record.len().min(n_columns) + 1), message);
             continue;
         }
         let id = trim(&record[0]);
         if id.is_empty() {
-            reject(&mut summary, line, Some(1), "empty respondent id".to_string());
+            reject(
+                &mut summary,
+                line,
+                Some(1),
+                "empty respondent id".to_string(),
+            );
             continue;
         }
         answered_items.iter_mut().for_each(|a| *a = false);
@@ -214,8 +220,7 @@ pub fn score_csv<R: Read, W: Write>(
             count(&mut summary, *scored);
             continue;
         }
-        let outcome =
-            instrument.score_pattern(|i| answered_items[i], answered, raw);
+        let outcome = instrument.score_pattern(|i| answered_items[i], answered, raw);
         line_buf.clear();
         format_outcome(&mut line_buf, &outcome);
         out.write_all(&line_buf)?;
@@ -362,6 +367,9 @@ pub(crate) fn write_fixed(buf: &mut Vec<u8>, x: f64, decimals: u32) {
         buf.extend_from_slice(&tmp[..decimals as usize]);
     }
 }
+
+/// (answered-item mask, raw score) → (formatted output after the id, whether scored).
+type Cache = HashMap<(u64, i64), (Box<[u8]>, bool), BuildHasherDefault<KeyHasher>>;
 
 /// A small multiplicative hasher for the (answered set, raw score) cache key.
 #[derive(Default)]

@@ -486,11 +486,7 @@ impl Instrument {
                 n += 1;
             }
         }
-        let answered_list: &[u32] = if n <= stack.len() {
-            &stack[..n]
-        } else {
-            &heap
-        };
+        let answered_list: &[u32] = if n <= stack.len() { &stack[..n] } else { &heap };
         let mut flags = Flags::empty();
         if self.def.quality.flag_identical_extreme {
             if raw == sum_min {

@@ -118,7 +118,7 @@ impl PcmItem {
         }
         let up = e_theta * self.exp_neg_delta; // exp(θ − δ)
         let down = e_neg_theta * self.exp_pos_delta; // exp(δ − θ)
-        // Moments about k*: s0 = Σ w, s1 = Σ (k−k*) w, s2 = Σ (k−k*)² w.
+                                                     // Moments about k*: s0 = Σ w, s1 = Σ (k−k*) w, s2 = Σ (k−k*)² w.
         let mut s0 = 1.0;
         let mut s1 = 0.0;
         let mut s2 = 0.0;
@@ -185,8 +185,7 @@ pub(crate) fn estimate(items: &[PcmItem], answered: &[u32], target: f64, max_raw
         .sum::<f64>()
         / answered.len() as f64;
     let p = target / max_raw;
-    let mut theta =
-        (centre + (p / (1.0 - p)).ln()).clamp(-THETA_LIMIT + 1.0, THETA_LIMIT - 1.0);
+    let mut theta = (centre + (p / (1.0 - p)).ln()).clamp(-THETA_LIMIT + 1.0, THETA_LIMIT - 1.0);
     let mut lo = -THETA_LIMIT;
     let mut hi = THETA_LIMIT;
     let mut info = 0.0;
@@ -221,7 +220,7 @@ pub(crate) fn estimate(items: &[PcmItem], answered: &[u32], target: f64, max_raw
         }
         theta = 0.5 * (lo + hi);
     }
-    if !(info > 0.0) {
+    if info.is_nan() || info <= 0.0 {
         info = totals(items, answered, theta).1;
         evaluations += 1;
     }
@@ -329,7 +328,11 @@ mod tests {
         for t in 3..=387 {
             let target = t as f64 / 10.0;
             let est = estimate(&items, &all, target, 39.0);
-            assert!(est.evaluations <= 12, "target {target}: {} evaluations", est.evaluations);
+            assert!(
+                est.evaluations <= 12,
+                "target {target}: {} evaluations",
+                est.evaluations
+            );
             let (sum_e, _) = totals(&items, &all, est.measure);
             assert!((sum_e - target).abs() < 1e-9, "target {target}: {sum_e}");
         }

@@ -103,7 +103,8 @@ pub(crate) fn compile(def: InstrumentDef) -> Result<Instrument, InstrumentError>
         let ip = format!("items[{i}]");
         if item.link_id.trim().is_empty() {
             errs.push(format!("{ip}.link_id"), "must not be empty");
-        } else if item.link_id.contains([',', '"', '\n', '\r']) || item.link_id.trim() != item.link_id
+        } else if item.link_id.contains([',', '"', '\n', '\r'])
+            || item.link_id.trim() != item.link_id
         {
             errs.push(
                 format!("{ip}.link_id"),
@@ -115,10 +116,7 @@ pub(crate) fn compile(def: InstrumentDef) -> Result<Instrument, InstrumentError>
         } else if let Some(first) = link_index.get(&item.link_id) {
             errs.push(
                 format!("{ip}.link_id"),
-                format!(
-                    "duplicate link id {:?} (also items[{first}])",
-                    item.link_id
-                ),
+                format!("duplicate link id {:?} (also items[{first}])", item.link_id),
             );
         } else {
             link_index.insert(item.link_id.clone(), i);
@@ -145,7 +143,10 @@ pub(crate) fn compile(def: InstrumentDef) -> Result<Instrument, InstrumentError>
                     ),
                 );
             } else if !codes.insert(opt.code.as_str()) {
-                errs.push(format!("{op}.code"), format!("duplicate code {:?}", opt.code));
+                errs.push(
+                    format!("{op}.code"),
+                    format!("duplicate code {:?}", opt.code),
+                );
             }
             check_text(&mut errs, &format!("{op}.label"), &opt.label, &langs);
         }
@@ -319,8 +320,18 @@ pub(crate) fn compile(def: InstrumentDef) -> Result<Instrument, InstrumentError>
             },
         }
         check_text(&mut errs, &format!("{lp}.name"), &lvl.name, &langs);
-        check_text(&mut errs, &format!("{lp}.description"), &lvl.description, &langs);
-        check_text(&mut errs, &format!("{lp}.person_text"), &lvl.person_text, &langs);
+        check_text(
+            &mut errs,
+            &format!("{lp}.description"),
+            &lvl.description,
+            &langs,
+        );
+        check_text(
+            &mut errs,
+            &format!("{lp}.person_text"),
+            &lvl.person_text,
+            &langs,
+        );
     }
     if n_levels > 250 {
         errs.push("reporting.levels", "at most 250 levels");
@@ -335,7 +346,12 @@ pub(crate) fn compile(def: InstrumentDef) -> Result<Instrument, InstrumentError>
     let sc = &def.scoring;
     let model = match sc.model.as_str() {
         "rasch" => {
-            not_for(&mut errs, "rasch", "answered_items", sc.answered_items.is_some());
+            not_for(
+                &mut errs,
+                "rasch",
+                "answered_items",
+                sc.answered_items.is_some(),
+            );
             not_for(&mut errs, "rasch", "table", sc.table.is_some());
             compile_rasch(&mut errs, &def, &items, &link_index).map(Model::Rasch)
         }
@@ -474,7 +490,9 @@ fn compile_rasch(
             if !t.is_finite() || t.abs() > MAX_PARAMETER {
                 errs.push(
                     format!("{path}[{j}]"),
-                    format!("threshold must be finite and within ±{MAX_PARAMETER} logits, found {t}"),
+                    format!(
+                        "threshold must be finite and within ±{MAX_PARAMETER} logits, found {t}"
+                    ),
                 );
                 good = false;
             } else if j > 0 && !allow_disordered && *t <= ts[j - 1] {
@@ -659,9 +677,7 @@ fn compile_lookup(
             ok = false;
             break;
         }
-        if !row.score.is_finite()
-            || row.score < def.reporting.min
-            || row.score > def.reporting.max
+        if !row.score.is_finite() || row.score < def.reporting.min || row.score > def.reporting.max
         {
             errs.push(
                 format!("{rp}.score"),

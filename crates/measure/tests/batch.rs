@@ -65,10 +65,17 @@ fn bad_rows_are_reported_and_good_rows_still_scored() {
         lines[0],
         "respondent_id,items_answered,raw_score,measure,standard_error,score,level,flags"
     );
-    let ids: Vec<&str> = lines[1..].iter().map(|l| l.split(',').next().unwrap()).collect();
+    let ids: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
     assert_eq!(ids, ["r1", "r3", "r7", "r8"]);
     assert_eq!(lines[3], "r7,2,2,,,,,not_scored:too_few_answered");
-    assert!(lines[4].ends_with(",4,all_highest_category"), "{}", lines[4]);
+    assert!(
+        lines[4].ends_with(",4,all_highest_category"),
+        "{}",
+        lines[4]
+    );
     let r1: Vec<&str> = lines[1].split(',').collect();
     assert_eq!(r1[1], "12");
     assert_eq!(r1[2], "18");
@@ -82,7 +89,9 @@ fn output_matches_single_response_scoring() {
         &format!("{}\nabc,1,2,3,4,1,2,3,4,1,2,3,4,na\n", header13()),
     );
     assert_eq!(summary.rows_scored, 1);
-    let codes = ["1", "2", "3", "4", "1", "2", "3", "4", "1", "2", "3", "4", "na"];
+    let codes = [
+        "1", "2", "3", "4", "1", "2", "3", "4", "1", "2", "3", "4", "na",
+    ];
     let s = *ins
         .responses_in_order(&codes.map(Some))
         .map(|r| ins.score(&r))
@@ -117,7 +126,10 @@ fn unknown_header_link_id_is_a_hard_error() {
         "header column 3: unknown item link id \"demo-x\""
     );
     let err = score_csv(&ins, "id,demo-01,demo-01\n".as_bytes(), Vec::new()).unwrap_err();
-    assert!(matches!(err, BatchError::DuplicateItem { column: 3, .. }), "{err:?}");
+    assert!(
+        matches!(err, BatchError::DuplicateItem { column: 3, .. }),
+        "{err:?}"
+    );
     let err = score_csv(&ins, "".as_bytes(), Vec::new()).unwrap_err();
     assert!(matches!(err, BatchError::MissingHeader), "{err:?}");
 }
@@ -187,7 +199,10 @@ fn many_random_rows_agree_with_single_scoring() {
             }
             Outcome::NotScored(ns) => {
                 assert_eq!(&row[5], "");
-                assert_eq!(row[7].to_string(), format!("not_scored:{}", ns.reason.code()));
+                assert_eq!(
+                    row[7].to_string(),
+                    format!("not_scored:{}", ns.reason.code())
+                );
             }
         }
     }
@@ -207,7 +222,10 @@ fn row_errors_are_capped_but_counted() {
         input.push_str(&format!("r{i},99\n"));
     }
     let (summary, _) = run(&ins, &input);
-    assert_eq!(summary.row_errors.len(), alongside_measure::batch::MAX_ROW_ERRORS);
+    assert_eq!(
+        summary.row_errors.len(),
+        alongside_measure::batch::MAX_ROW_ERRORS
+    );
     assert_eq!(summary.row_errors_omitted, 5);
     assert_eq!(
         summary.rows_rejected,

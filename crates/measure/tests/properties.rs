@@ -43,11 +43,15 @@ fn build(spec: &Spec, uppers: &[f64]) -> Instrument {
     let mut levels: Vec<Value> = uppers
         .iter()
         .enumerate()
-        .map(|(k, u)| json!({ "level": k + 1, "upper": u, "name": lang("n"),
-                             "description": lang("d"), "person_text": lang("p") }))
+        .map(|(k, u)| {
+            json!({ "level": k + 1, "upper": u, "name": lang("n"),
+                             "description": lang("d"), "person_text": lang("p") })
+        })
         .collect();
-    levels.push(json!({ "level": uppers.len() + 1, "upper": null, "name": lang("n"),
-                        "description": lang("d"), "person_text": lang("p") }));
+    levels.push(
+        json!({ "level": uppers.len() + 1, "upper": null, "name": lang("n"),
+                        "description": lang("d"), "person_text": lang("p") }),
+    );
     let v = json!({
         "id": "prop", "version": "1", "title": lang("t"), "source": "synthetic",
         "languages": { "default": "en" },

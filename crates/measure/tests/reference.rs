@@ -40,8 +40,14 @@ fn random_patterns(ins: &Instrument, rng: &mut ChaCha8Rng) -> Vec<Value> {
                     (_, 3) if !item.not_applicable.is_empty() => {
                         Some(item.not_applicable[0].clone())
                     }
-                    (0, _) => scored.iter().min_by_key(|o| o.score).map(|o| o.code.clone()),
-                    (1, _) => scored.iter().max_by_key(|o| o.score).map(|o| o.code.clone()),
+                    (0, _) => scored
+                        .iter()
+                        .min_by_key(|o| o.score)
+                        .map(|o| o.code.clone()),
+                    (1, _) => scored
+                        .iter()
+                        .max_by_key(|o| o.score)
+                        .map(|o| o.code.clone()),
                     _ => Some(scored[rng.gen_range(0..scored.len())].code.clone()),
                 };
                 if let Some(c) = code {
@@ -101,8 +107,11 @@ fn rasch_matches_independent_reference() {
     }
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let cases_path = dir.join("rasch_reference_cases.json");
-    std::fs::write(&cases_path, serde_json::to_string(&json!({ "cases": cases })).unwrap())
-        .unwrap();
+    std::fs::write(
+        &cases_path,
+        serde_json::to_string(&json!({ "cases": cases })).unwrap(),
+    )
+    .unwrap();
 
     let results = run_reference(&cases_path);
     let mut expected_count = 0;
@@ -158,7 +167,10 @@ fn rasch_matches_independent_reference() {
         }
     }
     assert_eq!(results.len(), expected_count, "one result per pattern");
-    assert!(compared_scored > 250, "only {compared_scored} scored patterns compared");
+    assert!(
+        compared_scored > 250,
+        "only {compared_scored} scored patterns compared"
+    );
     assert!(extremes >= 10, "too few extreme patterns ({extremes})");
     eprintln!(
         "compared {compared_scored} scored patterns ({extremes} extreme); worst difference {worst:.2e}"

@@ -236,9 +236,15 @@ fn semcd_mean_of_answered_items() {
 #[test]
 fn semcd_flags_identical_extremes() {
     let ins = semcd();
-    let ones: Vec<(String, String)> = (1..=6).map(|i| (format!("semcd-{i}"), "1".into())).collect();
-    let tens: Vec<(String, String)> = (1..=6).map(|i| (format!("semcd-{i}"), "10".into())).collect();
-    let fives: Vec<(String, String)> = (1..=6).map(|i| (format!("semcd-{i}"), "5".into())).collect();
+    let ones: Vec<(String, String)> = (1..=6)
+        .map(|i| (format!("semcd-{i}"), "1".into()))
+        .collect();
+    let tens: Vec<(String, String)> = (1..=6)
+        .map(|i| (format!("semcd-{i}"), "10".into()))
+        .collect();
+    let fives: Vec<(String, String)> = (1..=6)
+        .map(|i| (format!("semcd-{i}"), "5".into()))
+        .collect();
     let s = |p: &[(String, String)]| *score_owned(&ins, p).scored().unwrap();
     assert_eq!(s(&ones).flags.to_string(), "all_lowest_category");
     assert_eq!(s(&ones).score, 1.0);
@@ -258,10 +264,20 @@ fn shipped_instruments_have_their_documented_shape() {
     assert_eq!(d.meaningful_change(), 3.0);
     assert_eq!(d.reporting_range(), (0.0, 100.0));
     for item in d.items() {
-        let labels: Vec<&str> = item.options.iter().map(|o| d.localise(&o.label, "en")).collect();
+        let labels: Vec<&str> = item
+            .options
+            .iter()
+            .map(|o| d.localise(&o.label, "en"))
+            .collect();
         assert_eq!(
             labels,
-            ["Disagree strongly", "Disagree", "Agree", "Agree strongly", "Not applicable to me"]
+            [
+                "Disagree strongly",
+                "Disagree",
+                "Agree",
+                "Agree strongly",
+                "Not applicable to me"
+            ]
         );
     }
     let s = semcd();
@@ -304,7 +320,10 @@ fn lookup_table_scores() {
     check(&[("q1", "b"), ("q2", "c"), ("q3", "b")], Ok((55.2, 5.0, 3)));
     check(&[("q1", "c"), ("q2", "c"), ("q3", "c")], Ok((90.0, 8.0, 4)));
     check(&[("q1", "c"), ("q2", "c")], Err("wrong_number_answered"));
-    check(&[("q1", "c"), ("q2", "c"), ("q3", "na")], Err("wrong_number_answered"));
+    check(
+        &[("q1", "c"), ("q2", "c"), ("q3", "na")],
+        Err("wrong_number_answered"),
+    );
     check(&[("q1", "c")], Err("too_few_answered"));
 }
 
@@ -442,10 +461,19 @@ fn meaningful_change_threshold_is_per_instrument() {
     let mut v = rasch_base();
     v["reporting"]["meaningful_change"] = json!(5.0);
     let ins = load(&v).unwrap();
-    assert!(!ins.compare(&scored(50.0, None), &scored(54.9, None)).meaningful);
-    assert!(ins.compare(&scored(50.0, None), &scored(55.0, None)).meaningful);
+    assert!(
+        !ins.compare(&scored(50.0, None), &scored(54.9, None))
+            .meaningful
+    );
+    assert!(
+        ins.compare(&scored(50.0, None), &scored(55.0, None))
+            .meaningful
+    );
     let mut v = rasch_base();
-    v["reporting"].as_object_mut().unwrap().remove("meaningful_change");
+    v["reporting"]
+        .as_object_mut()
+        .unwrap()
+        .remove("meaningful_change");
     assert_eq!(load(&v).unwrap().meaningful_change(), 3.0);
 }
 
