@@ -1,0 +1,286 @@
+//! End-to-end behaviour of the file evaluator: boundaries, bad rows, headers, suppression,
+//! report formats, and agreement between the file and record entry points.
+
+use alongside_stats::synth::{generate, SynthOptions};
+use alongside_stats::{evaluate_files, evaluate_records, EvalError, EvalOptions, PeriodRecord, Sex};
+use serde_json::Value;
+
+const PEOPLE_H: &str =
+    "person_id,age,sex,deprivation_decile,ltc_count,activation_level,follow_up_start,follow_up_end\n";
+const EVENTS_H: &str = "person_id,date,type,minor\n";
+
+fn no_suppression() -> EvalOptions {
+    EvalOptions {
+        suppress: None,
+        ..EvalOptions::default()
+    }
+}
+
+fn run(people: &str, events: &str, opts: &EvalOptions) -> Value {
+    let r = evaluate_files(people.as_bytes(), events.as_bytes(), None::<&[u8]>, opts).unwrap();
+    serde_json::from_str(&r.to_json()).unwrap()
+}
+
+#[test]
+fn period_boundaries_are_inclusive_and_exposure_is_end_minus_start_plus_one() {
+    let people = format!(
+        "{PEOPLE_H}A,45,female,3,2,1,2023-01-01,2023-01-31\nB,70,male,8,5,4,2023-03-01,2023-03-01\n"
+    );
+    let events = format!(
+        "{EVENTS_H}A,2022-12-31,gp_appointment,\nA,2023-01-01,gp_appointment,\nA,2023-01-31,gp_appointment,\n\
+         A,2023-02-01,gp_appointment,\nB,2023-03-01,ae_attendance,true\nB,2023-02-28,ae_attendance,false\n\
+         B,2023-03-01,ae_attendance,0\nC,2023-01-05,gp_appointment,\n"
+    );
+    let r = run(&people, &events, &no_suppression());
+    let inputs = &r["inputs"];
+    assert_eq!(inputs["events_counted"], 4);
+    assert_eq!(inputs["events_outside_periods"], 3);
+    assert_eq!(inputs["events_unknown_person"], 1);
+    assert_eq!(inputs["events_rejected"], 0);
+    let py = r["population"]["person_years"].as_f64().unwrap();
+    assert!((py - 32.0 / 365.25).abs() < 1e-12, "{py}");
+    let gp = &r["outcomes"][0];
+    assert_eq!(gp["outcome"], "gp_appointment");
+    assert_eq!(gp["crude"][0]["events"], 2);
+    let ae = &r["outcomes"][2];
+    assert_eq!(ae["crude"][3]["events"], 2);
+    let minor = &r["outcomes"][3];
+    assert_eq!(minor["outcome"], "ae_minor");
+    assert_eq!(minor["crude"][3]["events"], 1);
+    assert_eq!(r["outcomes"][1]["status"], "no_events");
+    assert!(r["outcomes"][1]["models"].is_null());
+    // A one-day period is 1/365.25 person-years.
+    let l4 = r["population"]["by_level"][3]["person_years"].as_f64().unwrap();
+    assert!((l4 - 1.0 / 365.25).abs() < 1e-15);
+}
+
+#[test]
+fn bad_rows_are_listed_with_line_and_reason_and_evaluation_proceeds() {
+    let people = format!("{PEOPLE_H}A,45,female,3,2,1,2023-01-01,2023-12-31\nB,45,female,3,2,9,2023-01-01,2023-12-31\n");
+    let events = format!(
+        "{EVENTS_H}A,2023-05-01,gp_appointment,\nA,2023-13-01,gp_appointment,\nA,2023-05-02,gp_visit,\n\
+         A,2023-05-03,ae_attendance,maybe\nA,2023-05-04\n\nA,2023-05-05,gp_dna,\r\n"
+    );
+    let r = run(&people, &events, &no_suppression());
+    let i = &r["inputs"];
+    assert_eq!(i["people_rejected"], 1);
+    assert_eq!(i["events_rejected"], 4);
+    assert_eq!(i["events_counted"], 2);
+    let rows = i["rejected_rows"].as_array().unwrap();
+    let got: Vec<(String, u64)> = rows
+        .iter()
+        .map(|r| (r["file"].as_str().unwrap().to_string(), r["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("people.csv".into(), 3),
+            ("events.csv".into(), 3),
+            ("events.csv".into(), 4),
+            ("events.csv".into(), 5),
+            ("events.csv".into(), 6)
+        ]
+    );
+    assert!(rows[0]["reason"].as_str().unwrap().contains("activation_level 9"));
+    assert!(rows[2]["reason"].as_str().unwrap().contains("gp_visit"));
+    assert!(rows[4]["reason"].as_str().unwrap().contains("expected 4 fields"));
+}
+
+#[test]
+fn wrong_header_is_a_hard_error() {
+    let people = format!("{PEOPLE_H}A,45,female,3,2,1,2023-01-01,2023-12-31\n");
+    let err = evaluate_files(people.as_bytes(), "person,date,type,minor\n".as_bytes(), None::<&[u8]>, &no_suppression())
+        .unwrap_err();
+    assert!(matches!(err, EvalError::Header { file: "events.csv", .. }), "{err}");
+    let err = evaluate_files("id,age\n".as_bytes(), EVENTS_H.as_bytes(), None::<&[u8]>, &no_suppression()).unwrap_err();
+    assert!(matches!(err, EvalError::Header { file: "people.csv", .. }));
+    let err = evaluate_files(
+        people.as_bytes(),
+        EVENTS_H.as_bytes(),
+        Some("person_id,date,score\n".as_bytes()),
+        &no_suppression(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, EvalError::Header { file: "measurements.csv", .. }));
+}
+
+#[test]
+fn line_numbers_are_exact_across_chunks_and_threads() {
+    // ~12 MB of events so that several chunks go to both workers; a bad row near the end.
+    let people = format!("{PEOPLE_H}A,45,female,3,2,1,2023-01-01,2023-12-31\n");
+    let mut events = String::from(EVENTS_H);
+    let n = 400_000;
+    for i in 0..n {
+        if i == n - 7 {
+            events.push_str("A,2023-02-30,gp_appointment,\n");
+        } else {
+            events.push_str("A,2023-06-15,outpatient_attendance,\n");
+        }
+    }
+    let opts = EvalOptions {
+        threads: 2,
+        ..no_suppression()
+    };
+    let r = run(&people, &events, &opts);
+    assert_eq!(r["inputs"]["events_counted"], n - 1);
+    assert_eq!(r["inputs"]["rejected_rows"][0]["line"], n - 7 + 2);
+}
+
+#[test]
+fn event_order_and_thread_count_do_not_change_the_report() {
+    let (mut p, mut e) = (Vec::new(), Vec::new());
+    generate(1500, 3, &SynthOptions::default(), &mut p, &mut e, None::<std::io::Sink>).unwrap();
+    let text = String::from_utf8(e.clone()).unwrap();
+    let mut lines: Vec<&str> = text.lines().skip(1).collect();
+    lines.reverse();
+    let shuffled = format!("{EVENTS_H}{}\n", lines.join("\n"));
+    let one = EvalOptions {
+        threads: 1,
+        ..no_suppression()
+    };
+    let two = EvalOptions {
+        threads: 2,
+        ..no_suppression()
+    };
+    let a = evaluate_files(&p[..], &e[..], None::<&[u8]>, &one).unwrap();
+    let b = evaluate_files(&p[..], shuffled.as_bytes(), None::<&[u8]>, &two).unwrap();
+    assert_eq!(a.to_json(), b.to_json());
+}
+
+#[test]
+fn suppression_hides_small_counts_and_their_rates_everywhere() {
+    let people = format!(
+        "{PEOPLE_H}A,45,female,3,2,1,2023-01-01,2023-12-31\nB,45,female,3,2,2,2023-01-01,2023-12-31\n"
+    );
+    let mut events = String::from(EVENTS_H);
+    for _ in 0..3 {
+        events.push_str("A,2023-05-01,emergency_admission,\n");
+    }
+    for _ in 0..9 {
+        events.push_str("B,2023-05-01,emergency_admission,\n");
+    }
+    let r = evaluate_files(people.as_bytes(), events.as_bytes(), None::<&[u8]>, &EvalOptions::default()).unwrap();
+    let j: Value = serde_json::from_str(&r.to_json()).unwrap();
+    let ea = &j["outcomes"][4];
+    assert_eq!(ea["crude"][0]["events"], Value::Null);
+    assert_eq!(ea["crude"][0]["suppressed"], true);
+    assert_eq!(ea["crude"][0]["rate_per_1000"], Value::Null);
+    assert_eq!(ea["crude"][0]["ci_high"], Value::Null);
+    assert_eq!(ea["crude"][1]["events"], 9);
+    assert_eq!(ea["crude"][2]["events"], 0);
+    assert_eq!(j["suppression"]["threshold"], 7);
+    let mut csv = Vec::new();
+    r.write_csv(&mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains("crude_rate,emergency_admission,,level_1,[c],"), "{csv}");
+    assert!(!csv.contains("crude_rate,emergency_admission,,level_1,3,"));
+    let html = r.to_html();
+    assert!(html.contains("[c]"));
+    assert!(!html.contains("<td>3</td>"));
+}
+
+#[test]
+fn zero_event_category_is_excluded_with_a_note() {
+    // Level 3 has exposure but no GP appointments: its ratio is 0, the term is excluded.
+    let mut people = String::from(PEOPLE_H);
+    let mut events = String::from(EVENTS_H);
+    for i in 0..60 {
+        let level = 1 + i % 3;
+        people.push_str(&format!("P{i},{},female,{},1,{level},2023-01-01,2023-12-31\n", 30 + i % 50, 1 + i % 10));
+        if level != 3 {
+            // Overdispersed counts so that the NB2 dispersion is positive.
+            for k in 0..[0, 1, 0, 12, 2, 0, 7, 1, 3][i % 9] {
+                events.push_str(&format!("P{i},2023-05-{:02},gp_appointment,\n", 10 + k));
+            }
+        }
+    }
+    let j = run(&people, &events, &no_suppression());
+    let m = &j["outcomes"][0]["models"];
+    for model in ["poisson", "negative_binomial"] {
+        let terms = m[model]["terms"].as_array().unwrap();
+        assert!(!terms.is_empty(), "{model}: {}", m[model]);
+        let l3 = terms.iter().find(|t| t["term"] == "level_3").unwrap();
+        assert!(l3["irr"].is_null());
+        assert!(l3["note"].as_str().unwrap_or_else(|| panic!("{model}: {}", m[model])).contains("no events"), "{model}: {l3}");
+        let l2 = terms.iter().find(|t| t["term"] == "level_2").unwrap_or_else(|| panic!("{model}: {}", m[model]));
+        assert!(l2["irr"].as_f64().unwrap() > 0.0, "{model}");
+        let l4 = terms.iter().find(|t| t["term"] == "level_4").unwrap();
+        assert_eq!(l4["note"], "no observation periods in this category");
+    }
+}
+
+#[test]
+fn records_api_matches_file_api() {
+    let people = format!(
+        "{PEOPLE_H}A,45,female,3,2,1,2023-01-01,2023-12-31\nA,46,female,3,2,2,2024-01-01,2024-06-30\n\
+         B,82,male,10,6,4,2023-01-01,2023-12-31\nC,30,female,1,1,3,2023-01-01,2023-03-31\n\
+         D,65,male,5,3,1,2023-01-01,2023-12-31\nE,55,female,7,1,2,2023-01-01,2023-12-31\n"
+    );
+    let mut events = String::from(EVENTS_H);
+    let spec = [("A", "2023-02-01", 5), ("A", "2024-02-01", 3), ("B", "2023-02-01", 2), ("C", "2023-02-01", 4), ("D", "2023-02-01", 9), ("E", "2023-02-01", 6)];
+    for (p, d, n) in spec {
+        for _ in 0..n {
+            events.push_str(&format!("{p},{d},gp_appointment,\n"));
+        }
+    }
+    let from_files = run(&people, &events, &no_suppression());
+    let rec = |key, age, sex, dec, ltc, level, days, n| PeriodRecord {
+        person_key: key,
+        age,
+        sex,
+        deprivation_decile: dec,
+        ltc_count: ltc,
+        activation_level: level,
+        exposure_days: days,
+        counts: [n, 0, 0, 0, 0, 0, 0],
+    };
+    let records = [
+        rec(1, 45, Sex::Female, 3, 2, 1, 365, 5),
+        rec(1, 46, Sex::Female, 3, 2, 2, 182, 3),
+        rec(2, 82, Sex::Male, 10, 6, 4, 365, 2),
+        rec(3, 30, Sex::Female, 1, 1, 3, 90, 4),
+        rec(4, 65, Sex::Male, 5, 3, 1, 365, 9),
+        rec(5, 55, Sex::Female, 7, 1, 2, 365, 6),
+    ];
+    let r = evaluate_records(&records, None, &no_suppression()).unwrap();
+    let from_records: Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(from_files["outcomes"], from_records["outcomes"]);
+    let bad = [rec(1, 45, Sex::Female, 3, 0, 1, 365, 5)];
+    assert!(matches!(evaluate_records(&bad, None, &no_suppression()), Err(EvalError::InvalidRecord { index: 0, .. })));
+}
+
+#[test]
+fn html_and_csv_are_complete_and_labelled() {
+    let (mut p, mut e, mut m) = (Vec::new(), Vec::new(), Vec::new());
+    generate(3000, 11, &SynthOptions::default(), &mut p, &mut e, Some(&mut m)).unwrap();
+    let r = evaluate_files(&p[..], &e[..], Some(&m[..]), &EvalOptions::default()).unwrap();
+    let html = r.to_html();
+    assert!(html.starts_with("<!doctype html>"));
+    assert!(html.contains("Observational associations, not proof of effect"));
+    assert!(html.contains("@media print"));
+    assert!(html.contains("<caption>"));
+    assert!(html.contains("scope=\"row\""));
+    assert!(html.contains("role=\"img\""));
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    for o in alongside_stats::Outcome::ALL {
+        assert!(html.contains(&format!("id=\"{}\"", o.name())));
+    }
+    assert!(html.contains("Change in activation"));
+    let mut csv = Vec::new();
+    r.write_csv(&mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.starts_with("section,outcome,model,item,count,person_years,estimate,ci_low,ci_high,p_value,coef,se,note\n"));
+    assert!(csv.contains("rate_ratio,ae_minor,negative_binomial,level_4,"));
+    assert!(csv.contains("alpha,gp_appointment,negative_binomial,alpha,"));
+    assert!(csv.contains("activation_movement,,,level_1_to_level_2,"));
+    let j: Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert!(j["interpretation"].as_str().unwrap().contains("not evidence"));
+    assert_eq!(j["covariates"].as_array().unwrap().len(), 4);
+    assert!(j["activation_change"]["mean_change"].as_f64().is_some());
+    let level4 = &j["outcomes"][4]["models"]["negative_binomial"]["terms"][3];
+    assert_eq!(level4["term"], "level_4");
+    for k in ["irr", "ci_low", "ci_high", "p", "coef", "se"] {
+        assert!(level4[k].as_f64().is_some(), "{k}");
+    }
+}
