@@ -414,6 +414,23 @@ impl Instrument {
         )
     }
 
+    /// The answers of a response as (link id, code) pairs in item order, e.g. for storage;
+    /// unanswered items are left out.
+    pub fn answer_codes<'a>(&'a self, responses: &Responses) -> Vec<(&'a str, &'a str)> {
+        self.items
+            .iter()
+            .zip(&responses.options)
+            .filter_map(|(item, o)| {
+                o.map(|o| {
+                    (
+                        item.link_id.as_str(),
+                        item.options[usize::from(o)].code.as_str(),
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// Score a response.
     pub fn score(&self, responses: &Responses) -> Outcome {
         let mut answered = 0usize;
@@ -427,7 +444,12 @@ impl Instrument {
         let opts = &responses.options;
         let items = &self.items;
         self.score_pattern(
-            |i| opts[i].is_some_and(|o| items[i].score_of(o).is_some()),
+            |i| {
+                opts.get(i)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|o| items[i].score_of(o).is_some())
+            },
             answered,
             raw,
         )

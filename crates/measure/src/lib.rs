@@ -21,7 +21,7 @@
 //! ```
 //! use alongside_measure::{Instrument, Outcome};
 //!
-//! let json = include_str!("../../../instruments/alongside-demo-activation.json");
+//! let json = alongside_measure::shipped::DEMO_ACTIVATION_JSON;
 //! let instrument = Instrument::from_json_str(json).unwrap();
 //! let outcome = instrument
 //!     .score_answers([("demo-01", "3"), ("demo-02", "2"), ("demo-03", "na")])
@@ -40,6 +40,7 @@ pub mod instrument;
 pub mod levels;
 pub mod quality;
 pub mod rasch;
+pub mod shipped;
 mod validate;
 
 pub use batch::{score_csv, BatchError, BatchSummary, RowError};

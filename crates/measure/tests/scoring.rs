@@ -397,6 +397,10 @@ fn responses_in_order_matches_named_answers() {
         .unwrap();
     assert_eq!(a, b);
     assert_eq!(a.option_index(0), None);
+    let stored = ins.answer_codes(&a);
+    assert_eq!(stored.len(), 10);
+    assert_eq!(stored[0], ("demo-02", "na"));
+    assert_eq!(ins.responses(stored.iter().copied()).unwrap(), a);
     assert_eq!(a.option_index(1), Some(4));
     assert_eq!(ins.score(&a), ins.score(&b));
 }
