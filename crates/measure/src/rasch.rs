@@ -14,10 +14,11 @@
 //! is Σ_{i∈A} E_i(θ) = r, where E_i is the expected category score; its left side strictly
 //! increases in θ, so the solution is unique for 0 < r < M = Σ_{i∈A} m_i. Extreme raw scores
 //! (r = 0 or r = M) are first replaced by r = a or r = M − a, with a the instrument's extreme
-//! adjustment (0 < a < 0.5, default 0.3; below 0.5 so that
-//! the adjusted scores keep their order even when only one dichotomous item is answered). The equation is solved by Newton–Raphson (steps limited
-//! to 1 logit) inside a bracket that falls back to bisection, until the step is below 1e-10
-//! logits. The standard error is 1/√I(θ̂) with the test information I(θ) = Σ_{i∈A} Var_i(θ).
+//! adjustment (0 < a < 0.5, default 0.3; below 0.5 so that the adjusted scores keep their order
+//! even when only one dichotomous item is answered). The equation is solved by Newton–Raphson
+//! with Halley's second-order correction (steps limited to 1 logit) inside a bracket that falls
+//! back to bisection, until the step is below 1e-10 logits. The standard error is 1/√I(θ̂) with
+//! the test information I(θ) = Σ_{i∈A} Var_i(θ).
 //!
 //! This module is pure numerics: it must never contain instrument content (and never PAM
 //! calibrations).
@@ -84,7 +85,7 @@ impl PcmItem {
     /// log-weights k(θ−δ) − T_k, which need no exponential) and built outward from it: no
     /// overflow for |θ| ≤ THETA_LIMIT and parameters within MAX_PARAMETER.
     #[inline]
-    fn moments(&self, theta: f64, e_theta: f64, e_neg_theta: f64) -> (f64, f64) {
+    fn moments(&self, theta: f64, e_theta: f64, e_neg_theta: f64) -> Moments {
         let x = theta - self.difficulty;
         let m = self.thresholds.len();
         // Direct path: every log-weight k·x − T_k is within ±600, so the weights
@@ -95,16 +96,17 @@ impl PcmItem {
             let mut s0 = 1.0;
             let mut s1 = 0.0;
             let mut s2 = 0.0;
+            let mut s3 = 0.0;
             for (k, d) in self.exp_neg_tau.iter().enumerate() {
                 w *= up * d;
                 let kf = (k + 1) as f64;
+                let kw = kf * w;
                 s0 += w;
-                s1 += kf * w;
-                s2 += kf * kf * w;
+                s1 += kw;
+                s2 += kf * kw;
+                s3 += kf * kf * kw;
             }
-            let inv = 1.0 / s0;
-            let e = s1 * inv;
-            return (e, (s2 * inv - e * e).max(0.0));
+            return central(0.0, s0, s1, s2, s3);
         }
         // Scaled path for extreme θ.
         let mut kstar = 0usize;
@@ -122,6 +124,7 @@ impl PcmItem {
         let mut s0 = 1.0;
         let mut s1 = 0.0;
         let mut s2 = 0.0;
+        let mut s3 = 0.0;
         let mut w = 1.0;
         for k in kstar + 1..=m {
             w *= up * self.exp_neg_tau[k - 1];
@@ -129,6 +132,7 @@ impl PcmItem {
             s0 += w;
             s1 += d * w;
             s2 += d * d * w;
+            s3 += d * d * d * w;
         }
         w = 1.0;
         for k in (0..kstar).rev() {
@@ -137,11 +141,33 @@ impl PcmItem {
             s0 += w;
             s1 += d * w;
             s2 += d * d * w;
+            s3 += d * d * d * w;
         }
-        let mean_dev = s1 / s0;
-        let var = (s2 / s0 - mean_dev * mean_dev).max(0.0);
-        (kstar as f64 + mean_dev, var)
+        central(kstar as f64, s0, s1, s2, s3)
     }
+}
+
+/// Mean, variance and third central moment of a distribution given its weight sums
+/// s_j = Σ (k − origin)^j w_k.
+#[inline]
+fn central(origin: f64, s0: f64, s1: f64, s2: f64, s3: f64) -> Moments {
+    let inv = 1.0 / s0;
+    let m1 = s1 * inv;
+    let m2 = s2 * inv;
+    let m3 = s3 * inv;
+    Moments {
+        mean: origin + m1,
+        variance: (m2 - m1 * m1).max(0.0),
+        third: m3 - 3.0 * m1 * m2 + 2.0 * m1 * m1 * m1,
+    }
+}
+
+/// Moments of one item's score distribution at θ.
+#[derive(Debug, Clone, Copy)]
+struct Moments {
+    mean: f64,
+    variance: f64,
+    third: f64,
 }
 
 /// Result of the maximum-likelihood estimate.
@@ -153,19 +179,29 @@ pub(crate) struct Estimate {
     pub(crate) evaluations: u32,
 }
 
-/// Sum of expected scores and test information over the answered items at θ.
+/// Sums over the answered items at θ of the expected scores, the variances (test information,
+/// the derivative of the expected total) and the third central moments (its second derivative).
 #[inline]
-fn totals(items: &[PcmItem], answered: &[u32], theta: f64) -> (f64, f64) {
+fn sums(items: &[PcmItem], answered: &[u32], theta: f64) -> (f64, f64, f64) {
     let e_theta = theta.exp();
     let e_neg_theta = 1.0 / e_theta;
     let mut sum_e = 0.0;
     let mut info = 0.0;
+    let mut third = 0.0;
     for &i in answered {
-        let (e, v) = items[i as usize].moments(theta, e_theta, e_neg_theta);
-        sum_e += e;
-        info += v;
+        let m = items[i as usize].moments(theta, e_theta, e_neg_theta);
+        sum_e += m.mean;
+        info += m.variance;
+        third += m.third;
     }
-    (sum_e, info)
+    (sum_e, info, third)
+}
+
+/// Sum of expected scores and test information over the answered items at θ.
+#[cfg(test)]
+fn totals(items: &[PcmItem], answered: &[u32], theta: f64) -> (f64, f64) {
+    let (e, i, _) = sums(items, answered, theta);
+    (e, i)
 }
 
 /// Solve Σ_{answered} E_i(θ) = target for θ. `answered` lists item indices; `max_raw` is Σ m_i
@@ -191,7 +227,7 @@ pub(crate) fn estimate(items: &[PcmItem], answered: &[u32], target: f64, max_raw
     let mut info = 0.0;
     let mut evaluations = 0;
     for _ in 0..MAX_ITERATIONS {
-        let (sum_e, i) = totals(items, answered, theta);
+        let (sum_e, i, third) = sums(items, answered, theta);
         evaluations += 1;
         info = i;
         let f = sum_e - target;
@@ -204,7 +240,12 @@ pub(crate) fn estimate(items: &[PcmItem], answered: &[u32], target: f64, max_raw
             hi = theta;
         }
         if info > 0.0 {
-            let step = (-f / info).clamp(-MAX_STEP, MAX_STEP);
+            // Halley's step (Newton with a second-order correction) when the correction is
+            // modest, else Newton's; either way limited to ±MAX_STEP.
+            let newton = -f / info;
+            let denom = 1.0 + 0.5 * newton * third / info;
+            let raw_step = if denom > 0.5 { newton / denom } else { newton };
+            let step = raw_step.clamp(-MAX_STEP, MAX_STEP);
             if step.abs() < TOLERANCE {
                 theta += step;
                 break;
@@ -221,7 +262,7 @@ pub(crate) fn estimate(items: &[PcmItem], answered: &[u32], target: f64, max_raw
         theta = 0.5 * (lo + hi);
     }
     if info.is_nan() || info <= 0.0 {
-        info = totals(items, answered, theta).1;
+        info = sums(items, answered, theta).1;
         evaluations += 1;
     }
     Estimate {
@@ -273,7 +314,11 @@ mod tests {
         for &(d, t) in cases {
             let item = PcmItem::new(d, t.to_vec());
             for theta in [-250.0, -30.0, -3.0, -0.5, 0.0, 0.2, 1.7, 6.0, 40.0, 250.0] {
-                let (e, v) = item.moments(theta, f64::exp(theta), f64::exp(-theta));
+                let Moments {
+                    mean: e,
+                    variance: v,
+                    ..
+                } = item.moments(theta, f64::exp(theta), f64::exp(-theta));
                 let (e2, v2) = moments_direct(d, t, theta);
                 assert!((e - e2).abs() < 1e-12, "E at {theta}: {e} vs {e2}");
                 assert!((v - v2).abs() < 1e-12, "V at {theta}: {v} vs {v2}");
