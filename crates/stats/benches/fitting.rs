@@ -22,7 +22,11 @@ fn records(n: usize) -> Vec<PeriodRecord> {
                 deprivation_decile: rng.gen_range(1..=10),
                 ltc_count: rng.gen_range(1..6),
                 activation_level: level,
-                exposure_days: if rng.gen_bool(0.9) { 365 } else { rng.gen_range(30..365) },
+                exposure_days: if rng.gen_bool(0.9) {
+                    365
+                } else {
+                    rng.gen_range(30..365)
+                },
                 counts: [y, y / 3, y / 4, y / 8, y / 10, y / 2, y / 9],
             }
         })
@@ -35,7 +39,15 @@ fn bench(c: &mut Criterion) {
         b.iter(|| fit_outcome_records(&recs, Outcome::GpAppointment).unwrap())
     });
     let (mut p, mut e) = (Vec::new(), Vec::new());
-    generate(20_000, 1, &SynthOptions::default(), &mut p, &mut e, None::<std::io::Sink>).unwrap();
+    generate(
+        20_000,
+        1,
+        &SynthOptions::default(),
+        &mut p,
+        &mut e,
+        None::<std::io::Sink>,
+    )
+    .unwrap();
     let opts = EvalOptions {
         suppress: None,
         ..EvalOptions::default()

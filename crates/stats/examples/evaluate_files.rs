@@ -18,7 +18,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let report = alongside_stats::evaluate_files(
         File::open(dir.join("people.csv"))?,
         File::open(dir.join("events.csv"))?,
-        if m.exists() { Some(File::open(m)?) } else { None },
+        if m.exists() {
+            Some(File::open(m)?)
+        } else {
+            None
+        },
         &opts,
     )?;
     eprintln!("evaluated in {:.3} s", t0.elapsed().as_secs_f64());

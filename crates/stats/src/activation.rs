@@ -104,8 +104,7 @@ pub fn activation_change(measurements: &[Measurement], threshold: Option<u64>) -
         if let Some(fu) = group
             .iter()
             .map(|&i| measurements[i])
-            .filter(|m| m.day > first.day && m.day.0 <= window_end)
-            .last()
+            .rfind(|m| m.day > first.day && m.day.0 <= window_end)
         {
             eligible += 1;
             if fu.score - first.score >= IMPROVEMENT_POINTS - 1e-9 {
@@ -155,7 +154,7 @@ impl ActivationChange {
     pub(crate) fn write_csv_rows(
         &self,
         w: &mut dyn Write,
-        row: &dyn Fn(&mut dyn Write, [&str; 13]) -> std::io::Result<()>,
+        row: &crate::report::RowWriter,
     ) -> std::io::Result<()> {
         use crate::report::SUPPRESSED;
         let f = |v: Option<f64>, s: bool| {
@@ -165,7 +164,10 @@ impl ActivationChange {
                 v.map(|x| format!("{x}")).unwrap_or_default()
             }
         };
-        let c = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_else(|| SUPPRESSED.to_string());
+        let c = |v: Option<u64>| {
+            v.map(|x| x.to_string())
+                .unwrap_or_else(|| SUPPRESSED.to_string())
+        };
         row(
             w,
             [
@@ -245,15 +247,15 @@ mod tests {
     fn change_improvement_and_movement() {
         let ms = vec![
             m(1, 0, 40.0, 1),
-            m(1, 200, 44.0, 1),  // within window, +4 → improved
-            m(1, 500, 60.0, 3),  // last
+            m(1, 200, 44.0, 1), // within window, +4 → improved
+            m(1, 500, 60.0, 3), // last
             m(2, 10, 50.0, 2),
-            m(2, 376, 52.0, 2),  // 366 days later: outside the window
-            m(3, 5, 70.0, 3),    // measured once
+            m(2, 376, 52.0, 2), // 366 days later: outside the window
+            m(3, 5, 70.0, 3),   // measured once
             m(4, 0, 55.2, 3),
-            m(4, 365, 58.2, 3),  // exactly 365 days, +3.0 with rounding → improved
+            m(4, 365, 58.2, 3), // exactly 365 days, +3.0 with rounding → improved
             m(5, 0, 60.0, 3),
-            m(5, 0, 80.0, 4),    // same day only: not measured twice
+            m(5, 0, 80.0, 4), // same day only: not measured twice
         ];
         let a = activation_change(&ms, None);
         assert_eq!(a.people_measured, 5);

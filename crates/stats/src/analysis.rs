@@ -66,7 +66,11 @@ impl<'a> Grouped<'a> {
             }
         }
         starts.push(periods.len() as u32);
-        Grouped { periods, order, starts }
+        Grouped {
+            periods,
+            order,
+            starts,
+        }
     }
 }
 
@@ -136,13 +140,17 @@ fn not_estimable(model: &'static str, covariance: &'static str, reason: String) 
 
 const POISSON_MODEL: &str =
     "Poisson log-linear model, log(person-years) offset, covariates as listed";
-const POISSON_COV: &str =
-    "cluster-robust sandwich (HC0 by person, no small-sample correction)";
+const POISSON_COV: &str = "cluster-robust sandwich (HC0 by person, no small-sample correction)";
 const NB_MODEL: &str =
     "negative binomial NB2 (variance mu + alpha mu^2), log(person-years) offset, alpha by maximum likelihood";
 const NB_COV: &str = "model-based: inverse observed information of (beta, alpha)";
 
-fn terms_from(active: &[usize], coef: &[f64], var: &[f64], notes: &[Option<String>; N_TERMS]) -> Vec<Term> {
+fn terms_from(
+    active: &[usize],
+    coef: &[f64],
+    var: &[f64],
+    notes: &[Option<String>; N_TERMS],
+) -> Vec<Term> {
     let mut terms: Vec<Term> = TERM_NAMES
         .iter()
         .enumerate()
@@ -199,7 +207,11 @@ fn fit_outcome(k: usize, g: &Grouped<'_>) -> Models {
                 }
             }
             if d[0] == 0 || y[0] == 0 {
-                let why = if d[0] == 0 { "no observation periods" } else { "no events" };
+                let why = if d[0] == 0 {
+                    "no observation periods"
+                } else {
+                    "no events"
+                };
                 let reason = format!("{why} in the reference category ({})", category_label(f, 0));
                 return Models {
                     poisson: not_estimable(POISSON_MODEL, POISSON_COV, reason.clone()),
@@ -273,7 +285,8 @@ fn fit_outcome(k: usize, g: &Grouped<'_>) -> Models {
                     let q = &periods[idx[0] as usize];
                     let a = active_index[q.cell as usize];
                     if a != u32::MAX {
-                        let r = f64::from(q.counts[k]) - f64::from(q.days) / DAYS_PER_YEAR * rate[a as usize];
+                        let r = f64::from(q.counts[k])
+                            - f64::from(q.days) / DAYS_PER_YEAR * rate[a as usize];
                         diag[a as usize] += r * r;
                     }
                 } else {
@@ -285,7 +298,8 @@ fn fit_outcome(k: usize, g: &Grouped<'_>) -> Models {
                             continue;
                         }
                         let a = a as usize;
-                        let r = f64::from(q.counts[k]) - f64::from(q.days) / DAYS_PER_YEAR * rate[a];
+                        let r =
+                            f64::from(q.counts[k]) - f64::from(q.days) / DAYS_PER_YEAR * rate[a];
                         for (sj, xj) in s.iter_mut().zip(&design[a * p..(a + 1) * p]) {
                             *sj += xj * r;
                         }
@@ -305,7 +319,10 @@ fn fit_outcome(k: usize, g: &Grouped<'_>) -> Models {
         }
     };
     let (poisson_report, start) = match poisson {
-        Err(e) => (not_estimable(POISSON_MODEL, POISSON_COV, e.to_string()), None),
+        Err(e) => (
+            not_estimable(POISSON_MODEL, POISSON_COV, e.to_string()),
+            None,
+        ),
         Ok((fit, var)) => (
             ModelReport {
                 status: "ok",
@@ -384,9 +401,9 @@ pub(crate) fn outcome_reports(
         let l = usize::from(Covariates::from_cell(p.cell).level - 1);
         days[l] += u64::from(p.days);
         days[4] += u64::from(p.days);
-        for k in 0..N_OUTCOMES {
-            y[k][l] += u64::from(p.counts[k]);
-            y[k][4] += u64::from(p.counts[k]);
+        for (yk, c) in y.iter_mut().zip(p.counts) {
+            yk[l] += u64::from(c);
+            yk[4] += u64::from(c);
         }
     }
     let has_events: Vec<bool> = (0..N_OUTCOMES).map(|k| y[k][4] > 0).collect();
@@ -410,7 +427,10 @@ pub(crate) fn outcome_reports(
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("fit thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("fit thread"))
+            .collect()
     });
     for (k, m) in results.into_iter().flatten() {
         fitted[k] = Some(m);
@@ -434,7 +454,10 @@ pub(crate) fn outcome_reports(
 }
 
 /// Fits one outcome without building a report (for benchmarks and tests).
-pub fn fit_outcome_records(records: &[crate::evaluate::PeriodRecord], outcome: Outcome) -> Result<Models, crate::evaluate::EvalError> {
+pub fn fit_outcome_records(
+    records: &[crate::evaluate::PeriodRecord],
+    outcome: Outcome,
+) -> Result<Models, crate::evaluate::EvalError> {
     let (periods, n) = crate::evaluate::code_records(records)?;
     let g = Grouped::new(&periods, n);
     Ok(fit_outcome(outcome.index(), &g))

@@ -93,7 +93,9 @@ pub enum CodingError {
     #[error("deprivation_decile {0} outside 1–10")]
     Decile(i64),
     /// Long-term condition count below 1.
-    #[error("ltc_count {0} below 1 (the population is people with at least one long-term condition)")]
+    #[error(
+        "ltc_count {0} below 1 (the population is people with at least one long-term condition)"
+    )]
     Ltc(i64),
     /// Activation level outside 1–4.
     #[error("activation_level {0} outside 1–4")]
@@ -195,7 +197,13 @@ pub struct Covariates {
 
 impl Covariates {
     /// Codes raw values; the first invalid value is reported.
-    pub fn code(age: i64, sex: Sex, decile: i64, ltc: i64, level: i64) -> Result<Self, CodingError> {
+    pub fn code(
+        age: i64,
+        sex: Sex,
+        decile: i64,
+        ltc: i64,
+        level: i64,
+    ) -> Result<Self, CodingError> {
         Ok(Covariates {
             level: activation_level(level)?,
             age_band: age_band(age)?,
@@ -319,8 +327,20 @@ mod tests {
             .filter(|(v, _)| **v == 1.0)
             .map(|(_, n)| n)
             .collect();
-        assert_eq!(names, ["intercept", "level_4", "age_80plus", "sex_male", "deprivation_q5", "ltc_4plus"]);
-        let r = Covariates::code(39, Sex::Female, 2, 1, 1).unwrap().design_row();
+        assert_eq!(
+            names,
+            [
+                "intercept",
+                "level_4",
+                "age_80plus",
+                "sex_male",
+                "deprivation_q5",
+                "ltc_4plus"
+            ]
+        );
+        let r = Covariates::code(39, Sex::Female, 2, 1, 1)
+            .unwrap()
+            .design_row();
         assert_eq!(r.iter().sum::<f64>(), 1.0);
         let c = Covariates::code(40, Sex::Female, 3, 2, 2).unwrap();
         let names: Vec<&str> = c
@@ -330,6 +350,15 @@ mod tests {
             .filter(|(v, _)| **v == 1.0)
             .map(|(_, n)| n)
             .collect();
-        assert_eq!(names, ["intercept", "level_2", "age_40_49", "deprivation_q2", "ltc_2"]);
+        assert_eq!(
+            names,
+            [
+                "intercept",
+                "level_2",
+                "age_40_49",
+                "deprivation_q2",
+                "ltc_2"
+            ]
+        );
     }
 }

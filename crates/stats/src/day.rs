@@ -129,6 +129,9 @@ mod tests {
         assert_eq!(Day::parse_iso(b"2023/01/01"), None);
         assert_eq!(Day::parse_iso(b"2023-01-00"), None);
         assert_eq!(Day::parse_iso(b"2023-04-31"), None);
-        assert_eq!(Day::parse_iso(b"2023-12-31").unwrap().to_iso(), "2023-12-31");
+        assert_eq!(
+            Day::parse_iso(b"2023-12-31").unwrap().to_iso(),
+            "2023-12-31"
+        );
     }
 }

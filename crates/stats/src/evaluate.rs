@@ -40,7 +40,9 @@ impl Default for EvalOptions {
     fn default() -> Self {
         EvalOptions {
             suppress: Some(DEFAULT_THRESHOLD),
-            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             max_listed_rejections: 100,
             title: "Utilisation of care by activation level".into(),
             population_label: None,
@@ -154,7 +156,11 @@ pub fn evaluate_records(
     opts: &EvalOptions,
 ) -> Result<Report, EvalError> {
     if let Some(ms) = measurements {
-        if let Some((index, m)) = ms.iter().enumerate().find(|(_, m)| !(1..=4).contains(&m.level) || !m.score.is_finite()) {
+        if let Some((index, m)) = ms
+            .iter()
+            .enumerate()
+            .find(|(_, m)| !(1..=4).contains(&m.level) || !m.score.is_finite())
+        {
             return Err(EvalError::InvalidRecord {
                 index,
                 reason: format!("measurement with level {} and score {}", m.level, m.score),
@@ -167,11 +173,28 @@ pub fn evaluate_records(
         measurement_rows: measurements.map_or(0, |m| m.len() as u64),
         events_counted: periods
             .iter()
-            .map(|p| u64::from(p.counts[0] + p.counts[1] + p.counts[2] + p.counts[4] + p.counts[5] + p.counts[6]))
+            .map(|p| {
+                u64::from(
+                    p.counts[0]
+                        + p.counts[1]
+                        + p.counts[2]
+                        + p.counts[4]
+                        + p.counts[5]
+                        + p.counts[6],
+                )
+            })
             .sum(),
         ..InputSummary::default()
     };
-    build_report(&periods, n_persons, opts.study_period, inputs, measurements, opts, "records supplied by the caller")
+    build_report(
+        &periods,
+        n_persons,
+        opts.study_period,
+        inputs,
+        measurements,
+        opts,
+        "records supplied by the caller",
+    )
 }
 
 /// Evaluates from CSV readers: `people.csv`, `events.csv` and optionally `measurements.csv`
@@ -187,18 +210,28 @@ pub fn evaluate_files<P: Read, E: Read, M: Read>(
     let mut people = people;
     people
         .read_to_end(&mut people_buf)
-        .map_err(|source| EvalError::Io { file: "people.csv", source })?;
+        .map_err(|source| EvalError::Io {
+            file: "people.csv",
+            source,
+        })?;
     let mut rejections = crate::ingest::Rejections::new(opts.max_listed_rejections);
     let pop = crate::ingest::parse_people(&people_buf, &mut rejections)?;
-    let ev = crate::ingest::read_events(events, &pop, opts.threads.max(1), opts.max_listed_rejections)?;
+    let ev = crate::ingest::read_events(
+        events,
+        &pop,
+        opts.threads.max(1),
+        opts.max_listed_rejections,
+    )?;
     rejections.merge(ev.rejections);
     let mut ms = None;
     let mut meas_rows = 0;
     let mut meas_rejected = 0;
     if let Some(mut m) = measurements {
         let mut buf = Vec::new();
-        m.read_to_end(&mut buf)
-            .map_err(|source| EvalError::Io { file: "measurements.csv", source })?;
+        m.read_to_end(&mut buf).map_err(|source| EvalError::Io {
+            file: "measurements.csv",
+            source,
+        })?;
         let before = rejections.count("measurements.csv");
         let (list, rows) = crate::ingest::parse_measurements(&buf, &mut rejections)?;
         meas_rows = rows;
@@ -233,7 +266,15 @@ pub fn evaluate_files<P: Read, E: Read, M: Read>(
         rejected_rows_truncated: truncated,
     };
     let span = first.zip(last).map(|(a, b)| (Day(a), Day(b)));
-    build_report(&periods, pop.n_persons, span, inputs, ms.as_deref(), opts, "people.csv")
+    build_report(
+        &periods,
+        pop.n_persons,
+        span,
+        inputs,
+        ms.as_deref(),
+        opts,
+        "people.csv",
+    )
 }
 
 fn build_report(
@@ -260,10 +301,9 @@ fn build_report(
     }
     let people = seen.iter().filter(|s| **s).count() as u64;
     let person_years = level_days.iter().sum::<u64>() as f64 / DAYS_PER_YEAR;
-    let label = opts
-        .population_label
-        .clone()
-        .unwrap_or_else(|| format!("people with at least one valid observation period in {source}"));
+    let label = opts.population_label.clone().unwrap_or_else(|| {
+        format!("people with at least one valid observation period in {source}")
+    });
     let description = format!(
         "{label}: {people} people, {} observation periods, {:.1} person-years; adults (18+) with at least one long-term condition and a recorded activation level",
         periods.len(),

@@ -53,7 +53,7 @@ fn group_digits(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -112,13 +112,15 @@ impl Report {
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n"
         );
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<div class=\"caveat\" role=\"note\"><strong>Observational associations, not proof of effect</strong>{}</div>\n",
+            "<div class=\"caveat\" role=\"note\"><strong>Observational associations, not proof of effect</strong>{}</div>",
             escape(&self.interpretation)
         );
         // About the data.
-        h.push_str("<h2 class=\"first\" id=\"about\">About these figures</h2>\n<dl class=\"meta\">\n");
+        h.push_str(
+            "<h2 class=\"first\" id=\"about\">About these figures</h2>\n<dl class=\"meta\">\n",
+        );
         let meta = [
             ("Population", self.population.description.clone()),
             ("Period", self.period.description.clone()),
@@ -147,7 +149,12 @@ impl Report {
         // Contents.
         h.push_str("<nav aria-label=\"Outcomes\"><h2 id=\"contents\">Outcomes</h2><ul>\n");
         for o in &self.outcomes {
-            let _ = writeln!(h, "<li><a href=\"#{}\">{}</a></li>", o.outcome, escape(o.label));
+            let _ = writeln!(
+                h,
+                "<li><a href=\"#{}\">{}</a></li>",
+                o.outcome,
+                escape(o.label)
+            );
         }
         if self.activation_change.is_some() {
             h.push_str("<li><a href=\"#activation\">Change in activation</a></li>\n");
@@ -203,11 +210,17 @@ impl Report {
 }
 
 fn level_name(l: Option<u8>) -> String {
-    l.map(|l| format!("Level {l}")).unwrap_or_else(|| "All levels".into())
+    l.map(|l| format!("Level {l}"))
+        .unwrap_or_else(|| "All levels".into())
 }
 
 fn outcome_html(h: &mut String, o: &OutcomeReport) {
-    let _ = writeln!(h, "<section aria-labelledby=\"{0}\">\n<h2 id=\"{0}\">{1}</h2>", o.outcome, escape(o.label));
+    let _ = writeln!(
+        h,
+        "<section aria-labelledby=\"{0}\">\n<h2 id=\"{0}\">{1}</h2>",
+        o.outcome,
+        escape(o.label)
+    );
     if o.status == "no_events" {
         h.push_str("<p class=\"status\">No events of this kind were recorded in the observation periods, so no rates or models are reported.</p>\n</section>\n");
         return;
@@ -229,7 +242,11 @@ fn outcome_html(h: &mut String, o: &OutcomeReport) {
         } else {
             format!("{} to {}", num(c.ci_low, 1), num(c.ci_high, 1))
         };
-        let rate = if c.suppressed { SUPPRESSED.to_string() } else { num(c.rate_per_1000, 1) };
+        let rate = if c.suppressed {
+            SUPPRESSED.to_string()
+        } else {
+            num(c.rate_per_1000, 1)
+        };
         let _ = writeln!(
             h,
             "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -253,10 +270,18 @@ fn outcome_html(h: &mut String, o: &OutcomeReport) {
             let cell = |mr: &ModelReport| -> (String, String) {
                 match mr.terms.iter().find(|t| t.term == name) {
                     Some(t) if t.irr.is_some() => (
-                        format!("{} ({} to {})", num(t.irr, 2), num(t.ci_low, 2), num(t.ci_high, 2)),
+                        format!(
+                            "{} ({} to {})",
+                            num(t.irr, 2),
+                            num(t.ci_low, 2),
+                            num(t.ci_high, 2)
+                        ),
                         pval(t.p),
                     ),
-                    Some(t) => (escape(t.note.as_deref().unwrap_or("not estimable")), "–".into()),
+                    Some(t) => (
+                        escape(t.note.as_deref().unwrap_or("not estimable")),
+                        "–".into(),
+                    ),
                     None => (
                         escape(mr.reason.as_deref().unwrap_or("not estimable")),
                         "–".into(),
@@ -279,8 +304,11 @@ fn outcome_html(h: &mut String, o: &OutcomeReport) {
                 num(m.negative_binomial.alpha_se, 4)
             );
         }
-        for (label, mr) in [("Poisson model, all terms", &m.poisson), ("Negative binomial model, all terms", &m.negative_binomial)] {
-            let _ = write!(h, "<details><summary>{label}</summary>\n");
+        for (label, mr) in [
+            ("Poisson model, all terms", &m.poisson),
+            ("Negative binomial model, all terms", &m.negative_binomial),
+        ] {
+            let _ = writeln!(h, "<details><summary>{label}</summary>");
             if mr.status != "ok" {
                 let _ = writeln!(
                     h,
@@ -317,10 +345,7 @@ fn outcome_html(h: &mut String, o: &OutcomeReport) {
 /// Bar-free dot-and-interval chart of crude rates by level.
 fn rates_chart(h: &mut String, o: &OutcomeReport) {
     let rows: Vec<&CrudeRate> = o.crude.iter().filter(|c| c.level.is_some()).collect();
-    let max = rows
-        .iter()
-        .filter_map(|c| c.ci_high)
-        .fold(0.0f64, f64::max);
+    let max = rows.iter().filter_map(|c| c.ci_high).fold(0.0f64, f64::max);
     if max <= 0.0 {
         return;
     }
@@ -334,8 +359,15 @@ fn rates_chart(h: &mut String, o: &OutcomeReport) {
         escape(o.label)
     );
     let axis_y = top + row_h * rows.len() as f64;
-    let _ = writeln!(h, "<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{axis_y}\" stroke=\"#505a5f\"/>");
-    let _ = writeln!(h, "<line x1=\"{left}\" y1=\"{axis_y}\" x2=\"{}\" y2=\"{axis_y}\" stroke=\"#505a5f\"/>", w - right);
+    let _ = writeln!(
+        h,
+        "<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{axis_y}\" stroke=\"#505a5f\"/>"
+    );
+    let _ = writeln!(
+        h,
+        "<line x1=\"{left}\" y1=\"{axis_y}\" x2=\"{}\" y2=\"{axis_y}\" stroke=\"#505a5f\"/>",
+        w - right
+    );
     for k in 0..=4 {
         let v = max * 1.05 * k as f64 / 4.0;
         let x = scale(v);
@@ -355,7 +387,13 @@ fn rates_chart(h: &mut String, o: &OutcomeReport) {
     );
     for (i, c) in rows.iter().enumerate() {
         let y = top + row_h * (i as f64 + 0.5);
-        let _ = writeln!(h, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", left - 8.0, y + 4.0, level_name(c.level));
+        let _ = writeln!(
+            h,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            left - 8.0,
+            y + 4.0,
+            level_name(c.level)
+        );
         match (c.rate_per_1000, c.ci_low, c.ci_high) {
             (Some(r), Some(lo), Some(hi)) => {
                 let _ = writeln!(
@@ -367,7 +405,17 @@ fn rates_chart(h: &mut String, o: &OutcomeReport) {
                 );
             }
             _ => {
-                let _ = writeln!(h, "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>", left + 6.0, y + 4.0, if c.suppressed { "[c] suppressed" } else { "no data" });
+                let _ = writeln!(
+                    h,
+                    "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                    left + 6.0,
+                    y + 4.0,
+                    if c.suppressed {
+                        "[c] suppressed"
+                    } else {
+                        "no data"
+                    }
+                );
             }
         }
     }
@@ -379,7 +427,10 @@ fn forest_chart(h: &mut String, o: &OutcomeReport, pois: &ModelReport, nb: &Mode
     let mut rows = Vec::new();
     for lvl in 2..=4 {
         let name = format!("level_{lvl}");
-        for (label, mr, colour) in [("Poisson", pois, "#005eb8"), ("Neg. binomial", nb, "#330072")] {
+        for (label, mr, colour) in [
+            ("Poisson", pois, "#005eb8"),
+            ("Neg. binomial", nb, "#330072"),
+        ] {
             if let Some(t) = mr.terms.iter().find(|t| t.term == name) {
                 if let (Some(e), Some(lo), Some(hi)) = (t.irr, t.ci_low, t.ci_high) {
                     rows.push((format!("Level {lvl} · {label}"), e, lo, hi, colour));
@@ -405,7 +456,11 @@ fn forest_chart(h: &mut String, o: &OutcomeReport, pois: &ModelReport, nb: &Mode
     );
     let x1 = scale(1.0);
     let _ = writeln!(h, "<line x1=\"{x1:.1}\" y1=\"{top}\" x2=\"{x1:.1}\" y2=\"{axis_y}\" stroke=\"#0b0c0c\" stroke-dasharray=\"4 3\"/>");
-    let _ = writeln!(h, "<line x1=\"{left}\" y1=\"{axis_y}\" x2=\"{}\" y2=\"{axis_y}\" stroke=\"#505a5f\"/>", w - right);
+    let _ = writeln!(
+        h,
+        "<line x1=\"{left}\" y1=\"{axis_y}\" x2=\"{}\" y2=\"{axis_y}\" stroke=\"#505a5f\"/>",
+        w - right
+    );
     for tick in [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0] {
         if tick < lo_all || tick > hi_all {
             continue;
@@ -451,12 +506,20 @@ fn activation_html(h: &mut String, a: &crate::activation::ActivationChange) {
     let mean = if a.suppressed {
         SUPPRESSED.to_string()
     } else {
-        format!("{} (95% interval {} to {})", num(a.mean_change, 2), num(a.ci_low, 2), num(a.ci_high, 2))
+        format!(
+            "{} (95% interval {} to {})",
+            num(a.mean_change, 2),
+            num(a.ci_low, 2),
+            num(a.ci_high, 2)
+        )
     };
     let share = if a.improvement.suppressed {
         SUPPRESSED.to_string()
     } else {
-        a.improvement.share.map(|s| format!("{:.1}%", 100.0 * s)).unwrap_or_else(|| "–".into())
+        a.improvement
+            .share
+            .map(|s| format!("{:.1}%", 100.0 * s))
+            .unwrap_or_else(|| "–".into())
     };
     let _ = write!(
         h,
@@ -492,7 +555,10 @@ mod tests {
 
     #[test]
     fn escaping() {
-        assert_eq!(escape("<a href='x'>&\"</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
+        assert_eq!(
+            escape("<a href='x'>&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
         assert_eq!(group_digits(1234567), "1,234,567");
         assert_eq!(group_digits(12), "12");
         assert_eq!(pval(Some(0.0004)), "&lt;0.001");

@@ -245,7 +245,11 @@ fn lines(buf: &[u8], first_line: u64) -> impl Iterator<Item = (u64, &[u8])> {
 }
 
 /// Splits off and checks the header; returns the body.
-fn check_header<'a>(buf: &'a [u8], file: &'static str, expected: &'static str) -> Result<&'a [u8], EvalError> {
+fn check_header<'a>(
+    buf: &'a [u8],
+    file: &'static str,
+    expected: &'static str,
+) -> Result<&'a [u8], EvalError> {
     let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
     let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
     let header = &buf[..end];
@@ -303,11 +307,15 @@ impl People<'_> {
 }
 
 /// Parses people.csv (header included).
-pub(crate) fn parse_people<'a>(buf: &'a [u8], rej: &mut Rejections) -> Result<People<'a>, EvalError> {
+pub(crate) fn parse_people<'a>(
+    buf: &'a [u8],
+    rej: &mut Rejections,
+) -> Result<People<'a>, EvalError> {
     const FILE: &str = "people.csv";
     let body = check_header(buf, FILE, PEOPLE_HEADER)?;
     let approx_rows = memchr::memchr_iter(b'\n', body).count() + 1;
-    let mut ids: HashMap<&'a [u8], u32, FxBuild> = HashMap::with_capacity_and_hasher(approx_rows, FxBuild::default());
+    let mut ids: HashMap<&'a [u8], u32, FxBuild> =
+        HashMap::with_capacity_and_hasher(approx_rows, FxBuild::default());
     let mut raw: Vec<(PeoplePeriod, u64)> = Vec::with_capacity(approx_rows);
     let mut rows = 0;
     let mut scratch = Vec::new();
@@ -337,27 +345,40 @@ pub(crate) fn parse_people<'a>(buf: &'a [u8], rej: &mut Rejections) -> Result<Pe
             continue;
         }
         let Some(id) = find_in(line, id_field) else {
-            rej.push(FILE, line_no, || "person_id with escaped quotes is not supported".into());
+            rej.push(FILE, line_no, || {
+                "person_id with escaped quotes is not supported".into()
+            });
             continue;
         };
-        let num = |i: usize, name: &str| parse_int(f[i]).ok_or_else(|| format!("{name} is not an integer: '{}'", show(f[i])));
+        let num = |i: usize, name: &str| {
+            parse_int(f[i]).ok_or_else(|| format!("{name} is not an integer: '{}'", show(f[i])))
+        };
         let parsed = (|| -> Result<PeoplePeriod, String> {
             let age = num(1, "age")?;
             let sex = match trim(f[2]) {
                 b"female" => Sex::Female,
                 b"male" => Sex::Male,
-                other => return Err(format!("sex must be female or male, found '{}'", show(other))),
+                other => {
+                    return Err(format!(
+                        "sex must be female or male, found '{}'",
+                        show(other)
+                    ))
+                }
             };
             let decile = num(3, "deprivation_decile")?;
             let ltc = num(4, "ltc_count")?;
             let level = num(5, "activation_level")?;
             let cov = Covariates::code(age, sex, decile, ltc, level).map_err(|e| e.to_string())?;
-            let start = Day::parse_iso(trim(f[6]))
-                .ok_or_else(|| format!("follow_up_start is not a YYYY-MM-DD date: '{}'", show(f[6])))?;
-            let end = Day::parse_iso(trim(f[7]))
-                .ok_or_else(|| format!("follow_up_end is not a YYYY-MM-DD date: '{}'", show(f[7])))?;
+            let start = Day::parse_iso(trim(f[6])).ok_or_else(|| {
+                format!("follow_up_start is not a YYYY-MM-DD date: '{}'", show(f[6]))
+            })?;
+            let end = Day::parse_iso(trim(f[7])).ok_or_else(|| {
+                format!("follow_up_end is not a YYYY-MM-DD date: '{}'", show(f[7]))
+            })?;
             if end < start {
-                return Err(format!("follow_up_end {end} is before follow_up_start {start}"));
+                return Err(format!(
+                    "follow_up_end {end} is before follow_up_start {start}"
+                ));
             }
             Ok(PeoplePeriod {
                 person: 0,
@@ -407,12 +428,16 @@ pub(crate) fn parse_people<'a>(buf: &'a [u8], rej: &mut Rejections) -> Result<Pe
 
 /// The sub-slice of `line` equal to `field` (so ids borrow the input buffer), if any.
 fn find_in<'a>(line: &'a [u8], field: &[u8]) -> Option<&'a [u8]> {
-    if field.as_ptr() >= line.as_ptr() && field.as_ptr() as usize + field.len() <= line.as_ptr() as usize + line.len() {
+    if field.as_ptr() >= line.as_ptr()
+        && field.as_ptr() as usize + field.len() <= line.as_ptr() as usize + line.len()
+    {
         let off = field.as_ptr() as usize - line.as_ptr() as usize;
         return Some(&line[off..off + field.len()]);
     }
     // Unquoted copy: find the same bytes inside the line (a quoted id without escapes).
-    line.windows(field.len()).position(|w| w == field).map(|i| &line[i..i + field.len()])
+    line.windows(field.len())
+        .position(|w| w == field)
+        .map(|i| &line[i..i + field.len()])
 }
 
 /// Result of reading events.csv.
@@ -495,7 +520,9 @@ impl Worker {
                 continue;
             }
             let Some(day) = Day::parse_iso(trim(f[1])) else {
-                reject(self, &|| format!("date is not a YYYY-MM-DD date: '{}'", show(f[1])));
+                reject(self, &|| {
+                    format!("date is not a YYYY-MM-DD date: '{}'", show(f[1]))
+                });
                 continue;
             };
             let ty = trim(f[2]);
@@ -504,7 +531,12 @@ impl Worker {
                 continue;
             };
             let Some(minor) = minor_flag(trim(f[3])) else {
-                reject(self, &|| format!("minor must be true, false, 1, 0 or empty, found '{}'", show(f[3])));
+                reject(self, &|| {
+                    format!(
+                        "minor must be true, false, 1, 0 or empty, found '{}'",
+                        show(f[3])
+                    )
+                });
                 continue;
             };
             let id = trim(f[0]);
@@ -588,7 +620,9 @@ pub(crate) fn read_events<R: Read>(
         let mut seq = 0u64;
         let mut result = Ok(());
         loop {
-            let mut chunk = back_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK + 4096));
+            let mut chunk = back_rx
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(CHUNK + 4096));
             chunk.clear();
             chunk.extend_from_slice(&carry);
             carry.clear();
@@ -640,12 +674,18 @@ pub(crate) fn read_events<R: Read>(
             }
         }
         drop(tx);
-        let ws: Vec<Worker> = handles.into_iter().map(|h| h.join().expect("event worker")).collect();
+        let ws: Vec<Worker> = handles
+            .into_iter()
+            .map(|h| h.join().expect("event worker"))
+            .collect();
         result.map(|()| ws)
     })?;
 
     // Merge counts and turn chunk-local line numbers into file line numbers.
-    let mut chunk_lines: Vec<(u64, u64)> = workers.iter().flat_map(|w| w.chunk_lines.iter().copied()).collect();
+    let mut chunk_lines: Vec<(u64, u64)> = workers
+        .iter()
+        .flat_map(|w| w.chunk_lines.iter().copied())
+        .collect();
     chunk_lines.sort_unstable();
     let mut offset = HashMap::with_capacity(chunk_lines.len());
     let mut line = 2u64;
@@ -711,11 +751,15 @@ fn read_more<R: Read>(reader: &mut R, buf: &mut Vec<u8>, max: usize) -> std::io:
 
 /// Parses measurements.csv; returns the valid measurements and the number of data rows.
 /// Person keys are dense indices of the measurement file's own ids.
-pub(crate) fn parse_measurements<'a>(buf: &'a [u8], rej: &mut Rejections) -> Result<(Vec<Measurement>, u64), EvalError> {
+pub(crate) fn parse_measurements(
+    buf: &[u8],
+    rej: &mut Rejections,
+) -> Result<(Vec<Measurement>, u64), EvalError> {
     const FILE: &str = "measurements.csv";
     let body = check_header(buf, FILE, MEASUREMENTS_HEADER)?;
     let approx_rows = memchr::memchr_iter(b'\n', body).count() + 1;
-    let mut ids: HashMap<&[u8], u64, FxBuild> = HashMap::with_capacity_and_hasher(approx_rows, FxBuild::default());
+    let mut ids: HashMap<&[u8], u64, FxBuild> =
+        HashMap::with_capacity_and_hasher(approx_rows, FxBuild::default());
     let mut out = Vec::with_capacity(approx_rows);
     let mut rows = 0;
     let mut scratch = Vec::new();
@@ -737,14 +781,17 @@ pub(crate) fn parse_measurements<'a>(buf: &'a [u8], rej: &mut Rejections) -> Res
             continue;
         }
         let Some(id) = find_in(line, trim(f[0])) else {
-            rej.push(FILE, line_no, || "person_id with escaped quotes is not supported".into());
+            rej.push(FILE, line_no, || {
+                "person_id with escaped quotes is not supported".into()
+            });
             continue;
         };
         let parsed = (|| -> Result<(Day, f64, u8), String> {
             if id.is_empty() {
                 return Err("empty person_id".into());
             }
-            let day = Day::parse_iso(trim(f[1])).ok_or_else(|| format!("date is not a YYYY-MM-DD date: '{}'", show(f[1])))?;
+            let day = Day::parse_iso(trim(f[1]))
+                .ok_or_else(|| format!("date is not a YYYY-MM-DD date: '{}'", show(f[1])))?;
             let score: f64 = std::str::from_utf8(trim(f[2]))
                 .ok()
                 .and_then(|s| s.parse().ok())
@@ -783,7 +830,10 @@ mod tests {
         assert_eq!(split_fields(b"a,,c", &mut s, &mut f), Ok(3));
         assert_eq!(&f[..3], &[&b"a"[..], b"", b"c"]);
         let mut s = Vec::new();
-        assert_eq!(split_fields(br#""P,1","say ""hi""",x"#, &mut s, &mut f), Ok(3));
+        assert_eq!(
+            split_fields(br#""P,1","say ""hi""",x"#, &mut s, &mut f),
+            Ok(3)
+        );
         assert_eq!(f[0], b"P,1");
         assert_eq!(f[1], br#"say "hi""#);
         assert_eq!(f[2], b"x");
@@ -791,13 +841,21 @@ mod tests {
         assert!(split_fields(br#""open,x"#, &mut s, &mut f).is_err());
         let mut s = Vec::new();
         let mut g = [&b""[..]; 2];
-        assert_eq!(split_fields(b"a,b,c", &mut s, &mut g), Err("too many fields"));
+        assert_eq!(
+            split_fields(b"a,b,c", &mut s, &mut g),
+            Err("too many fields")
+        );
     }
 
     #[test]
     fn header_checks() {
         assert!(check_header(b"person_id,date,type,minor\nx", "events.csv", EVENTS_HEADER).is_ok());
-        assert!(check_header(b"\xEF\xBB\xBFperson_id,date,type,minor\r\n", "events.csv", EVENTS_HEADER).is_ok());
+        assert!(check_header(
+            b"\xEF\xBB\xBFperson_id,date,type,minor\r\n",
+            "events.csv",
+            EVENTS_HEADER
+        )
+        .is_ok());
         assert!(check_header(b"person_id,date,type\n", "events.csv", EVENTS_HEADER).is_err());
         assert!(check_header(b"", "events.csv", EVENTS_HEADER).is_err());
     }
@@ -821,7 +879,11 @@ P6,50,male,1,1,1,2023-02-01\n";
         assert!(!truncated);
         let lines: Vec<u64> = listed.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![3, 5, 6, 7, 8, 9]);
-        assert!(listed[0].reason.contains("overlaps the period on line 2"), "{}", listed[0].reason);
+        assert!(
+            listed[0].reason.contains("overlaps the period on line 2"),
+            "{}",
+            listed[0].reason
+        );
         assert!(listed[1].reason.contains("age 17"));
         assert!(listed[3].reason.contains("ltc_count 0"));
     }

@@ -4,6 +4,11 @@
 //! Row-major `Vec<f64>` storage; no external crate. This module must never know about models,
 //! data or files.
 
+#![allow(
+    clippy::needless_range_loop,
+    reason = "index loops mirror the textbook triangular algorithms"
+)]
+
 use std::ops::{Index, IndexMut};
 
 /// A dense square matrix, row-major.
@@ -121,7 +126,7 @@ impl Matrix {
             }
             // Relative pivot test: a pivot that lost all but 1e-12 of its diagonal is rank
             // deficiency (collinear columns), not a real positive pivot.
-            if !(d > 1e-12 * self.data[j * n + j].abs()) || !d.is_finite() {
+            if d.is_nan() || d <= 1e-12 * self.data[j * n + j].abs() || !d.is_finite() {
                 return Err(NotPositiveDefinite(j));
             }
             let d = d.sqrt();
@@ -229,7 +234,11 @@ mod tests {
         for i in 0..3 {
             for j in 0..3 {
                 let want = if i == j { 1.0 } else { 0.0 };
-                assert!((prod[(i, j)] - want).abs() < 1e-10, "{i},{j}: {}", prod[(i, j)]);
+                assert!(
+                    (prod[(i, j)] - want).abs() < 1e-10,
+                    "{i},{j}: {}",
+                    prod[(i, j)]
+                );
             }
         }
     }

@@ -75,7 +75,13 @@ impl Problem<'_> {
             s2[k + 1] = s2[k] + 1.0 / (v * v);
         }
         let eta_row: Vec<f64> = (0..self.n_rows)
-            .map(|i| self.design[i * p..(i + 1) * p].iter().zip(beta).map(|(a, b)| a * b).sum())
+            .map(|i| {
+                self.design[i * p..(i + 1) * p]
+                    .iter()
+                    .zip(beta)
+                    .map(|(a, b)| a * b)
+                    .sum()
+            })
             .collect();
         let ln_alpha = alpha.ln();
         let mut ll = self.const_ll;
@@ -107,7 +113,9 @@ impl Problem<'_> {
                 let a2 = alpha * alpha;
                 g_alpha += w * ((l1p - s1[y]) / a2 + (yf - mu) / (alpha * d));
                 h_aa += w
-                    * (mu / (a2 * d) - s2[y] / (a2 * a2) - 2.0 * (l1p - s1[y]) / (a2 * alpha)
+                    * (mu / (a2 * d)
+                        - s2[y] / (a2 * a2)
+                        - 2.0 * (l1p - s1[y]) / (a2 * alpha)
                         - (yf - mu) * (1.0 + 2.0 * am) / (a2 * d * d));
             }
         }
@@ -140,7 +148,12 @@ impl Problem<'_> {
 
 /// Fits NB2 by Newton–Raphson on (β, ln α) with step halving, from `start_beta` (normally the
 /// Poisson estimate). The moment estimate of α starts the dispersion.
-pub fn fit_nb2(design: &[f64], p: usize, obs: &[NbObs], start_beta: &[f64]) -> Result<NbFit, FitError> {
+pub fn fit_nb2(
+    design: &[f64],
+    p: usize,
+    obs: &[NbObs],
+    start_beta: &[f64],
+) -> Result<NbFit, FitError> {
     assert_eq!(design.len() % p, 0);
     assert_eq!(start_beta.len(), p);
     let n_rows = design.len() / p;
@@ -175,7 +188,11 @@ pub fn fit_nb2(design: &[f64], p: usize, obs: &[NbObs], start_beta: &[f64]) -> R
         num += o.weight * ((y - mu).powi(2) - y);
         den += o.weight * mu * mu;
     }
-    let mut alpha = if den > 0.0 { (num / den).clamp(0.05, 10.0) } else { 0.5 };
+    let mut alpha = if den > 0.0 {
+        (num / den).clamp(0.05, 10.0)
+    } else {
+        0.5
+    };
     let mut cur = prob.eval(&beta, alpha, true);
     let mut iterations = 0;
     let mut converged = false;
@@ -264,7 +281,10 @@ pub fn nb2_loglik(design: &[f64], p: usize, obs: &[NbObs], beta: &[f64], alpha: 
         n_rows: design.len() / p,
         obs,
         max_y: obs.iter().map(|o| o.y as usize).max().unwrap_or(0),
-        const_ll: -obs.iter().map(|o| o.weight * ln_gamma(o.y as f64 + 1.0)).sum::<f64>(),
+        const_ll: -obs
+            .iter()
+            .map(|o| o.weight * ln_gamma(o.y as f64 + 1.0))
+            .sum::<f64>(),
     };
     prob.eval(beta, alpha, false).ll
 }
@@ -276,7 +296,8 @@ mod tests {
     fn direct_ll(y: u32, mu: f64, alpha: f64) -> f64 {
         let r = 1.0 / alpha;
         let yf = y as f64;
-        ln_gamma(yf + r) - ln_gamma(r) - ln_gamma(yf + 1.0) + r * (r / (r + mu)).ln()
+        ln_gamma(yf + r) - ln_gamma(r) - ln_gamma(yf + 1.0)
+            + r * (r / (r + mu)).ln()
             + yf * (mu / (r + mu)).ln()
     }
 
@@ -304,7 +325,8 @@ mod tests {
         let want: f64 = obs
             .iter()
             .map(|o| {
-                let eta = design[o.row as usize * 2] * beta[0] + design[o.row as usize * 2 + 1] * beta[1];
+                let eta =
+                    design[o.row as usize * 2] * beta[0] + design[o.row as usize * 2 + 1] * beta[1];
                 o.weight * direct_ll(o.y, (eta + o.log_exposure).exp(), alpha)
             })
             .sum();
@@ -333,7 +355,11 @@ mod tests {
             a[j] += hstep;
             b[j] -= hstep;
             let fd = (f(&a) - f(&b)) / (2.0 * hstep);
-            assert!((fd - e.grad[j]).abs() < 1e-6 * (1.0 + fd.abs()), "grad {j}: {fd} vs {}", e.grad[j]);
+            assert!(
+                (fd - e.grad[j]).abs() < 1e-6 * (1.0 + fd.abs()),
+                "grad {j}: {fd} vs {}",
+                e.grad[j]
+            );
             let ga = prob.eval(&a[..2], a[2], true).grad;
             let gb = prob.eval(&b[..2], b[2], true).grad;
             for k in 0..3 {

@@ -42,7 +42,12 @@ pub struct PoissonFit {
 ///
 /// `x` holds `rows` design rows of length `p` (row-major), `y` the counts (or Σ counts per
 /// cell) and `exposure` the exposures (or Σ exposure per cell), all positive.
-pub fn fit_poisson(x: &[f64], p: usize, y: &[f64], exposure: &[f64]) -> Result<PoissonFit, FitError> {
+pub fn fit_poisson(
+    x: &[f64],
+    p: usize,
+    y: &[f64],
+    exposure: &[f64],
+) -> Result<PoissonFit, FitError> {
     let n = y.len();
     assert_eq!(x.len(), n * p);
     assert_eq!(exposure.len(), n);
@@ -54,7 +59,11 @@ pub fn fit_poisson(x: &[f64], p: usize, y: &[f64], exposure: &[f64]) -> Result<P
     let loglik = |beta: &[f64]| -> f64 {
         let mut ll = 0.0;
         for i in 0..n {
-            let eta: f64 = x[i * p..(i + 1) * p].iter().zip(beta).map(|(a, b)| a * b).sum();
+            let eta: f64 = x[i * p..(i + 1) * p]
+                .iter()
+                .zip(beta)
+                .map(|(a, b)| a * b)
+                .sum();
             ll += y[i] * eta - exposure[i] * eta.exp();
         }
         ll
@@ -154,12 +163,18 @@ mod tests {
 
     #[test]
     fn no_events_is_an_error() {
-        assert_eq!(fit_poisson(&[1.0], 1, &[0.0], &[1.0]).unwrap_err(), FitError::NoEvents);
+        assert_eq!(
+            fit_poisson(&[1.0], 1, &[0.0], &[1.0]).unwrap_err(),
+            FitError::NoEvents
+        );
     }
 
     #[test]
     fn collinear_columns_are_singular() {
         let x = [1.0, 1.0, 1.0, 1.0];
-        assert_eq!(fit_poisson(&x, 2, &[3.0, 4.0], &[1.0, 1.0]).unwrap_err(), FitError::Singular);
+        assert_eq!(
+            fit_poisson(&x, 2, &[3.0, 4.0], &[1.0, 1.0]).unwrap_err(),
+            FitError::Singular
+        );
     }
 }

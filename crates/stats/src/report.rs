@@ -269,14 +269,102 @@ impl Report {
             let line: Vec<String> = cols.iter().map(|s| csv_field(s)).collect();
             writeln!(w, "{}", line.join(","))
         };
-        row(&mut w, ["note", "", "", "interpretation", "", "", "", "", "", "", "", "", &self.interpretation])?;
-        row(&mut w, ["note", "", "", "population", "", "", "", "", "", "", "", "", &self.population.description])?;
-        row(&mut w, ["note", "", "", "period", "", "", "", "", "", "", "", "", &self.period.description])?;
-        row(&mut w, ["note", "", "", "covariates", "", "", "", "", "", "", "", "", &self.covariates.join("; ")])?;
-        row(&mut w, ["note", "", "", "suppression", "", "", "", "", "", "", "", "", &self.suppression.rule])?;
+        row(
+            &mut w,
+            [
+                "note",
+                "",
+                "",
+                "interpretation",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                &self.interpretation,
+            ],
+        )?;
+        row(
+            &mut w,
+            [
+                "note",
+                "",
+                "",
+                "population",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                &self.population.description,
+            ],
+        )?;
+        row(
+            &mut w,
+            [
+                "note",
+                "",
+                "",
+                "period",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                &self.period.description,
+            ],
+        )?;
+        row(
+            &mut w,
+            [
+                "note",
+                "",
+                "",
+                "covariates",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                &self.covariates.join("; "),
+            ],
+        )?;
+        row(
+            &mut w,
+            [
+                "note",
+                "",
+                "",
+                "suppression",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                &self.suppression.rule,
+            ],
+        )?;
         for o in &self.outcomes {
             for cr in &o.crude {
-                let item = cr.level.map(|l| format!("level_{l}")).unwrap_or_else(|| "all".into());
+                let item = cr
+                    .level
+                    .map(|l| format!("level_{l}"))
+                    .unwrap_or_else(|| "all".into());
                 row(
                     &mut w,
                     [
@@ -292,12 +380,19 @@ impl Report {
                         "",
                         "",
                         "",
-                        if o.status == "no_events" { "no_events" } else { "per 1,000 person-years" },
+                        if o.status == "no_events" {
+                            "no_events"
+                        } else {
+                            "per 1,000 person-years"
+                        },
                     ],
                 )?;
             }
             if let Some(m) = &o.models {
-                for (name, mr) in [("poisson", &m.poisson), ("negative_binomial", &m.negative_binomial)] {
+                for (name, mr) in [
+                    ("poisson", &m.poisson),
+                    ("negative_binomial", &m.negative_binomial),
+                ] {
                     if mr.status != "ok" {
                         row(
                             &mut w,
@@ -314,7 +409,10 @@ impl Report {
                                 "",
                                 "",
                                 "",
-                                &format!("not_estimable: {}", mr.reason.clone().unwrap_or_default()),
+                                &format!(
+                                    "not_estimable: {}",
+                                    mr.reason.clone().unwrap_or_default()
+                                ),
                             ],
                         )?;
                         continue;
@@ -342,7 +440,21 @@ impl Report {
                     if let Some(a) = mr.alpha {
                         row(
                             &mut w,
-                            ["alpha", o.outcome, name, "alpha", "", "", &f(Some(a)), "", "", "", "", &f(mr.alpha_se), ""],
+                            [
+                                "alpha",
+                                o.outcome,
+                                name,
+                                "alpha",
+                                "",
+                                "",
+                                &f(Some(a)),
+                                "",
+                                "",
+                                "",
+                                "",
+                                &f(mr.alpha_se),
+                                "",
+                            ],
                         )?;
                     }
                 }
@@ -354,6 +466,9 @@ impl Report {
         w.flush()
     }
 }
+
+/// A function writing one 13-column CSV row.
+pub(crate) type RowWriter = dyn Fn(&mut dyn Write, [&str; 13]) -> std::io::Result<()>;
 
 /// Writes a 13-column CSV row (used by sibling modules).
 pub(crate) fn row_writer(w: &mut dyn Write, cols: [&str; 13]) -> std::io::Result<()> {

@@ -118,7 +118,14 @@ fn stream_ratio4(s: usize) -> f64 {
     }
 }
 
-fn rate(s: usize, level: u8, age_band: usize, male: bool, quintile: usize, ltc_group: usize) -> f64 {
+fn rate(
+    s: usize,
+    level: u8,
+    age_band: usize,
+    male: bool,
+    quintile: usize,
+    ltc_group: usize,
+) -> f64 {
     let (age, dep) = match s {
         0 | 5 => (AGE_GP[age_band], DEP_GP[quintile - 1]),
         1 | 6 => (AGE_DNA[age_band], DEP_ACUTE[quintile - 1]),
@@ -176,7 +183,9 @@ fn poisson(rng: &mut ChaCha8Rng, lam: f64) -> u32 {
         if k < 0.0 || (us < 0.013 && v > us) {
             continue;
         }
-        if v.ln() + invalpha.ln() - (a / (us * us) + b).ln() <= -lam + k * loglam - ln_gamma(k + 1.0) {
+        if v.ln() + invalpha.ln() - (a / (us * us) + b).ln()
+            <= -lam + k * loglam - ln_gamma(k + 1.0)
+        {
             return k as u32;
         }
     }
@@ -263,11 +272,17 @@ pub fn generate<P: Write, E: Write, M: Write>(
         if r < opts.two_period_share {
             let len1 = rng.gen_range(180..=365);
             let end1 = Day(start.0 + len1 - 1);
-            let s2 = ((score1 + 1.5 + 7.0 * normal(&mut rng)).clamp(0.0, 100.0) * 10.0).round() / 10.0;
+            let s2 =
+                ((score1 + 1.5 + 7.0 * normal(&mut rng)).clamp(0.0, 100.0) * 10.0).round() / 10.0;
             let len2 = rng.gen_range(90..=365);
             periods.push((start, end1, age, level1));
             let age2 = (age + u32::from(len1 >= 365)).min(120);
-            periods.push((Day(end1.0 + 1), Day(end1.0 + len2), age2, level_from_score(s2)));
+            periods.push((
+                Day(end1.0 + 1),
+                Day(end1.0 + len2),
+                age2,
+                level_from_score(s2),
+            ));
             second_score = Some((Day(end1.0 + 1), s2));
         } else if r < opts.two_period_share + opts.short_period_share {
             let len = rng.gen_range(30..365);
@@ -277,7 +292,11 @@ pub fn generate<P: Write, E: Write, M: Write>(
         }
         for &(s, e, a, l) in &periods {
             pw.w.write_all(idb)?;
-            write!(pw.w, ",{a},{},{decile},{ltc},{l},", if male { "male" } else { "female" })?;
+            write!(
+                pw.w,
+                ",{a},{},{decile},{ltc},{l},",
+                if male { "male" } else { "female" }
+            )?;
             pw.day(s)?;
             pw.w.write_all(b",")?;
             pw.day(e)?;
@@ -285,8 +304,13 @@ pub fn generate<P: Write, E: Write, M: Write>(
             sum.periods += 1;
             let days = (e.0 - s.0 + 1) as u32;
             let py = f64::from(days) / 365.25;
+            #[allow(
+                clippy::needless_range_loop,
+                reason = "st indexes several parallel tables"
+            )]
             for st in 0..7 {
-                let lam = frailty * rate(st, l, usize::from(band as u8), male, quintile, ltc_group) * py;
+                let lam =
+                    frailty * rate(st, l, usize::from(band as u8), male, quintile, ltc_group) * py;
                 let n = poisson(&mut rng, lam);
                 for _ in 0..n {
                     let d = Day(s.0 + rng.gen_range(0..days) as i32);
@@ -319,7 +343,7 @@ pub fn generate<P: Write, E: Write, M: Write>(
             ew.w.write_all(idb)?;
             ew.w.write_all(b",")?;
             ew.day(d)?;
-            write!(ew.w, ",{},\n", STREAM_TYPE[st])?;
+            writeln!(ew.w, ",{},", STREAM_TYPE[st])?;
             sum.events += 1;
         }
         // Measurements.
@@ -328,11 +352,14 @@ pub fn generate<P: Write, E: Write, M: Write>(
             if let Some(s2) = second_score {
                 rows.push(s2);
             } else if rng.gen::<f64>() < 0.55 {
-                let s2 = ((score1 + 1.5 + 7.0 * normal(&mut rng)).clamp(0.0, 100.0) * 10.0).round() / 10.0;
+                let s2 = ((score1 + 1.5 + 7.0 * normal(&mut rng)).clamp(0.0, 100.0) * 10.0).round()
+                    / 10.0;
                 rows.push((Day(rows[0].0 .0 + rng.gen_range(120..=420)), s2));
             }
             if rows.len() == 2 && rng.gen::<f64>() < 0.25 {
-                let s3 = ((rows[1].1 + 0.5 + 6.0 * normal(&mut rng)).clamp(0.0, 100.0) * 10.0).round() / 10.0;
+                let s3 = ((rows[1].1 + 0.5 + 6.0 * normal(&mut rng)).clamp(0.0, 100.0) * 10.0)
+                    .round()
+                    / 10.0;
                 rows.push((Day(rows[1].0 .0 + rng.gen_range(90..=300)), s3));
             }
             for (d, s) in rows {
@@ -358,7 +385,15 @@ mod tests {
 
     fn run(n: usize, seed: u64) -> (Vec<u8>, Vec<u8>, Vec<u8>, SynthSummary) {
         let (mut p, mut e, mut m) = (Vec::new(), Vec::new(), Vec::new());
-        let s = generate(n, seed, &SynthOptions::default(), &mut p, &mut e, Some(&mut m)).unwrap();
+        let s = generate(
+            n,
+            seed,
+            &SynthOptions::default(),
+            &mut p,
+            &mut e,
+            Some(&mut m),
+        )
+        .unwrap();
         (p, e, m, s)
     }
 
@@ -380,10 +415,19 @@ mod tests {
         assert!(p.starts_with(crate::ingest::PEOPLE_HEADER));
         assert_eq!(p.lines().count() as u64, s.periods + 1);
         assert!(s.periods > 2000 && s.periods < 2400);
-        assert_eq!(String::from_utf8(e).unwrap().lines().count() as u64, s.events + 1);
-        assert_eq!(String::from_utf8(m).unwrap().lines().count() as u64, s.measurements + 1);
+        assert_eq!(
+            String::from_utf8(e).unwrap().lines().count() as u64,
+            s.events + 1
+        );
+        assert_eq!(
+            String::from_utf8(m).unwrap().lines().count() as u64,
+            s.measurements + 1
+        );
         let per_person = s.events as f64 / 2000.0;
-        assert!((15.0..25.0).contains(&per_person), "{per_person} events per person");
+        assert!(
+            (15.0..25.0).contains(&per_person),
+            "{per_person} events per person"
+        );
         assert!(p.lines().nth(1).unwrap().starts_with("P0000001,"));
     }
 

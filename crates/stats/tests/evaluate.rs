@@ -2,7 +2,9 @@
 //! report formats, and agreement between the file and record entry points.
 
 use alongside_stats::synth::{generate, SynthOptions};
-use alongside_stats::{evaluate_files, evaluate_records, EvalError, EvalOptions, PeriodRecord, Sex};
+use alongside_stats::{
+    evaluate_files, evaluate_records, EvalError, EvalOptions, PeriodRecord, Sex,
+};
 use serde_json::Value;
 
 const PEOPLE_H: &str =
@@ -50,7 +52,9 @@ fn period_boundaries_are_inclusive_and_exposure_is_end_minus_start_plus_one() {
     assert_eq!(r["outcomes"][1]["status"], "no_events");
     assert!(r["outcomes"][1]["models"].is_null());
     // A one-day period is 1/365.25 person-years.
-    let l4 = r["population"]["by_level"][3]["person_years"].as_f64().unwrap();
+    let l4 = r["population"]["by_level"][3]["person_years"]
+        .as_f64()
+        .unwrap();
     assert!((l4 - 1.0 / 365.25).abs() < 1e-15);
 }
 
@@ -69,7 +73,12 @@ fn bad_rows_are_listed_with_line_and_reason_and_evaluation_proceeds() {
     let rows = i["rejected_rows"].as_array().unwrap();
     let got: Vec<(String, u64)> = rows
         .iter()
-        .map(|r| (r["file"].as_str().unwrap().to_string(), r["line"].as_u64().unwrap()))
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap().to_string(),
+                r["line"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -81,19 +90,51 @@ fn bad_rows_are_listed_with_line_and_reason_and_evaluation_proceeds() {
             ("events.csv".into(), 6)
         ]
     );
-    assert!(rows[0]["reason"].as_str().unwrap().contains("activation_level 9"));
+    assert!(rows[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("activation_level 9"));
     assert!(rows[2]["reason"].as_str().unwrap().contains("gp_visit"));
-    assert!(rows[4]["reason"].as_str().unwrap().contains("expected 4 fields"));
+    assert!(rows[4]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("expected 4 fields"));
 }
 
 #[test]
 fn wrong_header_is_a_hard_error() {
     let people = format!("{PEOPLE_H}A,45,female,3,2,1,2023-01-01,2023-12-31\n");
-    let err = evaluate_files(people.as_bytes(), "person,date,type,minor\n".as_bytes(), None::<&[u8]>, &no_suppression())
-        .unwrap_err();
-    assert!(matches!(err, EvalError::Header { file: "events.csv", .. }), "{err}");
-    let err = evaluate_files("id,age\n".as_bytes(), EVENTS_H.as_bytes(), None::<&[u8]>, &no_suppression()).unwrap_err();
-    assert!(matches!(err, EvalError::Header { file: "people.csv", .. }));
+    let err = evaluate_files(
+        people.as_bytes(),
+        "person,date,type,minor\n".as_bytes(),
+        None::<&[u8]>,
+        &no_suppression(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            EvalError::Header {
+                file: "events.csv",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = evaluate_files(
+        "id,age\n".as_bytes(),
+        EVENTS_H.as_bytes(),
+        None::<&[u8]>,
+        &no_suppression(),
+    )
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        EvalError::Header {
+            file: "people.csv",
+            ..
+        }
+    ));
     let err = evaluate_files(
         people.as_bytes(),
         EVENTS_H.as_bytes(),
@@ -101,7 +142,13 @@ fn wrong_header_is_a_hard_error() {
         &no_suppression(),
     )
     .unwrap_err();
-    assert!(matches!(err, EvalError::Header { file: "measurements.csv", .. }));
+    assert!(matches!(
+        err,
+        EvalError::Header {
+            file: "measurements.csv",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -129,7 +176,15 @@ fn line_numbers_are_exact_across_chunks_and_threads() {
 #[test]
 fn event_order_and_thread_count_do_not_change_the_report() {
     let (mut p, mut e) = (Vec::new(), Vec::new());
-    generate(1500, 3, &SynthOptions::default(), &mut p, &mut e, None::<std::io::Sink>).unwrap();
+    generate(
+        1500,
+        3,
+        &SynthOptions::default(),
+        &mut p,
+        &mut e,
+        None::<std::io::Sink>,
+    )
+    .unwrap();
     let text = String::from_utf8(e.clone()).unwrap();
     let mut lines: Vec<&str> = text.lines().skip(1).collect();
     lines.reverse();
@@ -159,7 +214,13 @@ fn suppression_hides_small_counts_and_their_rates_everywhere() {
     for _ in 0..9 {
         events.push_str("B,2023-05-01,emergency_admission,\n");
     }
-    let r = evaluate_files(people.as_bytes(), events.as_bytes(), None::<&[u8]>, &EvalOptions::default()).unwrap();
+    let r = evaluate_files(
+        people.as_bytes(),
+        events.as_bytes(),
+        None::<&[u8]>,
+        &EvalOptions::default(),
+    )
+    .unwrap();
     let j: Value = serde_json::from_str(&r.to_json()).unwrap();
     let ea = &j["outcomes"][4];
     assert_eq!(ea["crude"][0]["events"], Value::Null);
@@ -172,7 +233,10 @@ fn suppression_hides_small_counts_and_their_rates_everywhere() {
     let mut csv = Vec::new();
     r.write_csv(&mut csv).unwrap();
     let csv = String::from_utf8(csv).unwrap();
-    assert!(csv.contains("crude_rate,emergency_admission,,level_1,[c],"), "{csv}");
+    assert!(
+        csv.contains("crude_rate,emergency_admission,,level_1,[c],"),
+        "{csv}"
+    );
     assert!(!csv.contains("crude_rate,emergency_admission,,level_1,3,"));
     let html = r.to_html();
     assert!(html.contains("[c]"));
@@ -186,7 +250,11 @@ fn zero_event_category_is_excluded_with_a_note() {
     let mut events = String::from(EVENTS_H);
     for i in 0..60 {
         let level = 1 + i % 3;
-        people.push_str(&format!("P{i},{},female,{},1,{level},2023-01-01,2023-12-31\n", 30 + i % 50, 1 + i % 10));
+        people.push_str(&format!(
+            "P{i},{},female,{},1,{level},2023-01-01,2023-12-31\n",
+            30 + i % 50,
+            1 + i % 10
+        ));
         if level != 3 {
             // Overdispersed counts so that the NB2 dispersion is positive.
             for k in 0..[0, 1, 0, 12, 2, 0, 7, 1, 3][i % 9] {
@@ -201,8 +269,17 @@ fn zero_event_category_is_excluded_with_a_note() {
         assert!(!terms.is_empty(), "{model}: {}", m[model]);
         let l3 = terms.iter().find(|t| t["term"] == "level_3").unwrap();
         assert!(l3["irr"].is_null());
-        assert!(l3["note"].as_str().unwrap_or_else(|| panic!("{model}: {}", m[model])).contains("no events"), "{model}: {l3}");
-        let l2 = terms.iter().find(|t| t["term"] == "level_2").unwrap_or_else(|| panic!("{model}: {}", m[model]));
+        assert!(
+            l3["note"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{model}: {}", m[model]))
+                .contains("no events"),
+            "{model}: {l3}"
+        );
+        let l2 = terms
+            .iter()
+            .find(|t| t["term"] == "level_2")
+            .unwrap_or_else(|| panic!("{model}: {}", m[model]));
         assert!(l2["irr"].as_f64().unwrap() > 0.0, "{model}");
         let l4 = terms.iter().find(|t| t["term"] == "level_4").unwrap();
         assert_eq!(l4["note"], "no observation periods in this category");
@@ -217,7 +294,14 @@ fn records_api_matches_file_api() {
          D,65,male,5,3,1,2023-01-01,2023-12-31\nE,55,female,7,1,2,2023-01-01,2023-12-31\n"
     );
     let mut events = String::from(EVENTS_H);
-    let spec = [("A", "2023-02-01", 5), ("A", "2024-02-01", 3), ("B", "2023-02-01", 2), ("C", "2023-02-01", 4), ("D", "2023-02-01", 9), ("E", "2023-02-01", 6)];
+    let spec = [
+        ("A", "2023-02-01", 5),
+        ("A", "2024-02-01", 3),
+        ("B", "2023-02-01", 2),
+        ("C", "2023-02-01", 4),
+        ("D", "2023-02-01", 9),
+        ("E", "2023-02-01", 6),
+    ];
     for (p, d, n) in spec {
         for _ in 0..n {
             events.push_str(&format!("{p},{d},gp_appointment,\n"));
@@ -246,13 +330,24 @@ fn records_api_matches_file_api() {
     let from_records: Value = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(from_files["outcomes"], from_records["outcomes"]);
     let bad = [rec(1, 45, Sex::Female, 3, 0, 1, 365, 5)];
-    assert!(matches!(evaluate_records(&bad, None, &no_suppression()), Err(EvalError::InvalidRecord { index: 0, .. })));
+    assert!(matches!(
+        evaluate_records(&bad, None, &no_suppression()),
+        Err(EvalError::InvalidRecord { index: 0, .. })
+    ));
 }
 
 #[test]
 fn html_and_csv_are_complete_and_labelled() {
     let (mut p, mut e, mut m) = (Vec::new(), Vec::new(), Vec::new());
-    generate(3000, 11, &SynthOptions::default(), &mut p, &mut e, Some(&mut m)).unwrap();
+    generate(
+        3000,
+        11,
+        &SynthOptions::default(),
+        &mut p,
+        &mut e,
+        Some(&mut m),
+    )
+    .unwrap();
     let r = evaluate_files(&p[..], &e[..], Some(&m[..]), &EvalOptions::default()).unwrap();
     let html = r.to_html();
     assert!(html.starts_with("<!doctype html>"));
@@ -275,7 +370,10 @@ fn html_and_csv_are_complete_and_labelled() {
     assert!(csv.contains("alpha,gp_appointment,negative_binomial,alpha,"));
     assert!(csv.contains("activation_movement,,,level_1_to_level_2,"));
     let j: Value = serde_json::from_str(&r.to_json()).unwrap();
-    assert!(j["interpretation"].as_str().unwrap().contains("not evidence"));
+    assert!(j["interpretation"]
+        .as_str()
+        .unwrap()
+        .contains("not evidence"));
     assert_eq!(j["covariates"].as_array().unwrap().len(), 4);
     assert!(j["activation_change"]["mean_change"].as_f64().is_some());
     let level4 = &j["outcomes"][4]["models"]["negative_binomial"]["terms"][3];

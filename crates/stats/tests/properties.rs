@@ -11,10 +11,10 @@ use proptest::prelude::*;
 const DESIGN: [f64; 12] = [1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0];
 
 fn rows() -> impl Strategy<Value = Vec<(usize, u32, f64)>> {
-    prop::collection::vec((0usize..4, 0u32..25, 0.05f64..3.0), 24..90).prop_filter(
-        "every pattern needs an event",
-        |rows| (0..4).all(|p| rows.iter().any(|r| r.0 == p && r.1 > 0)),
-    )
+    prop::collection::vec((0usize..4, 0u32..25, 0.05f64..3.0), 24..90)
+        .prop_filter("every pattern needs an event", |rows| {
+            (0..4).all(|p| rows.iter().any(|r| r.0 == p && r.1 > 0))
+        })
 }
 
 fn rel(a: f64, b: f64) -> f64 {

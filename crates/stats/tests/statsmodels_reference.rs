@@ -56,10 +56,9 @@ impl Drop for TempDir {
 
 fn compare(people: usize, seed: u64, two_period_share: f64) {
     check_python();
-    let dir = TempDir(std::env::temp_dir().join(format!(
-        "alongside-stats-ref-{}-{seed}",
-        std::process::id()
-    )));
+    let dir = TempDir(
+        std::env::temp_dir().join(format!("alongside-stats-ref-{}-{seed}", std::process::id())),
+    );
     std::fs::create_dir_all(&dir.0).unwrap();
     let opts = SynthOptions {
         two_period_share,
@@ -87,8 +86,13 @@ fn compare(people: usize, seed: u64, two_period_share: f64) {
     .unwrap();
     let ours: Value = serde_json::from_str(&report.to_json()).unwrap();
 
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/reference/statsmodels_reference.py");
-    let out = Command::new(python()).arg(&script).arg(&dir.0).output().unwrap();
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/reference/statsmodels_reference.py");
+    let out = Command::new(python())
+        .arg(&script)
+        .arg(&dir.0)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "reference script failed: {}",
@@ -104,11 +108,24 @@ fn compare(people: usize, seed: u64, two_period_share: f64) {
         let name = o["outcome"].as_str().unwrap();
         let t = &theirs["outcomes"][name];
         // Crude rates.
-        for (mine, refc) in o["crude"].as_array().unwrap().iter().zip(t["crude"].as_array().unwrap()) {
+        for (mine, refc) in o["crude"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(t["crude"].as_array().unwrap())
+        {
             assert_eq!(mine["events"], refc["events"], "{name} crude events");
-            for (a, b) in [("person_years", "person_years"), ("rate_per_1000", "rate"), ("ci_low", "ci_low"), ("ci_high", "ci_high")] {
+            for (a, b) in [
+                ("person_years", "person_years"),
+                ("rate_per_1000", "rate"),
+                ("ci_low", "ci_low"),
+                ("ci_high", "ci_high"),
+            ] {
                 let (x, y) = (mine[a].as_f64().unwrap(), refc[b].as_f64().unwrap());
-                assert!(rel(x, y) < 1e-9 || (x - y).abs() < 1e-12, "{name} crude {a}: {x} vs {y}");
+                assert!(
+                    rel(x, y) < 1e-9 || (x - y).abs() < 1e-12,
+                    "{name} crude {a}: {x} vs {y}"
+                );
             }
         }
         for model in ["poisson", "negative_binomial"] {
@@ -129,17 +146,31 @@ fn compare(people: usize, seed: u64, two_period_share: f64) {
                     assert!(d < 1e-4, "{name} {model} {tn} {b} {} vs {}", term[b], r[b]);
                 }
                 let (p, rp) = (term["p"].as_f64().unwrap(), r["p"].as_f64().unwrap());
-                assert!(rel(p, rp) < 1e-3 || (p - rp).abs() < 1e-10, "{name} {model} {tn} p {p} vs {rp}");
+                assert!(
+                    rel(p, rp) < 1e-3 || (p - rp).abs() < 1e-10,
+                    "{name} {model} {tn} p {p} vs {rp}"
+                );
             }
         }
         let nb = &o["models"]["negative_binomial"];
-        let (a, ra) = (nb["alpha"].as_f64().unwrap(), t["negative_binomial"]["alpha"].as_f64().unwrap());
+        let (a, ra) = (
+            nb["alpha"].as_f64().unwrap(),
+            t["negative_binomial"]["alpha"].as_f64().unwrap(),
+        );
         assert!(rel(a, ra) < 1e-6, "{name} alpha {a} vs {ra}");
-        let (s, rs) = (nb["alpha_se"].as_f64().unwrap(), t["negative_binomial"]["alpha_se"].as_f64().unwrap());
+        let (s, rs) = (
+            nb["alpha_se"].as_f64().unwrap(),
+            t["negative_binomial"]["alpha_se"].as_f64().unwrap(),
+        );
         assert!(rel(s, rs) < 1e-4, "{name} alpha se {s} vs {rs}");
-        assert!(nb["max_abs_score"].as_f64().unwrap() < 1e-6, "{name}: NB score not ~0");
+        assert!(
+            nb["max_abs_score"].as_f64().unwrap() < 1e-6,
+            "{name}: NB score not ~0"
+        );
     }
-    eprintln!("seed {seed}: worst IRR rel diff {worst_irr:.2e}, worst CI bound rel diff {worst_ci:.2e}");
+    eprintln!(
+        "seed {seed}: worst IRR rel diff {worst_irr:.2e}, worst CI bound rel diff {worst_ci:.2e}"
+    );
 }
 
 #[test]
