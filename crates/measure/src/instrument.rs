@@ -92,6 +92,8 @@ impl CompiledItem {
 #[derive(Debug, Clone)]
 pub(crate) struct RaschModel {
     pub(crate) items: Vec<PcmItem>,
+    /// Complete-set measures per raw score, used as starting values.
+    pub(crate) start: Vec<f64>,
     pub(crate) adjustment: f64,
     pub(crate) intercept: f64,
     pub(crate) slope: f64,
@@ -527,7 +529,9 @@ impl Instrument {
                 } else {
                     raw as f64
                 };
-                let est = rasch::estimate(&m.items, answered_list, target, sum_max as f64);
+                let max_raw = sum_max as f64;
+                let start = rasch::warm_start(&m.start, target, max_raw);
+                let est = rasch::estimate_from(&m.items, answered_list, target, max_raw, start);
                 let unclamped = m.intercept + m.slope * est.measure;
                 let (lo, hi) = self.reporting_range();
                 let score = unclamped.clamp(lo, hi);

@@ -213,15 +213,68 @@ fn totals(items: &[PcmItem], answered: &[u32], theta: f64) -> (f64, f64) {
 /// TOLERANCE. The standard error uses the information at the last evaluated point, which is
 /// within TOLERANCE of the returned measure.
 pub(crate) fn estimate(items: &[PcmItem], answered: &[u32], target: f64, max_raw: f64) -> Estimate {
-    debug_assert!(target > 0.0 && target < max_raw && !answered.is_empty());
     // Starting value: mean item centre plus the logit of the proportion of the maximum.
     let centre = answered
         .iter()
         .map(|&i| items[i as usize].centre)
         .sum::<f64>()
-        / answered.len() as f64;
+        / answered.len().max(1) as f64;
     let p = target / max_raw;
-    let mut theta = (centre + (p / (1.0 - p)).ln()).clamp(-THETA_LIMIT + 1.0, THETA_LIMIT - 1.0);
+    estimate_from(
+        items,
+        answered,
+        target,
+        max_raw,
+        centre + (p / (1.0 - p)).ln(),
+    )
+}
+
+/// Measures for every raw score of the complete item set (extremes adjusted by `adjustment`):
+/// a table of starting values. For a complete response the start is then the answer itself, and
+/// for an incomplete one a close guess; the result is the same either way (only the number of
+/// Newton steps changes).
+pub(crate) fn start_table(items: &[PcmItem], adjustment: f64) -> Vec<f64> {
+    let all: Vec<u32> = (0..items.len() as u32).collect();
+    let max: usize = items.iter().map(|i| i.thresholds.len()).sum();
+    (0..=max)
+        .map(|r| {
+            let target = if r == 0 {
+                adjustment
+            } else if r == max {
+                max as f64 - adjustment
+            } else {
+                r as f64
+            };
+            estimate(items, &all, target, max as f64).measure
+        })
+        .collect()
+}
+
+/// Starting value from a [`start_table`]: the complete-set measure at the same proportion of the
+/// maximum raw score, interpolated linearly between whole raw scores.
+#[inline]
+pub(crate) fn warm_start(table: &[f64], target: f64, max_raw: f64) -> f64 {
+    let max_full = (table.len() - 1) as f64;
+    let r = (target / max_raw * max_full).clamp(0.0, max_full);
+    let k = (r.floor() as usize).min(table.len() - 2);
+    let frac = r - k as f64;
+    table[k] + frac * (table[k + 1] - table[k])
+}
+
+/// [`estimate`] from a given starting value.
+pub(crate) fn estimate_from(
+    items: &[PcmItem],
+    answered: &[u32],
+    target: f64,
+    max_raw: f64,
+    start: f64,
+) -> Estimate {
+    debug_assert!(target > 0.0 && target < max_raw && !answered.is_empty());
+    let mut theta = if start.is_finite() {
+        start.clamp(-THETA_LIMIT + 1.0, THETA_LIMIT - 1.0)
+    } else {
+        0.0
+    };
     let mut lo = -THETA_LIMIT;
     let mut hi = THETA_LIMIT;
     let mut info = 0.0;
@@ -381,6 +434,39 @@ mod tests {
             let (sum_e, _) = totals(&items, &all, est.measure);
             assert!((sum_e - target).abs() < 1e-9, "target {target}: {sum_e}");
         }
+    }
+
+    #[test]
+    fn warm_start_changes_only_the_number_of_steps() {
+        let items: Vec<PcmItem> = (0..9)
+            .map(|i| PcmItem::new(-1.2 + 0.3 * i as f64, vec![-1.8, 0.1, 1.9]))
+            .collect();
+        let table = start_table(&items, 0.3);
+        assert_eq!(table.len(), 28);
+        let subsets: [&[u32]; 3] = [&[0, 1, 2, 3, 4, 5, 6, 7, 8], &[1, 4, 8], &[0, 2, 3, 5, 7]];
+        for answered in subsets {
+            let max = 3.0 * answered.len() as f64;
+            for t in 1..(max as usize * 4) {
+                let target = t as f64 / 4.0;
+                let cold = estimate(&items, answered, target, max);
+                let warm = estimate_from(
+                    &items,
+                    answered,
+                    target,
+                    max,
+                    warm_start(&table, target, max),
+                );
+                assert!(
+                    (cold.measure - warm.measure).abs() < 1e-9,
+                    "{answered:?} {target}"
+                );
+                assert!((cold.standard_error - warm.standard_error).abs() < 1e-9);
+            }
+        }
+        // A complete response starts at its own answer: one evaluation.
+        let all: Vec<u32> = (0..9).collect();
+        let est = estimate_from(&items, &all, 11.0, 27.0, warm_start(&table, 11.0, 27.0));
+        assert_eq!(est.evaluations, 1);
     }
 
     #[test]

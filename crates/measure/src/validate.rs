@@ -602,8 +602,10 @@ fn compile_rasch(
     if !ok {
         return None;
     }
+    let items: Vec<PcmItem> = params.into_iter().map(|p| p.expect("checked")).collect();
     Some(RaschModel {
-        items: params.into_iter().map(|p| p.expect("checked")).collect(),
+        start: crate::rasch::start_table(&items, adjustment),
+        items,
         adjustment,
         intercept,
         slope,
