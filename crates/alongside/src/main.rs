@@ -1,1 +1,447 @@
-fn main() {}
+//! `alongside`: the one binary. Subcommands run the web service, seed the demo, apply
+//! migrations, manage accounts, verify the audit chain and generate load.
+//!
+//! This file only parses arguments and calls the library crates; it holds no domain rules
+//! and no SQL.
+
+mod demo;
+mod loadgen;
+
+use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
+use alongside_core::{PersonId, Role};
+use alongside_store::users::NewUser;
+use alongside_store::Store;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+
+#[derive(Parser)]
+#[command(
+    name = "alongside",
+    version,
+    about = "Alongside: supported self-management for people with long-term conditions",
+    long_about = "Alongside helps health services run supported self-management: measuring activation, \
+health coaching, self-management education and peer support, and showing what changed.\n\n\
+Start with `alongside demo` to try it with synthetic data, or `alongside serve` to run it on your own database.\n\
+Every option can also be set by an ALONGSIDE_* environment variable, shown in [env: …]."
+)]
+struct Cli {
+    /// Log filter, e.g. `info` or `alongside_web=debug`.
+    #[arg(long, env = "ALONGSIDE_LOG", default_value = "info", global = true)]
+    log: String,
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(
+        long,
+        env = "ALONGSIDE_LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
+    log_format: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Database URL: `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
+    #[arg(
+        long = "database",
+        env = "ALONGSIDE_DATABASE_URL",
+        default_value = "sqlite://alongside.db"
+    )]
+    url: String,
+}
+
+#[derive(Args, Clone)]
+struct WebArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "ALONGSIDE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Mark cookies Secure and send HSTS: set this when Alongside is served over HTTPS.
+    #[arg(long, env = "ALONGSIDE_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Trust X-Forwarded-For for the client address (only behind your own reverse proxy).
+    #[arg(long, env = "ALONGSIDE_TRUST_PROXY")]
+    trust_proxy: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web service (applies migrations first).
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        web: WebArgs,
+    },
+    /// Create (or reuse) a demo database full of synthetic people, print the sign-ins, and serve.
+    Demo {
+        /// Database URL for the demo.
+        #[arg(
+            long = "database",
+            env = "ALONGSIDE_DATABASE_URL",
+            default_value = "sqlite://alongside-demo.db"
+        )]
+        url: String,
+        #[command(flatten)]
+        web: WebArgs,
+        /// How many synthetic people to create in a new demo database.
+        #[arg(long, env = "ALONGSIDE_DEMO_PEOPLE", default_value_t = 2000)]
+        people: usize,
+        /// Seed for the synthetic data: the same seed gives the same people.
+        #[arg(long, env = "ALONGSIDE_DEMO_SEED", default_value_t = 20261122)]
+        seed: u64,
+        /// Create the demo data, print the sign-ins, and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Check the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Generate HTTP load against a running server and report throughput and latency.
+    Loadgen(loadgen::LoadgenArgs),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account. The password comes from ALONGSIDE_PASSWORD or, with --password-stdin, standard input.
+    Add {
+        /// The name they sign in with.
+        username: String,
+        /// administrator, coordinator, health_coach, educator, peer_support_lead, volunteer, analyst or person.
+        #[arg(long)]
+        role: String,
+        /// Their full name as shown on pages (defaults to the user name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Organisation to add them to; created if there is none yet.
+        #[arg(long, default_value = "My organisation")]
+        organisation: String,
+        /// For a person's own account: the id of their record.
+        #[arg(long)]
+        person_id: Option<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Set a new password for an account (signs them out everywhere).
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List every account.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every organisation's hash chain; names the first broken entry and exits 1 if any.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn init_logging(filter: &str, format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log, &cli.log_format);
+    match run(cli.command).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(url: &str) -> Result<Store> {
+    Store::open(url)
+        .await
+        .with_context(|| format!("could not open the database at {}", redact(url)))
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn read_password(from_stdin: bool) -> Result<String> {
+    let p = if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        s.trim_end_matches(['\n', '\r']).to_string()
+    } else {
+        std::env::var("ALONGSIDE_PASSWORD")
+            .context("set ALONGSIDE_PASSWORD or pass --password-stdin")?
+    };
+    Ok(p)
+}
+
+async fn run(command: Command) -> Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    match command {
+        Command::Serve { db, web } => {
+            let store = open(&db.url).await?;
+            serve(store, web).await?;
+        }
+        Command::Demo {
+            url,
+            web,
+            people,
+            seed,
+            no_serve,
+        } => {
+            let store = open(&url).await?;
+            demo::ensure(&store, people, seed).await?;
+            demo::print_sign_ins();
+            if !no_serve {
+                serve(store, web).await?;
+            }
+        }
+        Command::Migrate { db } => {
+            open(&db.url).await?;
+            println!("Migrations applied to {}", redact(&db.url));
+        }
+        Command::User { command } => return user_command(command).await,
+        Command::Audit {
+            command: AuditCommand::Verify { db },
+        } => {
+            let store = open(&db.url).await?;
+            let report = store.verify_audit().await?;
+            let mut total = 0;
+            for (org, result) in &report.organisations {
+                match result {
+                    Ok(n) => total += n,
+                    Err(e) => println!("Audit chain BROKEN for organisation {org}: {e}"),
+                }
+            }
+            if report.ok() {
+                println!(
+                    "Audit chain intact: {total} entries in {} organisations",
+                    report.organisations.len()
+                );
+            } else {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Loadgen(args) => loadgen::run(args).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn user_command(command: UserCommand) -> Result<std::process::ExitCode> {
+    match command {
+        UserCommand::Add {
+            username,
+            role,
+            name,
+            organisation,
+            person_id,
+            password_stdin,
+            db,
+        } => {
+            let role: Role = role.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let password = read_password(password_stdin)?;
+            if let Some(p) = alongside_web::auth::password_problem(&password, &username) {
+                bail!("{p}");
+            }
+            let person_id: Option<PersonId> = match (&person_id, role) {
+                (Some(p), Role::Person) => Some(
+                    p.parse()
+                        .context("--person-id must be a record id (a UUID)")?,
+                ),
+                (None, Role::Person) => {
+                    bail!("a person's own account needs --person-id, the id of their record")
+                }
+                (Some(_), _) => bail!("--person-id is only for the person role"),
+                (None, _) => None,
+            };
+            let store = open(&db.url).await?;
+            let orgs = store.organisations().await?;
+            let org = match orgs
+                .iter()
+                .find(|o| o.name == organisation)
+                .or(if orgs.len() == 1 { orgs.first() } else { None })
+            {
+                Some(o) => o.id,
+                None => {
+                    store
+                        .create_organisation(&organisation, "organisation")
+                        .await?
+                }
+            };
+            let hash = alongside_web::auth::hash_password(password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let ev = AuditEvent {
+                org_id: org,
+                actor_user_id: None,
+                actor_role: None,
+                action: AuditAction::UserCreated,
+                outcome: Outcome::Allowed,
+                resource_type: "user",
+                resource_id: None,
+                person_id,
+                source: Some("cli".into()),
+                detail: Some(format!("role {}", role.code())),
+            };
+            let new = NewUser {
+                org_id: org,
+                display_name: name.unwrap_or_else(|| username.clone()),
+                username,
+                role,
+                person_id,
+                password_hash: hash,
+            };
+            let id = store
+                .create_user(new, Some(ev))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{id}");
+        }
+        UserCommand::Passwd {
+            username,
+            password_stdin,
+            db,
+        } => {
+            let password = read_password(password_stdin)?;
+            if let Some(p) = alongside_web::auth::password_problem(&password, &username) {
+                bail!("{p}");
+            }
+            let store = open(&db.url).await?;
+            let login = store
+                .find_login(&username)
+                .await?
+                .with_context(|| format!("there is no user called {username:?}"))?;
+            let hash = alongside_web::auth::hash_password(password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let u = login.user;
+            let ev = AuditEvent {
+                org_id: u.org_id,
+                actor_user_id: None,
+                actor_role: None,
+                action: AuditAction::PasswordChanged,
+                outcome: Outcome::Allowed,
+                resource_type: "user",
+                resource_id: Some(u.id.as_text()),
+                person_id: None,
+                source: Some("cli".into()),
+                detail: Some("password set from the command line".into()),
+            };
+            store
+                .set_password(u.org_id, u.id, hash, None, Some(ev))
+                .await?;
+            println!("Password changed for {}", u.username);
+        }
+        UserCommand::List { db } => {
+            let store = open(&db.url).await?;
+            let orgs: std::collections::HashMap<_, _> = store
+                .organisations()
+                .await?
+                .into_iter()
+                .map(|o| (o.id, o.name))
+                .collect();
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "{:<20} {:<18} {:<8} {:<30} organisation",
+                "user name", "role", "status", "name"
+            )?;
+            for u in store.all_users().await? {
+                writeln!(
+                    out,
+                    "{:<20} {:<18} {:<8} {:<30} {}",
+                    u.username,
+                    u.role.code(),
+                    if u.active { "active" } else { "inactive" },
+                    u.display_name,
+                    orgs.get(&u.org_id).cloned().unwrap_or_default()
+                )?;
+            }
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn serve(store: Store, web: WebArgs) -> Result<()> {
+    let config = alongside_web::Config {
+        secure_cookies: web.secure_cookies,
+        trust_proxy: web.trust_proxy,
+        ..Default::default()
+    };
+    let app = alongside_web::app(alongside_web::AppState::new(store.clone(), config));
+    let listener = tokio::net::TcpListener::bind(web.listen)
+        .await
+        .with_context(|| format!("could not listen on {}", web.listen))?;
+    let addr = listener.local_addr()?;
+    println!("Alongside is listening on http://{addr}");
+    std::io::stdout().flush()?;
+    tracing::info!(%addr, "listening");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            if let Ok(mut s) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
+                s.recv().await;
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+        tracing::info!("shutting down");
+    })
+    .await?;
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! Sign-in, sessions, CSRF protection, password hashing and throttling of failed sign-ins.
+//!
+//! Sessions are server-side: the cookie holds the organisation id and a random token; the
+//! database holds only the token's SHA-256. Every form carries a CSRF token — the session's,
+//! or for the sign-in form a per-browser token in its own cookie — checked on every POST.
+
+use crate::error::AppError;
+use crate::AppState;
+use alongside_core::access::Actor;
+use alongside_core::OrgId;
+use alongside_store::people::Source;
+use alongside_store::users::User;
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const SESSION_COOKIE: &str = "alongside_session";
+pub const CSRF_COOKIE: &str = "alongside_csrf";
+
+/// A random URL-safe token of 32 bytes.
+pub fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Compares two strings in time independent of where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes), off the async
+/// threads.
+pub async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(e.to_string()))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+/// A fixed hash checked when the user name is unknown, so a miss takes as long as a hit.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let salt = SaltString::encode_b64(b"alongside-dummy-salt").expect("salt");
+    Argon2::default()
+        .hash_password(b"not a real password", &salt)
+        .expect("hash")
+        .to_string()
+});
+
+pub async fn verify_password(password: String, hash: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
+        match PasswordHash::new(&hash) {
+            Ok(parsed) => Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
+            Err(_) => false,
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Why a new password is not acceptable, or `None`.
+pub fn password_problem(password: &str, username: &str) -> Option<&'static str> {
+    let n = password.chars().count();
+    if n < 10 {
+        Some("Password must be 10 characters or more")
+    } else if n > 128 {
+        Some("Password must be 128 characters or fewer")
+    } else if password.to_lowercase() == username.to_lowercase() {
+        Some("Password must not be the same as the user name")
+    } else if [
+        "password123",
+        "1234567890",
+        "qwertyuiop",
+        "passwordpassword",
+    ]
+    .contains(&password.to_lowercase().as_str())
+    {
+        Some("Password is too common: choose something harder to guess")
+    } else {
+        None
+    }
+}
+
+/// Counts failed sign-ins per user name and per client address in a sliding window.
+#[derive(Default)]
+pub struct Throttle {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+pub const MAX_FAILURES_PER_NAME: u32 = 5;
+pub const MAX_FAILURES_PER_ADDRESS: u32 = 20;
+pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+impl Throttle {
+    fn count(&self, key: &str) -> u32 {
+        let map = self.failures.lock().expect("throttle lock");
+        match map.get(key) {
+            Some((n, since)) if since.elapsed() < THROTTLE_WINDOW => *n,
+            _ => 0,
+        }
+    }
+    /// True when further attempts for this name or address must wait.
+    pub fn blocked(&self, username: &str, address: &str) -> bool {
+        self.count(&format!("u:{username}")) >= MAX_FAILURES_PER_NAME
+            || self.count(&format!("a:{address}")) >= MAX_FAILURES_PER_ADDRESS
+    }
+    pub fn record_failure(&self, username: &str, address: &str) {
+        let mut map = self.failures.lock().expect("throttle lock");
+        if map.len() > 100_000 {
+            map.retain(|_, (_, since)| since.elapsed() < THROTTLE_WINDOW);
+        }
+        for key in [format!("u:{username}"), format!("a:{address}")] {
+            let e = map.entry(key).or_insert((0, Instant::now()));
+            if e.1.elapsed() >= THROTTLE_WINDOW {
+                *e = (0, Instant::now());
+            }
+            e.0 += 1;
+        }
+    }
+    pub fn record_success(&self, username: &str) {
+        self.failures
+            .lock()
+            .expect("throttle lock")
+            .remove(&format!("u:{username}"));
+    }
+}
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
+}
+
+pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool, same_site: &str) -> String {
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The signed-in user, taken from the session cookie. Routes that need a signed-in user take
+/// this as an argument; without a live session the request is sent to the sign-in page.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub actor: Actor,
+    pub csrf: String,
+    pub token_hash: String,
+    pub org_name: String,
+}
+
+impl CurrentUser {
+    /// Checks a submitted form's CSRF token against the session's.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
+        if constant_time_eq(submitted, &self.csrf) {
+            Ok(())
+        } else {
+            Err(AppError::Csrf)
+        }
+    }
+}
+
+/// Parses the session cookie into (organisation, token).
+pub fn parse_session_cookie(value: &str) -> Option<(OrgId, String)> {
+    let (org, token) = value.split_once('.')?;
+    Some((org.parse().ok()?, token.to_string()))
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let next = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map(|u| u.0.path().to_string())
+            .unwrap_or_else(|| parts.uri.path().to_string());
+        let next = if parts.method == axum::http::Method::GET {
+            next
+        } else {
+            String::new()
+        };
+        let Some((org, token)) = cookie_value(&parts.headers, SESSION_COOKIE)
+            .as_deref()
+            .and_then(parse_session_cookie)
+        else {
+            return Err(AppError::SignInRequired { next });
+        };
+        let hash = token_hash(&token);
+        let Some(session) = state.store.session(org, &hash).await? else {
+            return Err(AppError::SignInRequired { next });
+        };
+        let org_name = state
+            .store
+            .organisation(org)
+            .await
+            .map(|o| o.name)
+            .unwrap_or_default();
+        let u = session.user;
+        Ok(CurrentUser {
+            actor: Actor {
+                user_id: u.id,
+                org_id: u.org_id,
+                role: u.role,
+                person_id: u.person_id,
+            },
+            user: u,
+            csrf: session.csrf_token,
+            token_hash: hash,
+            org_name,
+        })
+    }
+}
+
+/// The client address for the audit log.
+pub struct ClientSource(pub Source);
+
+impl FromRequestParts<AppState> for ClientSource {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.config.trust_proxy {
+            if let Some(ip) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+            {
+                return Ok(ClientSource(Source(Some(
+                    ip.trim().chars().take(64).collect(),
+                ))));
+            }
+        }
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Ok(ClientSource(Source(addr)))
+    }
+}

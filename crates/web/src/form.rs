@@ -1,0 +1,40 @@
+//! Reading `application/x-www-form-urlencoded` bodies by hand, so that any body — malformed,
+//! repeated keys, unexpected fields — becomes field values and validation messages, never a
+//! framework rejection.
+
+use std::collections::HashMap;
+
+#[derive(Debug, Default, Clone)]
+pub struct FormData {
+    values: HashMap<String, Vec<String>>,
+}
+
+impl FormData {
+    pub fn parse(body: &[u8]) -> FormData {
+        let mut values: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in form_urlencoded::parse(body) {
+            values
+                .entry(k.into_owned())
+                .or_default()
+                .push(v.into_owned());
+        }
+        FormData { values }
+    }
+    /// The first value of a field, or "".
+    pub fn get(&self, key: &str) -> String {
+        self.values
+            .get(key)
+            .and_then(|v| v.first())
+            .cloned()
+            .unwrap_or_default()
+    }
+    pub fn opt(&self, key: &str) -> Option<String> {
+        self.values.get(key).and_then(|v| v.first()).cloned()
+    }
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.values.get(key).cloned().unwrap_or_default()
+    }
+    pub fn has(&self, key: &str) -> bool {
+        self.values.contains_key(key)
+    }
+}

@@ -1,0 +1,93 @@
+//! Each role's home page: what they can do, and their own work first.
+
+use super::ok;
+use crate::auth::{ClientSource, CurrentUser};
+use crate::error::AppResult;
+use crate::layout;
+use crate::AppState;
+use alongside_core::Role;
+use alongside_store::people::PeopleQuery;
+use axum::extract::State;
+use axum::response::Response;
+use maud::html;
+
+pub async fn home(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientSource(source): ClientSource,
+) -> AppResult<Response> {
+    let role = user.actor.role;
+    let body = match role {
+        Role::Administrator => html! {
+            p.lede { "You manage who can use Alongside in " (user.org_name) ", and you can check who has looked at people's records." }
+            div.card-group {
+                div.card { h2 { a href="/admin/users" { "Users" } } p { "Add accounts, change roles, and stop people signing in." } }
+                div.card { h2 { a href="/audit" { "Audit log" } } p { "Every view and change of a person's record, and every sign-in." } }
+                div.card { h2 { a href="/people" { "People" } } p { "Find a person's record, for example to answer a request for their data." } }
+                div.card { h2 { a href="/statistics" { "Statistics" } } p { "How many people are registered, by condition, age, sex and deprivation." } }
+            }
+        },
+        Role::Coordinator => {
+            let total = state.store.count_people(user.actor.org_id).await?;
+            html! {
+                p.lede { "There are " (total) " people registered in " (user.org_name) "." }
+                div.card-group {
+                    div.card { h2 { a href="/people" { "Find a person" } } p { "Search by name, NHS number or date of birth." } }
+                    div.card { h2 { a href="/people/new" { "Register a person" } } p { "Add someone who has been referred or has referred themselves." } }
+                    div.card { h2 { a href="/statistics" { "Statistics" } } p { "Who is registered, by condition, age and deprivation." } }
+                }
+            }
+        }
+        Role::HealthCoach => {
+            let (people, more) = state
+                .store
+                .list_people(&user.actor, &PeopleQuery::All, 0, source)
+                .await?;
+            html! {
+                h2 { "Your caseload" }
+                @if people.is_empty() {
+                    p { "Nobody is on your caseload yet. When a coordinator allocates someone to you, or you register someone, they appear here." }
+                } @else {
+                    ul {
+                        @for p in &people { li { a href={ "/people/" (p.id) } { (p.given_name) " " (p.family_name) } } }
+                    }
+                    @if more { p { a href="/people" { "See your whole caseload" } } }
+                }
+                p { a.button href="/people/new" { "Register a person" } }
+            }
+        }
+        Role::Educator => html! {
+            p.lede { "Self-management education: courses that build knowledge, skills and confidence." }
+            div.inset { p { "You have no courses to run yet. When course runs are set up for you, your sessions and the people enrolled on them will appear here." } }
+        },
+        Role::PeerSupportLead => html! {
+            p.lede { "Peer support: people with shared experience supporting each other." }
+            div.inset { p { "You have no peer-support groups yet. When groups are set up for you, their sessions, rotas and attendance will appear here." } }
+        },
+        Role::Volunteer => html! {
+            p.lede { "Thank you for volunteering." }
+            div.inset { p { "You are not on the rota for any sessions yet. When you are, the session and the first names of the people signed in will appear here — only what you need to help on the night." } }
+        },
+        Role::Analyst => html! {
+            p.lede { "You see counts and rates for " (user.org_name) ", never who people are." }
+            div.card-group { div.card { h2 { a href="/statistics" { "Statistics" } } p { "Registered people by condition, age band, sex and deprivation decile, with small numbers suppressed." } } }
+        },
+        Role::Person => html! {
+            p.lede { "This is your space in Alongside." }
+            @if let Some(pid) = user.actor.person_id {
+                div.card-group { div.card { h2 { a href={ "/people/" (pid) } { "Your record" } } p { "What we hold about you, including what matters to you." } } }
+            } @else {
+                div.inset { p { "Your account is not linked to a record yet. Ask your coordinator to link it." } }
+            }
+        },
+    };
+    Ok(ok(layout::page(
+        Some(&user),
+        "Home",
+        html! {
+            span.caption { (role.label()) }
+            h1 { "Hello, " (user.user.display_name) }
+            (body)
+        },
+    )))
+}

@@ -1,0 +1,145 @@
+//! The route table: every route with the access it needs, in one list that both builds the
+//! router and is exported for the authorization-matrix test, so a route cannot be added
+//! without appearing in the test.
+
+use crate::pages::{account, admin, audit, home, people, signin, stats};
+use crate::{assets, AppState};
+use axum::extract::{MatchedPath, Request};
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// What a route needs before its handler runs. Finer decisions (role and relationship) are
+/// made in the handler through `alongside_core::access`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Anyone, signed in or not.
+    Public,
+    /// A live session; the handler then asks the access rules.
+    SignedIn,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RouteDef {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub gate: Gate,
+}
+
+/// Every route of the application.
+pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
+    use Gate::*;
+    let r = |method, path, gate| RouteDef { method, path, gate };
+    vec![
+        (r("GET", "/health", Public), get(health)),
+        (r("GET", "/assets/{file}", Public), get(assets::asset)),
+        (r("GET", "/sign-in", Public), get(signin::show)),
+        (r("POST", "/sign-in", Public), post(signin::submit)),
+        (r("POST", "/sign-out", SignedIn), post(signin::sign_out)),
+        (r("GET", "/", SignedIn), get(home::home)),
+        (r("GET", "/account/password", SignedIn), get(account::show)),
+        (
+            r("POST", "/account/password", SignedIn),
+            post(account::submit),
+        ),
+        (r("GET", "/people", SignedIn), get(people::list)),
+        (r("GET", "/people/new", SignedIn), get(people::new_form)),
+        (r("POST", "/people", SignedIn), post(people::create)),
+        (r("GET", "/people/{id}", SignedIn), get(people::show)),
+        (
+            r("GET", "/people/{id}/edit", SignedIn),
+            get(people::edit_form),
+        ),
+        (
+            r("POST", "/people/{id}/edit", SignedIn),
+            post(people::update),
+        ),
+        (
+            r("GET", "/people/{id}/audit", SignedIn),
+            get(audit::person_history),
+        ),
+        (r("GET", "/audit", SignedIn), get(audit::org_log)),
+        (r("GET", "/admin/users", SignedIn), get(admin::list)),
+        (r("GET", "/admin/users/new", SignedIn), get(admin::new_form)),
+        (r("POST", "/admin/users", SignedIn), post(admin::create)),
+        (
+            r("GET", "/admin/users/{id}", SignedIn),
+            get(admin::edit_form),
+        ),
+        (
+            r("POST", "/admin/users/{id}", SignedIn),
+            post(admin::update),
+        ),
+        (r("GET", "/statistics", SignedIn), get(stats::show)),
+    ]
+}
+
+async fn health(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let db_ok = state.store.organisations().await.is_ok();
+    let status = if db_ok {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({ "status": if db_ok { "ok" } else { "unavailable" }, "database": if db_ok { "ok" } else { "unreachable" }, "version": env!("CARGO_PKG_VERSION") });
+    (status, axum::Json(body)).into_response()
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+pub fn router(state: AppState) -> Router {
+    let mut router: Router<AppState> = Router::new();
+    for (def, handler) in routes() {
+        router = router.route(def.path, handler);
+    }
+    let secure = state.config.secure_cookies;
+    let mut app = router
+        .fallback(|| async { crate::error::AppError::NotFound })
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(256 * 1024))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "unmatched".into());
+            tracing::info_span!("request", method = %req.method(), route = %route)
+        }));
+    if secure {
+        app = app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
+    app
+}
