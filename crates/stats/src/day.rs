@@ -29,14 +29,27 @@ impl Day {
         if s.len() != 10 || s[4] != b'-' || s[7] != b'-' {
             return None;
         }
-        let digit = |i: usize| -> Option<u32> {
-            let c = s[i];
-            c.is_ascii_digit().then(|| u32::from(c - b'0'))
-        };
-        let year = digit(0)? * 1000 + digit(1)? * 100 + digit(2)? * 10 + digit(3)?;
-        let month = digit(5)? * 10 + digit(6)?;
-        let day = digit(8)? * 10 + digit(9)?;
-        Day::from_ymd(year as i32, month, day)
+        let mut d = [0u32; 10];
+        for i in [0, 1, 2, 3, 5, 6, 8, 9] {
+            let c = s[i].wrapping_sub(b'0');
+            if c > 9 {
+                return None;
+            }
+            d[i] = u32::from(c);
+        }
+        let year = (d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3]) as i32;
+        let month = d[5] * 10 + d[6];
+        let day = d[8] * 10 + d[9];
+        // Fast path: month starts from a table (the events hot loop parses millions of dates).
+        if (TABLE_FIRST_YEAR..TABLE_FIRST_YEAR + TABLE_YEARS as i32).contains(&year)
+            && (1..=12).contains(&month)
+        {
+            let idx = (year - TABLE_FIRST_YEAR) as usize * 12 + month as usize;
+            let start = MONTH_START[idx - 1];
+            let len = (MONTH_START[idx] - start) as u32;
+            return (day >= 1 && day <= len).then_some(Day(start + day as i32 - 1));
+        }
+        Day::from_ymd(year, month, day)
     }
 
     /// Writes `YYYY-MM-DD` into a 10-byte buffer (years 0–9999).
@@ -69,6 +82,19 @@ impl fmt::Display for Day {
     }
 }
 
+const TABLE_FIRST_YEAR: i32 = 1900;
+const TABLE_YEARS: usize = 300;
+/// Day number of the first of each month from January 1900 (plus one entry past the end).
+static MONTH_START: [i32; TABLE_YEARS * 12 + 1] = {
+    let mut t = [0i32; TABLE_YEARS * 12 + 1];
+    let mut i = 0;
+    while i < t.len() {
+        t[i] = days_from_civil(TABLE_FIRST_YEAR + (i / 12) as i32, (i % 12) as u32 + 1, 1);
+        i += 1;
+    }
+    t
+};
+
 fn is_leap(y: i32) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
@@ -83,7 +109,7 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 }
 
 // Howard Hinnant's algorithms (public domain), exact for the whole i32 range we use.
-fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+const fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = (y - era * 400) as u32;
@@ -133,5 +159,16 @@ mod tests {
             Day::parse_iso(b"2023-12-31").unwrap().to_iso(),
             "2023-12-31"
         );
+        assert_eq!(Day::parse_iso(b"1900-02-29"), None);
+        assert_eq!(Day::parse_iso(b"2000-02-29"), Day::from_ymd(2000, 2, 29));
+        assert_eq!(Day::parse_iso(b"2199-12-31"), Day::from_ymd(2199, 12, 31));
+        assert_eq!(Day::parse_iso(b"2200-01-01"), Day::from_ymd(2200, 1, 1));
+        assert_eq!(Day::parse_iso(b"1899-12-31"), Day::from_ymd(1899, 12, 31));
+        assert_eq!(Day::parse_iso(b"2023-00-10"), None);
+        assert_eq!(Day::parse_iso(b"2023-02-3a"), None);
+        // Table and arithmetic agree on every day they both cover.
+        for z in Day::from_ymd(1899, 1, 1).unwrap().0..Day::from_ymd(2201, 1, 1).unwrap().0 {
+            assert_eq!(Day::parse_iso(Day(z).to_iso().as_bytes()), Some(Day(z)));
+        }
     }
 }

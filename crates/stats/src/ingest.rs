@@ -16,7 +16,7 @@ use crate::activation::Measurement;
 use crate::coding::{Covariates, Sex, N_OUTCOMES};
 use crate::day::Day;
 use crate::evaluate::EvalError;
-use crate::hash::FxBuild;
+use crate::idindex::IdIndex;
 use crate::report::RejectedRow;
 
 /// Header of people.csv.
@@ -285,7 +285,7 @@ pub(crate) struct PeoplePeriod {
 
 /// Parsed people.csv.
 pub(crate) struct People<'a> {
-    pub ids: HashMap<&'a [u8], u32, FxBuild>,
+    pub ids: IdIndex<'a>,
     /// Sorted by (person, start); non-overlapping within a person.
     pub periods: Vec<PeoplePeriod>,
     /// `periods[person_start[g]..person_start[g+1]]` belong to person g.
@@ -314,8 +314,7 @@ pub(crate) fn parse_people<'a>(
     const FILE: &str = "people.csv";
     let body = check_header(buf, FILE, PEOPLE_HEADER)?;
     let approx_rows = memchr::memchr_iter(b'\n', body).count() + 1;
-    let mut ids: HashMap<&'a [u8], u32, FxBuild> =
-        HashMap::with_capacity_and_hasher(approx_rows, FxBuild::default());
+    let mut ids = IdIndex::with_capacity(approx_rows);
     let mut raw: Vec<(PeoplePeriod, u64)> = Vec::with_capacity(approx_rows);
     let mut rows = 0;
     let mut scratch = Vec::new();
@@ -390,8 +389,7 @@ pub(crate) fn parse_people<'a>(
         match parsed {
             Err(e) => rej.push(FILE, line_no, || e),
             Ok(mut p) => {
-                let next = ids.len() as u32;
-                p.person = *ids.entry(id).or_insert(next);
+                p.person = ids.get_or_insert(id);
                 raw.push((p, line_no));
             }
         }
@@ -417,6 +415,7 @@ pub(crate) fn parse_people<'a>(
     for g in 0..n_persons {
         person_start[g + 1] += person_start[g];
     }
+    ids.set_periods(&person_start, |i| (periods[i].start, periods[i].end));
     Ok(People {
         ids,
         periods,
@@ -467,15 +466,41 @@ const CHUNK: usize = 4 << 20;
 
 #[inline]
 fn event_type(t: &[u8]) -> Option<usize> {
-    Some(match t {
-        b"gp_appointment" => 0,
-        b"gp_dna" => 1,
-        b"ae_attendance" => 2,
-        b"emergency_admission" => 4,
-        b"outpatient_attendance" => 5,
-        b"outpatient_dna" => 6,
+    // Dispatch on length first: one comparison instead of a chain of them.
+    let (k, name): (usize, &[u8]) = match t.len() {
+        6 => (1, b"gp_dna"),
+        13 => (2, b"ae_attendance"),
+        14 if t[0] == b'g' => (0, b"gp_appointment"),
+        14 => (6, b"outpatient_dna"),
+        19 => (4, b"emergency_admission"),
+        21 => (5, b"outpatient_attendance"),
         _ => return None,
-    })
+    };
+    (t == name).then_some(k)
+}
+
+/// Splits a typical event line (`id,YYYY-MM-DD,type,minor`, no quotes) without the general
+/// splitter; `None` sends the line to [`split_fields`].
+#[inline]
+fn split_event_fast(line: &[u8]) -> Option<[&[u8]; 4]> {
+    let c1 = line.iter().position(|&b| b == b',' || b == b'"')?;
+    if line[c1] != b',' {
+        return None;
+    }
+    let c2 = c1 + 11;
+    if line.len() <= c2 || line[c2] != b',' || line[c1 + 1..c2].contains(&b'"') {
+        return None;
+    }
+    let rest = &line[c2 + 1..];
+    let c3 = rest.iter().position(|&b| b == b',' || b == b'"')?;
+    if rest[c3] != b',' {
+        return None;
+    }
+    let minor = &rest[c3 + 1..];
+    if minor.iter().any(|&b| b == b',' || b == b'"') {
+        return None;
+    }
+    Some([&line[..c1], &line[c1 + 1..c2], &rest[..c3], minor])
 }
 
 #[inline]
@@ -508,16 +533,20 @@ impl Worker {
             }
             self.rows += 1;
             let mut f = [&b""[..]; 4];
-            let n = match split_fields(line, &mut scratch, &mut f) {
-                Ok(n) => n,
-                Err(e) => {
-                    reject(self, &|| e.to_string());
+            if let Some(fast) = split_event_fast(line) {
+                f = fast;
+            } else {
+                let n = match split_fields(line, &mut scratch, &mut f) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        reject(self, &|| e.to_string());
+                        continue;
+                    }
+                };
+                if n != 4 {
+                    reject(self, &|| format!("expected 4 fields, found {n}"));
                     continue;
                 }
-            };
-            if n != 4 {
-                reject(self, &|| format!("expected 4 fields, found {n}"));
-                continue;
             }
             let Some(day) = Day::parse_iso(trim(f[1])) else {
                 reject(self, &|| {
@@ -544,11 +573,16 @@ impl Worker {
                 reject(self, &|| "empty person_id".into());
                 continue;
             }
-            let Some(&person) = pop.ids.get(id) else {
+            let Some(slot) = pop.ids.get(id) else {
                 self.unknown_person += 1;
                 continue;
             };
-            let Some(pi) = pop.find(person, day.0) else {
+            let found = if slot.nper == 1 {
+                (slot.start <= day.0 && day.0 <= slot.end).then_some(slot.period as usize)
+            } else {
+                pop.find(slot.person, day.0)
+            };
+            let Some(pi) = found else {
                 self.outside_periods += 1;
                 continue;
             };
@@ -586,7 +620,9 @@ pub(crate) fn read_events<R: Read>(
     check_header(&buf[..header_end], FILE, EVENTS_HEADER)?;
     let mut carry: Vec<u8> = buf[header_end..].to_vec();
 
-    let (tx, rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(threads * 2);
+    // Buffers keep their full length (zeroed once) and travel with the filled length, so
+    // recycled buffers are never cleared again.
+    let (tx, rx) = mpsc::sync_channel::<(u64, Vec<u8>, usize)>(threads * 2);
     let rx = Mutex::new(rx);
     let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
     let n_periods = pop.periods.len();
@@ -608,8 +644,8 @@ pub(crate) fn read_events<R: Read>(
                     };
                     loop {
                         let msg = rx.lock().expect("queue").recv();
-                        let Ok((seq, chunk)) = msg else { break };
-                        w.parse_chunk(seq, &chunk, pop, limit);
+                        let Ok((seq, chunk, len)) = msg else { break };
+                        w.parse_chunk(seq, &chunk[..len], pop, limit);
                         let _ = back_tx.send(chunk);
                     }
                     w
@@ -622,50 +658,42 @@ pub(crate) fn read_events<R: Read>(
         loop {
             let mut chunk = back_rx
                 .try_recv()
-                .unwrap_or_else(|_| Vec::with_capacity(CHUNK + 4096));
-            chunk.clear();
-            chunk.extend_from_slice(&carry);
+                .unwrap_or_else(|_| vec![0u8; CHUNK + (1 << 20)]);
+            chunk[..carry.len()].copy_from_slice(&carry);
+            let mut filled = carry.len();
             carry.clear();
             let mut eof = false;
-            while chunk.len() < CHUNK {
-                let want = CHUNK - chunk.len();
-                match read_more(&mut reader, &mut chunk, want) {
+            loop {
+                if filled == chunk.len() {
+                    // A line longer than the buffer: grow it.
+                    let n = chunk.len();
+                    chunk.resize(2 * n, 0);
+                }
+                match reader.read(&mut chunk[filled..]) {
                     Ok(0) => {
                         eof = true;
                         break;
                     }
-                    Ok(_) => {}
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => {
                         result = Err(io(e));
                         eof = true;
                         break;
                     }
                 }
-            }
-            if !eof {
-                // Keep the partial last line for the next chunk (a line longer than a chunk
-                // just makes this chunk bigger).
-                loop {
-                    if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
-                        carry.extend_from_slice(&chunk[i + 1..]);
-                        chunk.truncate(i + 1);
-                        break;
-                    }
-                    match read_more(&mut reader, &mut chunk, 64 * 1024) {
-                        Ok(0) => {
-                            eof = true;
-                            break;
-                        }
-                        Ok(_) => {}
-                        Err(e) => {
-                            result = Err(io(e));
-                            eof = true;
-                            break;
-                        }
-                    }
+                if filled >= CHUNK && memchr::memrchr(b'\n', &chunk[..filled]).is_some() {
+                    break;
                 }
             }
-            if !chunk.is_empty() && tx.send((seq, chunk)).is_err() {
+            let len = if eof {
+                filled
+            } else {
+                let i = memchr::memrchr(b'\n', &chunk[..filled]).expect("checked above");
+                carry.extend_from_slice(&chunk[i + 1..filled]);
+                i + 1
+            };
+            if len > 0 && tx.send((seq, chunk, len)).is_err() {
                 break;
             }
             seq += 1;
@@ -758,8 +786,7 @@ pub(crate) fn parse_measurements(
     const FILE: &str = "measurements.csv";
     let body = check_header(buf, FILE, MEASUREMENTS_HEADER)?;
     let approx_rows = memchr::memchr_iter(b'\n', body).count() + 1;
-    let mut ids: HashMap<&[u8], u64, FxBuild> =
-        HashMap::with_capacity_and_hasher(approx_rows, FxBuild::default());
+    let mut ids = IdIndex::with_capacity(approx_rows / 2);
     let mut out = Vec::with_capacity(approx_rows);
     let mut rows = 0;
     let mut scratch = Vec::new();
@@ -805,8 +832,7 @@ pub(crate) fn parse_measurements(
         match parsed {
             Err(e) => rej.push(FILE, line_no, || e),
             Ok((day, score, level)) => {
-                let next = ids.len() as u64;
-                let key = *ids.entry(id).or_insert(next);
+                let key = u64::from(ids.get_or_insert(id));
                 out.push(Measurement {
                     person_key: key,
                     day,

@@ -23,6 +23,7 @@ pub mod day;
 pub mod evaluate;
 mod hash;
 pub mod html;
+mod idindex;
 mod ingest;
 pub mod linalg;
 pub mod negbin;
