@@ -93,7 +93,7 @@ pub fn level_from_score(score: f64) -> u8 {
 
 // Baseline annual rates for the reference person (level 1, 18–39, female, quintile 1, 1 LTC):
 // gp, gp_dna, A&E non-minor, A&E minor, emergency admission, outpatient, outpatient_dna.
-const BASE: [f64; 7] = [9.2, 0.66, 0.38, 0.24, 0.145, 2.9, 0.31];
+const BASE: [f64; 7] = [9.5, 0.68, 0.39, 0.25, 0.15, 3.0, 0.32];
 const AGE_GP: [f64; 6] = [1.0, 1.08, 1.18, 1.3, 1.45, 1.6];
 const AGE_ACUTE: [f64; 6] = [1.0, 1.15, 1.4, 1.8, 2.4, 3.1];
 const AGE_DNA: [f64; 6] = [1.0, 0.9, 0.8, 0.7, 0.65, 0.7];
@@ -259,8 +259,8 @@ pub fn generate<P: Write, E: Write, M: Write>(
         let ltc = (1 + poisson(&mut rng, LTC_LAMBDA[band])).min(8);
         let ltc_group = (ltc.min(4) - 1) as usize;
         // Activation (confounded).
-        let mean = 63.0 - 2.2 * band as f64 - 1.6 * (5 - quintile) as f64 - 3.0 * ltc_group as f64;
-        let score1 = ((mean + 11.0 * normal(&mut rng)).clamp(0.0, 100.0) * 10.0).round() / 10.0;
+        let mean = 69.0 - 2.2 * band as f64 - 1.6 * (5 - quintile) as f64 - 3.0 * ltc_group as f64;
+        let score1 = ((mean + 13.0 * normal(&mut rng)).clamp(0.0, 100.0) * 10.0).round() / 10.0;
         let level1 = level_from_score(score1);
         // Frailty: Gamma(shape 2, scale 1/2), mean 1, variance 0.5.
         let frailty = -(uniform(&mut rng).ln() + uniform(&mut rng).ln()) / 2.0;
