@@ -71,9 +71,9 @@ fn hash_of(id: &[u8]) -> u64 {
 }
 
 impl<'a> IdIndex<'a> {
-    /// An index sized for about `n` people.
+    /// An index sized for about `n` people (load factor at most 3/4).
     pub fn with_capacity(n: usize) -> Self {
-        let cap = (n.max(8) * 2).next_power_of_two();
+        let cap = (n.max(8) * 4 / 3 + 1).next_power_of_two();
         IdIndex {
             slots: vec![EMPTY; cap],
             mask: cap - 1,
@@ -88,7 +88,7 @@ impl<'a> IdIndex<'a> {
 
     /// The person index of `id`, adding it (with the next index) if new.
     pub fn get_or_insert(&mut self, id: &'a [u8]) -> u32 {
-        if (self.len + 1) * 2 > self.slots.len() {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
             self.grow();
         }
         let h = hash_of(id);
