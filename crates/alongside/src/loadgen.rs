@@ -73,14 +73,13 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
         "Alongside load generator: scenario register-person, {} clients, {}",
         args.clients, base
     );
-    println!(
-        "Stops after {} or {} s, whichever comes first.",
-        match args.requests {
-            Some(n) => format!("{n} requests"),
-            None => "no request limit".to_string(),
-        },
-        limit.as_secs()
-    );
+    match args.requests {
+        Some(n) => println!(
+            "Stops after {n} requests or {} s, whichever comes first.",
+            limit.as_secs()
+        ),
+        None => println!("Stops after {} s.", limit.as_secs()),
+    }
 
     // Sign every client in before the clock starts.
     let sign_in_started = Instant::now();

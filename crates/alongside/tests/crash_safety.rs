@@ -18,7 +18,7 @@ use support::{add_user, audit_verify, get_ok, location, person_form, sign_in, Se
 
 const CLIENTS: usize = 6;
 /// Acknowledged registrations to wait for before the kill.
-const ACKNOWLEDGED_BEFORE_KILL: usize = 300;
+const ACKNOWLEDGED_BEFORE_KILL: usize = 800;
 const TIME_LIMIT: Duration = Duration::from_secs(240);
 
 #[derive(Default)]
