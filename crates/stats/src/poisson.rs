@@ -38,7 +38,7 @@ pub struct PoissonFit {
     pub max_abs_score: f64,
 }
 
-/// Fits log E[y] = xᵀβ + ln(exposure) by maximum likelihood.
+/// Fits log E(y) = xᵀβ + ln(exposure) by maximum likelihood.
 ///
 /// `x` holds `rows` design rows of length `p` (row-major), `y` the counts (or Σ counts per
 /// cell) and `exposure` the exposures (or Σ exposure per cell), all positive.

@@ -8,7 +8,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-/// Symbol used for suppressed values in CSV and HTML ("[c]", confidential, as in UK
+/// Symbol used for suppressed values in CSV and HTML (`[c]`, confidential, as in UK
 /// government statistics).
 pub const SUPPRESSED: &str = "[c]";
 

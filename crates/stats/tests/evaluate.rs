@@ -382,3 +382,26 @@ fn html_and_csv_are_complete_and_labelled() {
         assert!(level4[k].as_f64().is_some(), "{k}");
     }
 }
+
+#[test]
+fn long_and_quoted_ids_are_matched_exactly() {
+    let a = "3f2b9c1e-8d4a-4e7b-9a51-0c6d2e8f7a10";
+    let b = "3f2b9c1e-8d4a-4e7b-9a51-0c6d2e8f7a11"; // differs in the last byte only
+    let people = format!(
+        "{PEOPLE_H}{a},45,female,3,2,1,2023-01-01,2023-12-31\n{b},45,female,3,2,2,2023-01-01,2023-12-31\n\"Q,1\",50,male,4,1,3,2023-01-01,2023-12-31\n"
+    );
+    let events = format!(
+        "{EVENTS_H}{a},2023-02-01,gp_appointment,\n{b},2023-02-01,gp_appointment,\n{b},2023-02-02,gp_appointment,\n\
+         \"Q,1\",2023-03-01,gp_appointment,\n\"{a}\",2023-03-01,gp_dna,\n3f2b9c1e,2023-03-01,gp_dna,\n"
+    );
+    let r = run(&people, &events, &no_suppression());
+    assert_eq!(r["inputs"]["people_rejected"], 0);
+    assert_eq!(r["inputs"]["events_counted"], 5);
+    assert_eq!(r["inputs"]["events_unknown_person"], 1);
+    let gp = &r["outcomes"][0]["crude"];
+    assert_eq!(gp[0]["events"], 1);
+    assert_eq!(gp[1]["events"], 2);
+    assert_eq!(gp[2]["events"], 1);
+    assert_eq!(r["outcomes"][1]["crude"][0]["events"], 1);
+    assert_eq!(r["population"]["people"], 3);
+}
