@@ -346,22 +346,22 @@ pub fn generate<P: Write, E: Write, M: Write>(
             writeln!(ew.w, ",{},", STREAM_TYPE[st])?;
             sum.events += 1;
         }
-        // Measurements.
+        // Measurements: drawn whether or not they are written, so that people.csv and
+        // events.csv are the same for a seed either way.
+        let mut rows: Vec<(Day, f64)> = vec![(Day(start.0 - rng.gen_range(0..28)), score1)];
+        if let Some(s2) = second_score {
+            rows.push(s2);
+        } else if rng.gen::<f64>() < 0.55 {
+            let s2 =
+                ((score1 + 1.5 + 7.0 * normal(&mut rng)).clamp(0.0, 100.0) * 10.0).round() / 10.0;
+            rows.push((Day(rows[0].0 .0 + rng.gen_range(120..=420)), s2));
+        }
+        if rows.len() == 2 && rng.gen::<f64>() < 0.25 {
+            let s3 = ((rows[1].1 + 0.5 + 6.0 * normal(&mut rng)).clamp(0.0, 100.0) * 10.0).round()
+                / 10.0;
+            rows.push((Day(rows[1].0 .0 + rng.gen_range(90..=300)), s3));
+        }
         if let Some(m) = mw.as_mut() {
-            let mut rows: Vec<(Day, f64)> = vec![(Day(start.0 - rng.gen_range(0..28)), score1)];
-            if let Some(s2) = second_score {
-                rows.push(s2);
-            } else if rng.gen::<f64>() < 0.55 {
-                let s2 = ((score1 + 1.5 + 7.0 * normal(&mut rng)).clamp(0.0, 100.0) * 10.0).round()
-                    / 10.0;
-                rows.push((Day(rows[0].0 .0 + rng.gen_range(120..=420)), s2));
-            }
-            if rows.len() == 2 && rng.gen::<f64>() < 0.25 {
-                let s3 = ((rows[1].1 + 0.5 + 6.0 * normal(&mut rng)).clamp(0.0, 100.0) * 10.0)
-                    .round()
-                    / 10.0;
-                rows.push((Day(rows[1].0 .0 + rng.gen_range(90..=300)), s3));
-            }
             for (d, s) in rows {
                 m.w.write_all(idb)?;
                 m.w.write_all(b",")?;
@@ -406,6 +406,23 @@ mod tests {
         assert_eq!(a.1, b.1);
         assert_eq!(a.2, b.2);
         assert_ne!(a.1, c.1);
+    }
+
+    #[test]
+    fn people_and_events_do_not_depend_on_writing_measurements() {
+        let a = run(500, 9);
+        let (mut p, mut e) = (Vec::new(), Vec::new());
+        generate(
+            500,
+            9,
+            &SynthOptions::default(),
+            &mut p,
+            &mut e,
+            None::<std::io::Sink>,
+        )
+        .unwrap();
+        assert_eq!(a.0, p);
+        assert_eq!(a.1, e);
     }
 
     #[test]

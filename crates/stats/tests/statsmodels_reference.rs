@@ -3,7 +3,8 @@
 //! independently by `tests/reference/statsmodels_reference.py` (pandas aggregation, statsmodels
 //! GLM Poisson with clustered covariance, NegativeBinomial NB2 refined to convergence, scipy
 //! chi-square quantiles). Every rate ratio must agree to a relative 1e-6, every interval bound
-//! to 1e-4, alpha to 1e-6, crude rates and their exact intervals to 1e-9.
+//! to 1e-4, alpha to 1e-6, crude rates and their exact intervals to 1e-9; the change in
+//! activation (counts, movement table, mean, SD and t interval) is recomputed with pandas.
 //!
 //! Needs python3 (or `ALONGSIDE_PYTHON`) with statsmodels, pandas, numpy and scipy; the test
 //! fails, saying so, when they are missing.
@@ -70,7 +71,7 @@ fn compare(people: usize, seed: u64, two_period_share: f64) {
         &opts,
         File::create(dir.0.join("people.csv")).unwrap(),
         File::create(dir.0.join("events.csv")).unwrap(),
-        None::<std::io::Sink>,
+        Some(File::create(dir.0.join("measurements.csv")).unwrap()),
     )
     .unwrap();
     let eval_opts = EvalOptions {
@@ -80,7 +81,7 @@ fn compare(people: usize, seed: u64, two_period_share: f64) {
     let report = evaluate_files(
         File::open(dir.0.join("people.csv")).unwrap(),
         File::open(dir.0.join("events.csv")).unwrap(),
-        None::<File>,
+        Some(File::open(dir.0.join("measurements.csv")).unwrap()),
         &eval_opts,
     )
     .unwrap();
@@ -167,6 +168,18 @@ fn compare(people: usize, seed: u64, two_period_share: f64) {
             nb["max_abs_score"].as_f64().unwrap() < 1e-6,
             "{name}: NB score not ~0"
         );
+    }
+    // Change in activation, computed independently with pandas and scipy's t quantile.
+    let a = &ours["activation_change"];
+    let r = &theirs["activation_change"];
+    for k in ["people_measured", "people_measured_twice", "movement"] {
+        assert_eq!(a[k], r[k], "activation {k}");
+    }
+    assert_eq!(a["improvement"]["eligible"], r["eligible"]);
+    assert_eq!(a["improvement"]["improved"], r["improved"]);
+    for k in ["mean_change", "sd_change", "ci_low", "ci_high"] {
+        let (x, y) = (a[k].as_f64().unwrap(), r[k].as_f64().unwrap());
+        assert!(rel(x, y) < 1e-9, "activation {k}: {x} vs {y}");
     }
     eprintln!(
         "seed {seed}: worst IRR rel diff {worst_irr:.2e}, worst CI bound rel diff {worst_ci:.2e}"

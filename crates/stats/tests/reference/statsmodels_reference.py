@@ -93,7 +93,39 @@ def main():
         res["negative_binomial"]["max_abs_score"] = float(np.abs(nbm.score(np.asarray(nb.params))).max())
         res["negative_binomial"]["default_fit_max_abs_score"] = float(np.abs(nbm.score(np.asarray(first.params))).max())
         out["outcomes"][o] = res
+    out["activation_change"] = activation(f"{d}/measurements.csv")
     json.dump(out, sys.stdout)
+
+
+def activation(path):
+    """Change in activation with the definitions of docs/outcomes.md, if the file exists."""
+    import os
+    if not os.path.exists(path):
+        return None
+    m = pd.read_csv(path, dtype={"person_id": str})
+    m["order"] = np.arange(len(m))
+    m["date"] = pd.to_datetime(m["date"])
+    m = m.sort_values(["person_id", "date", "order"], kind="stable")
+    g = m.groupby("person_id", sort=False)
+    first, last = g.head(1).set_index("person_id"), g.tail(1).set_index("person_id")
+    twice = last["date"] > first.loc[last.index, "date"]
+    change = (last["score"] - first.loc[last.index, "score"])[twice]
+    n = len(change)
+    mean, sd = float(change.mean()), float(change.std(ddof=1))
+    half = stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)
+    m = m.join(first[["date", "score"]].rename(columns={"date": "d0", "score": "s0"}), on="person_id")
+    days = (m["date"] - m["d0"]).dt.days
+    window = m[(days > 0) & (days <= 365)]
+    fu = window.groupby("person_id", sort=False).tail(1)
+    improved = int(((fu["score"] - fu["s0"]) >= 3 - 1e-9).sum())
+    movement = np.zeros((4, 4), dtype=int)
+    fl = first.loc[change.index, "level"].to_numpy()
+    ll = last.loc[change.index, "level"].to_numpy()
+    for a, b in zip(fl, ll):
+        movement[a - 1, b - 1] += 1
+    return {"people_measured": int(len(first)), "people_measured_twice": n, "mean_change": mean,
+            "sd_change": sd, "ci_low": mean - half, "ci_high": mean + half,
+            "eligible": int(len(fu)), "improved": improved, "movement": movement.tolist()}
 
 
 def summarise(r):
