@@ -243,9 +243,8 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         return Ok(());
     }
     println!("Creating the demo organisation with {people} synthetic people…");
-    let org = store
-        .create_organisation(DEMO_ORG, "primary_care_network")
-        .await?;
+    let org =
+        alongside_web::setup::create_organisation(store, DEMO_ORG, "primary_care_network").await?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let today = time::OffsetDateTime::now_utc().date();
     let hash = alongside_web::auth::hash_password(DEMO_PASSWORD.to_string())
@@ -253,6 +252,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut coach_id: Option<UserId> = None;
     let mut batch = Vec::with_capacity(people);
+    let mut thetas = Vec::with_capacity(people);
     let mut first_person: Option<(PersonId, String)> = None;
     let mut coach_pending = Vec::new();
     for i in 0..people {
@@ -265,11 +265,13 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         if i % 50 == 1 {
             coach_pending.push(id);
         }
+        thetas.push((id, latent_activation(&mut rng, &d, today)));
         batch.push((id, d, None));
     }
     store
         .insert_people_unaudited_actor(org, batch, "demo data")
         .await?;
+    seed_assessments(store, &org, &mut rng, &thetas).await?;
     for (username, name, role) in ACCOUNTS {
         let (display, person_id) = match role {
             Role::Person => {
@@ -312,6 +314,108 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
             store.add_to_caseload(org, coach, pid).await?;
         }
     }
+    Ok(())
+}
+
+/// A person's latent activation (logits) for the demo: lower with age, deprivation and
+/// multimorbidity, as in the published associations.
+fn latent_activation(rng: &mut ChaCha8Rng, d: &PersonDetails, today: time::Date) -> f64 {
+    let age = alongside_core::time::age_on(d.date_of_birth, today) as f64;
+    let decile = f64::from(d.deprivation_decile.unwrap_or(5));
+    let normal: f64 = (0..12).map(|_| rng.gen::<f64>()).sum::<f64>() - 6.0;
+    1.6 - 0.02 * (age - 50.0) + 0.08 * (decile - 5.0) - 0.25 * (d.conditions.len() as f64 - 1.0)
+        + 1.1 * normal
+}
+
+/// Answers drawn from the instrument's own partial credit model at `theta`.
+fn simulate_answers(
+    rng: &mut ChaCha8Rng,
+    ins: &alongside_measure::Instrument,
+    theta: f64,
+) -> std::collections::BTreeMap<String, String> {
+    let scoring = ins.definition().scoring.items.clone().unwrap_or_default();
+    let mut answers = std::collections::BTreeMap::new();
+    for item in ins.items() {
+        if rng.gen_bool(0.04) {
+            continue; // left blank
+        }
+        let na = item.not_applicable.first().filter(|_| rng.gen_bool(0.03));
+        if let Some(code) = na {
+            answers.insert(item.link_id.clone(), code.clone());
+            continue;
+        }
+        let Some(cal) = scoring.iter().find(|c| c.link_id == item.link_id) else {
+            continue;
+        };
+        let probs = alongside_measure::rasch::category_probabilities(
+            cal.difficulty,
+            cal.thresholds.as_deref().unwrap_or(&[]),
+            theta,
+        );
+        let mut u: f64 = rng.gen();
+        let mut k = probs.len() - 1;
+        for (i, p) in probs.iter().enumerate() {
+            if u < *p {
+                k = i;
+                break;
+            }
+            u -= p;
+        }
+        if let Some(o) = item.options.iter().find(|o| o.score == Some(k as i32)) {
+            answers.insert(item.link_id.clone(), o.code.clone());
+        }
+    }
+    answers
+}
+
+/// Activation history for most demo people: a first measurement within the last two years and,
+/// for many, one or two more, drifting upwards for those who had support.
+async fn seed_assessments(
+    store: &Store,
+    org: &alongside_core::OrgId,
+    rng: &mut ChaCha8Rng,
+    people: &[(PersonId, f64)],
+) -> Result<()> {
+    let org = *org;
+    let rows = store.instruments(org).await?;
+    let Some(row) = rows
+        .iter()
+        .find(|r| r.active && r.key == "alongside-demo-activation")
+    else {
+        return Ok(());
+    };
+    let ins = alongside_measure::Instrument::from_json_str(&row.definition)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = alongside_store::now_micros();
+    let day = 86_400_000_000i64;
+    let mut batch = Vec::new();
+    for (pid, theta) in people {
+        if !rng.gen_bool(0.8) {
+            continue;
+        }
+        let mut at = now - rng.gen_range(30..730) * day;
+        let mut theta = *theta;
+        let n = 1 + usize::from(rng.gen_bool(0.45)) + usize::from(rng.gen_bool(0.2));
+        for _ in 0..n {
+            if at > now {
+                break;
+            }
+            let answers = simulate_answers(rng, &ins, theta);
+            let outcome = ins
+                .score_answers(answers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            batch.push((
+                *pid,
+                row.id,
+                at,
+                answers,
+                alongside_web::pages::activation::stored_result(&outcome),
+            ));
+            at += rng.gen_range(150..260) * day;
+            theta += rng.gen_range(-0.2..0.6);
+        }
+    }
+    store.insert_completed_assessments(org, batch).await?;
     Ok(())
 }
 

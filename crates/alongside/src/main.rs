@@ -111,8 +111,44 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Score a CSV of questionnaire answers with an instrument definition (no database needed).
+    Score {
+        /// The instrument definition (JSON; see docs/instruments.md).
+        #[arg(long)]
+        instrument: std::path::PathBuf,
+        /// CSV: first column a respondent id, then one column per item link id holding answer codes.
+        #[arg(long)]
+        responses: std::path::PathBuf,
+        /// Where to write the scored CSV (default: standard output).
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Load and list instrument definitions in the database.
+    Instrument {
+        #[command(subcommand)]
+        command: InstrumentCommand,
+    },
     /// Generate HTTP load against a running server and report throughput and latency.
     Loadgen(loadgen::LoadgenArgs),
+}
+
+#[derive(Subcommand)]
+enum InstrumentCommand {
+    /// Load a definition into an organisation (a new version becomes the one in use).
+    Import {
+        /// The instrument definition (JSON).
+        file: std::path::PathBuf,
+        /// Organisation name; may be left out when there is only one.
+        #[arg(long)]
+        organisation: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List the instruments loaded in every organisation.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -269,6 +305,12 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             }
         }
         Command::Loadgen(args) => loadgen::run(args).await?,
+        Command::Score {
+            instrument,
+            responses,
+            output,
+        } => return score(&instrument, &responses, output.as_deref()),
+        Command::Instrument { command } => instrument_command(command).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -309,8 +351,7 @@ async fn user_command(command: UserCommand) -> Result<std::process::ExitCode> {
             {
                 Some(o) => o.id,
                 None => {
-                    store
-                        .create_organisation(&organisation, "organisation")
+                    alongside_web::setup::create_organisation(&store, &organisation, "organisation")
                         .await?
                 }
             };
@@ -443,5 +484,113 @@ async fn serve(store: Store, web: WebArgs) -> Result<()> {
     })
     .await?;
     store.close().await;
+    Ok(())
+}
+
+fn score(
+    instrument: &std::path::Path,
+    responses: &std::path::Path,
+    output: Option<&std::path::Path>,
+) -> Result<std::process::ExitCode> {
+    let def = std::fs::File::open(instrument)
+        .with_context(|| format!("could not open {}", instrument.display()))?;
+    let ins = alongside_measure::Instrument::from_json_reader(std::io::BufReader::new(def))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", instrument.display()))?;
+    let input = std::fs::File::open(responses)
+        .with_context(|| format!("could not open {}", responses.display()))?;
+    let summary = match output {
+        Some(p) => {
+            let f = std::fs::File::create(p)
+                .with_context(|| format!("could not create {}", p.display()))?;
+            alongside_measure::score_csv(&ins, input, f)
+        }
+        None => alongside_measure::score_csv(&ins, input, std::io::stdout().lock()),
+    }
+    .map_err(|e| anyhow::anyhow!("{}: {e}", responses.display()))?;
+    for e in &summary.row_errors {
+        match e.column {
+            Some(c) => eprintln!(
+                "{}: line {}, column {c}: {}",
+                responses.display(),
+                e.line,
+                e.message
+            ),
+            None => eprintln!("{}: line {}: {}", responses.display(), e.line, e.message),
+        }
+    }
+    eprintln!(
+        "{} rows read: {} scored, {} not scored, {} rejected",
+        summary.rows_read, summary.rows_scored, summary.rows_not_scored, summary.rows_rejected
+    );
+    Ok(if summary.row_errors.is_empty() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::from(2)
+    })
+}
+
+async fn instrument_command(command: InstrumentCommand) -> Result<()> {
+    match command {
+        InstrumentCommand::Import {
+            file,
+            organisation,
+            db,
+        } => {
+            let json = std::fs::read_to_string(&file)
+                .with_context(|| format!("could not read {}", file.display()))?;
+            let ins = alongside_measure::Instrument::from_json_str(&json)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let store = open(&db.url).await?;
+            let orgs = store.organisations().await?;
+            let org = match (&organisation, orgs.len()) {
+                (Some(name), _) => orgs
+                    .iter()
+                    .find(|o| &o.name == name)
+                    .with_context(|| format!("there is no organisation called {name:?}"))?,
+                (None, 1) => &orgs[0],
+                (None, 0) => {
+                    bail!("there is no organisation yet: add a user first (alongside user add)")
+                }
+                (None, _) => {
+                    bail!("there are several organisations: say which with --organisation")
+                }
+            };
+            let title = ins.title(&ins.definition().languages.default).to_string();
+            let (_, created) = store
+                .install_instrument(
+                    org.id,
+                    ins.id(),
+                    ins.version(),
+                    &title,
+                    &json,
+                    None,
+                    alongside_store::people::Source(Some("cli".into())),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{} {} version {} in {}",
+                if created { "Loaded" } else { "Already loaded:" },
+                ins.id(),
+                ins.version(),
+                org.name
+            );
+        }
+        InstrumentCommand::List { db } => {
+            let store = open(&db.url).await?;
+            for o in store.organisations().await? {
+                for i in store.instruments(o.id).await? {
+                    println!(
+                        "{:<32} {:<10} {:<8} {} ({})",
+                        i.key,
+                        i.version,
+                        if i.active { "in use" } else { "earlier" },
+                        i.title,
+                        o.name
+                    );
+                }
+            }
+        }
+    }
     Ok(())
 }

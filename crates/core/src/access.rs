@@ -39,6 +39,12 @@ pub enum Action {
     ReadAggregates,
     /// First names of the people signed in to a session the actor helps at.
     ReadSessionFirstNames,
+    /// Record or take an activation questionnaire for a person (and read its results).
+    RecordAssessment,
+    /// Lists of people to contact: due for re-measurement, outreach by activation.
+    ReadOutreach,
+    /// Load, replace and re-score instrument definitions; change organisation settings.
+    ManageInstruments,
 }
 
 /// Facts about a person's record relevant to access, looked up by the caller.
@@ -121,6 +127,23 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
                 deny("does not help at a session the person attends")
             }
         }
+        (RecordAssessment, Coordinator, Target::Person(_)) => allow("coordinator"),
+        (RecordAssessment, HealthCoach, Target::Person(p)) => {
+            if p.on_caseload {
+                allow("person is on the coach's caseload")
+            } else {
+                deny("person is not on the coach's caseload")
+            }
+        }
+        (RecordAssessment, Person, Target::Person(p)) => {
+            if actor.person_id == Some(p.person_id) {
+                allow("the person's own questionnaire")
+            } else {
+                deny("not the person's own record")
+            }
+        }
+        (ReadOutreach, Coordinator | Administrator, Target::Org(_)) => allow("coordination role"),
+        (ManageInstruments, Administrator, Target::Org(_)) => allow("administrator"),
         (ReadPersonAudit, Administrator | Coordinator, Target::Person(_)) => {
             allow("information governance role")
         }
@@ -221,6 +244,72 @@ mod tests {
         assert_eq!(people_scope(&co), Some(PeopleScope::Organisation));
         assert_eq!(people_scope(&actor(Role::Volunteer, org, None)), None);
         assert_eq!(people_scope(&actor(Role::Person, org, None)), None);
+    }
+
+    #[test]
+    fn assessments_follow_the_relationship() {
+        let org = OrgId::new();
+        let pid = PersonId::new();
+        let rel = |on_caseload| {
+            Target::Person(PersonRelation {
+                org_id: org,
+                person_id: pid,
+                on_caseload,
+                shares_session: false,
+            })
+        };
+        assert!(
+            decide(
+                &actor(Role::Person, org, Some(pid)),
+                Action::RecordAssessment,
+                rel(false)
+            )
+            .allowed
+        );
+        assert!(
+            !decide(
+                &actor(Role::Person, org, Some(PersonId::new())),
+                Action::RecordAssessment,
+                rel(false)
+            )
+            .allowed
+        );
+        assert!(
+            decide(
+                &actor(Role::HealthCoach, org, None),
+                Action::RecordAssessment,
+                rel(true)
+            )
+            .allowed
+        );
+        assert!(
+            !decide(
+                &actor(Role::HealthCoach, org, None),
+                Action::RecordAssessment,
+                rel(false)
+            )
+            .allowed
+        );
+        assert!(
+            decide(
+                &actor(Role::Coordinator, org, None),
+                Action::RecordAssessment,
+                rel(false)
+            )
+            .allowed
+        );
+        for r in [
+            Role::Analyst,
+            Role::Volunteer,
+            Role::Educator,
+            Role::PeerSupportLead,
+            Role::Administrator,
+        ] {
+            assert!(
+                !decide(&actor(r, org, None), Action::RecordAssessment, rel(true)).allowed,
+                "{r:?}"
+            );
+        }
     }
 
     #[test]

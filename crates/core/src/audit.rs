@@ -32,10 +32,18 @@ pub enum AuditAction {
     UserCreated,
     UserUpdated,
     AggregatesRead,
+    AssessmentStarted,
+    AssessmentAnswered,
+    AssessmentCompleted,
+    AssessmentRead,
+    OutreachListed,
+    InstrumentImported,
+    AssessmentsRescored,
+    SettingChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::PersonRead,
         AuditAction::PersonCreated,
         AuditAction::PersonUpdated,
@@ -50,6 +58,14 @@ impl AuditAction {
         AuditAction::UserCreated,
         AuditAction::UserUpdated,
         AuditAction::AggregatesRead,
+        AuditAction::AssessmentStarted,
+        AuditAction::AssessmentAnswered,
+        AuditAction::AssessmentCompleted,
+        AuditAction::AssessmentRead,
+        AuditAction::OutreachListed,
+        AuditAction::InstrumentImported,
+        AuditAction::AssessmentsRescored,
+        AuditAction::SettingChanged,
     ];
     pub fn code(self) -> &'static str {
         match self {
@@ -67,6 +83,14 @@ impl AuditAction {
             AuditAction::UserCreated => "user.create",
             AuditAction::UserUpdated => "user.update",
             AuditAction::AggregatesRead => "aggregates.read",
+            AuditAction::AssessmentStarted => "assessment.start",
+            AuditAction::AssessmentAnswered => "assessment.answer",
+            AuditAction::AssessmentCompleted => "assessment.complete",
+            AuditAction::AssessmentRead => "assessment.read",
+            AuditAction::OutreachListed => "outreach.list",
+            AuditAction::InstrumentImported => "instrument.import",
+            AuditAction::AssessmentsRescored => "assessment.rescore",
+            AuditAction::SettingChanged => "setting.change",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
@@ -89,6 +113,14 @@ impl AuditAction {
             AuditAction::UserCreated => "Created user",
             AuditAction::UserUpdated => "Changed user",
             AuditAction::AggregatesRead => "Viewed statistics",
+            AuditAction::AssessmentStarted => "Started a questionnaire",
+            AuditAction::AssessmentAnswered => "Saved a questionnaire answer",
+            AuditAction::AssessmentCompleted => "Completed a questionnaire",
+            AuditAction::AssessmentRead => "Viewed a questionnaire result",
+            AuditAction::OutreachListed => "Viewed an outreach list",
+            AuditAction::InstrumentImported => "Loaded an instrument",
+            AuditAction::AssessmentsRescored => "Re-scored questionnaires",
+            AuditAction::SettingChanged => "Changed a setting",
         }
     }
 }

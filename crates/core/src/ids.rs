@@ -56,3 +56,11 @@ id_type!(
     UserId,
     "A user account (staff, volunteer, analyst or the person themselves)."
 );
+id_type!(
+    InstrumentId,
+    "One stored version of an instrument definition in an organisation."
+);
+id_type!(
+    AssessmentId,
+    "One completion (or attempt) of a questionnaire by or for a person."
+);

@@ -10,12 +10,13 @@ pub mod conditions;
 pub mod ids;
 pub mod nhs_number;
 pub mod person;
+pub mod recommend;
 pub mod role;
 pub mod time;
 pub mod validation;
 
 pub use access::{decide, Action, Actor, Decision, PersonRelation};
-pub use ids::{OrgId, PersonId, UserId};
+pub use ids::{AssessmentId, InstrumentId, OrgId, PersonId, UserId};
 pub use nhs_number::NhsNumber;
 pub use role::Role;
 pub use validation::{FieldError, ValidationErrors};

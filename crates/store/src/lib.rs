@@ -16,6 +16,7 @@
 //! the store supplies the relationship facts and writes the audit entry in the same transaction
 //! as the data it protects.
 
+pub mod activation;
 pub mod audit;
 pub mod people;
 pub mod testing;

@@ -73,7 +73,7 @@ impl PeopleQuery {
             return PeopleQuery::DateOfBirth(iso_date(d));
         }
         let parts: Vec<&str> = q
-            .split(|c: char| c == '/' || c == '.' || c == ' ' || c == '-')
+            .split(['/', '.', ' ', '-'])
             .filter(|s| !s.is_empty())
             .collect();
         if parts.len() == 3 && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit())) {

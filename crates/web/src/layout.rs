@@ -25,12 +25,15 @@ fn nav_links(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Administrator => v.extend([
             ("/people", "People"),
             ("/admin/users", "Users"),
+            ("/admin/instruments", "Questionnaires"),
             ("/audit", "Audit log"),
             ("/statistics", "Statistics"),
         ]),
         Role::Coordinator => v.extend([
             ("/people", "People"),
             ("/people/new", "Register a person"),
+            ("/activation/outreach", "Outreach"),
+            ("/activation/due", "Due for re-measurement"),
             ("/statistics", "Statistics"),
         ]),
         Role::HealthCoach => v.extend([

@@ -11,10 +11,14 @@ pub mod form;
 pub mod layout;
 pub mod pages;
 pub mod routes;
+pub mod setup;
 
+use alongside_core::{InstrumentId, OrgId};
+use alongside_measure::Instrument;
 use alongside_store::Store;
 use axum::Router;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 /// Settings for the web layer.
 #[derive(Debug, Clone)]
@@ -37,12 +41,16 @@ impl Default for Config {
     }
 }
 
+type InstrumentCache = HashMap<(OrgId, InstrumentId), Arc<Instrument>>;
+
 /// Shared state handed to every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub throttle: Arc<auth::Throttle>,
+    /// Compiled instrument definitions. Stored versions never change, so entries never go stale.
+    instruments: Arc<RwLock<InstrumentCache>>,
 }
 
 impl AppState {
@@ -51,7 +59,34 @@ impl AppState {
             store,
             config: Arc::new(config),
             throttle: Arc::new(auth::Throttle::default()),
+            instruments: Arc::default(),
         }
+    }
+
+    /// The compiled instrument stored as `id` in `org`.
+    pub async fn instrument(
+        &self,
+        org: OrgId,
+        id: InstrumentId,
+    ) -> Result<Arc<Instrument>, error::AppError> {
+        if let Some(i) = self
+            .instruments
+            .read()
+            .expect("instrument cache")
+            .get(&(org, id))
+        {
+            return Ok(i.clone());
+        }
+        let row = self.store.instrument(org, id).await?;
+        let compiled = Instrument::from_json_str(&row.definition).map_err(|e| {
+            error::AppError::Internal(format!("stored instrument {id} no longer loads: {e}"))
+        })?;
+        let compiled = Arc::new(compiled);
+        self.instruments
+            .write()
+            .expect("instrument cache")
+            .insert((org, id), compiled.clone());
+        Ok(compiled)
     }
 }
 

@@ -2,7 +2,7 @@
 //! router and is exported for the authorization-matrix test, so a route cannot be added
 //! without appearing in the test.
 
-use crate::pages::{account, admin, audit, home, people, signin, stats};
+use crate::pages::{account, activation, admin, audit, home, people, signin, stats};
 use crate::{assets, AppState};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderName, HeaderValue};
@@ -74,6 +74,55 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
             post(admin::update),
         ),
         (r("GET", "/statistics", SignedIn), get(stats::show)),
+        (
+            r("GET", "/people/{id}/questionnaires/new", SignedIn),
+            get(activation::choose),
+        ),
+        (
+            r("POST", "/people/{id}/questionnaires", SignedIn),
+            post(activation::start),
+        ),
+        (
+            r("GET", "/people/{id}/questionnaires/record", SignedIn),
+            get(activation::record_form),
+        ),
+        (
+            r("POST", "/people/{id}/questionnaires/record", SignedIn),
+            post(activation::record_submit),
+        ),
+        (
+            r("GET", "/questionnaires/{id}", SignedIn),
+            get(activation::resume),
+        ),
+        (
+            r("GET", "/questionnaires/{id}/questions/{n}", SignedIn),
+            get(activation::question),
+        ),
+        (
+            r("POST", "/questionnaires/{id}/questions/{n}", SignedIn),
+            post(activation::answer),
+        ),
+        (
+            r("GET", "/questionnaires/{id}/check", SignedIn),
+            get(activation::check),
+        ),
+        (
+            r("POST", "/questionnaires/{id}/submit", SignedIn),
+            post(activation::submit),
+        ),
+        (r("GET", "/activation/due", SignedIn), get(activation::due)),
+        (
+            r("GET", "/activation/outreach", SignedIn),
+            get(activation::outreach),
+        ),
+        (
+            r("GET", "/admin/instruments", SignedIn),
+            get(activation::admin_list),
+        ),
+        (
+            r("POST", "/admin/instruments", SignedIn),
+            post(activation::admin_import),
+        ),
     ]
 }
 

@@ -25,6 +25,7 @@ pub async fn home(
                 div.card { h2 { a href="/audit" { "Audit log" } } p { "Every view and change of a person's record, and every sign-in." } }
                 div.card { h2 { a href="/people" { "People" } } p { "Find a person's record, for example to answer a request for their data." } }
                 div.card { h2 { a href="/statistics" { "Statistics" } } p { "How many people are registered, by condition, age, sex and deprivation." } }
+                div.card { h2 { a href="/admin/instruments" { "Questionnaires" } } p { "The instruments in use, and loading your own licensed ones." } }
             }
         },
         Role::Coordinator => {
@@ -34,6 +35,8 @@ pub async fn home(
                 div.card-group {
                     div.card { h2 { a href="/people" { "Find a person" } } p { "Search by name, NHS number or date of birth." } }
                     div.card { h2 { a href="/people/new" { "Register a person" } } p { "Add someone who has been referred or has referred themselves." } }
+                    div.card { h2 { a href="/activation/outreach" { "Outreach" } } p { "People who would benefit most from support, lowest activation first." } }
+                    div.card { h2 { a href="/activation/due" { "Due for re-measurement" } } p { "Who is due or overdue to fill in their questionnaire again." } }
                     div.card { h2 { a href="/statistics" { "Statistics" } } p { "Who is registered, by condition, age and deprivation." } }
                 }
             }
@@ -75,7 +78,10 @@ pub async fn home(
         Role::Person => html! {
             p.lede { "This is your space in Alongside." }
             @if let Some(pid) = user.actor.person_id {
-                div.card-group { div.card { h2 { a href={ "/people/" (pid) } { "Your record" } } p { "What we hold about you, including what matters to you." } } }
+                div.card-group {
+                    div.card { h2 { a href={ "/people/" (pid) } { "Your record" } } p { "What we hold about you, including what matters to you, and your questionnaires." } }
+                    div.card { h2 { a href={ "/people/" (pid) "/questionnaires/new" } { "Fill in a questionnaire" } } p { "A few questions about managing your health. It takes about five minutes, and you can stop and come back." } }
+                }
             } @else {
                 div.inset { p { "Your account is not linked to a record yet. Ask your coordinator to link it." } }
             }

@@ -2,6 +2,7 @@
 //! ask the store (which asks the access rules and audits), render.
 
 pub mod account;
+pub mod activation;
 pub mod admin;
 pub mod audit;
 pub mod home;

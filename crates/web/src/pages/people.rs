@@ -285,7 +285,12 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
-fn record_page(user: &CurrentUser, view: &PersonView, banner: Option<&str>) -> Markup {
+fn record_page(
+    user: &CurrentUser,
+    view: &PersonView,
+    banner: Option<&str>,
+    activation: Markup,
+) -> Markup {
     let d = &view.record.details;
     let age = alongside_core::time::age_on(d.date_of_birth, today());
     let consents: Vec<&str> = [
@@ -310,6 +315,7 @@ fn record_page(user: &CurrentUser, view: &PersonView, banner: Option<&str>) -> M
             (layout::row("Long-term conditions", if d.conditions.is_empty() { layout::or_not_recorded(None) } else { html! { ul { @for c in &d.conditions { li { (conditions::by_key(c).map(|c| c.label).unwrap_or(c)) } } } } }))
             (layout::row("What matters to them", layout::or_not_recorded(d.what_matters.as_deref())))
         }
+        (activation)
         h2 { "Contact and communication" }
         dl.summary-list {
             (layout::row("Postcode", layout::or_not_recorded(d.postcode.as_deref())))
@@ -349,10 +355,31 @@ pub async fn show(
         None
     };
     let name = view.record.details.full_name();
+    let on_caseload = user.actor.role == Role::HealthCoach && view.can_edit;
+    let rel = alongside_core::access::PersonRelation {
+        org_id: user.actor.org_id,
+        person_id: id,
+        on_caseload,
+        shares_session: false,
+    };
+    let can_record = alongside_core::decide(
+        &user.actor,
+        alongside_core::Action::RecordAssessment,
+        alongside_core::access::Target::Person(rel),
+    )
+    .allowed;
+    let activation = super::activation::record_section(
+        &state,
+        &user,
+        id,
+        &view.record.details.conditions,
+        can_record,
+    )
+    .await?;
     Ok(ok(layout::page(
         Some(&user),
         &name,
-        record_page(&user, &view, banner),
+        record_page(&user, &view, banner, activation),
     )))
 }
 
