@@ -5,4 +5,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod audit;
+mod bad_input;
+mod concurrency;
 mod matrix;
+mod sessions;

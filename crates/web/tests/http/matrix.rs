@@ -154,13 +154,17 @@ pub fn table() -> Vec<Row> {
         }),
         row("GET", "/people/{id}", |w, t| person_route(w, t, reads)),
         row("GET", "/people/{id}/edit", |w, t| person_route(w, t, edits)),
-        row("POST", "/people/{id}/edit", |w, t| person_route(w, t, edits)),
+        row("POST", "/people/{id}/edit", |w, t| {
+            person_route(w, t, edits)
+        }),
         row("GET", "/people/{id}/audit", |w, t| {
             person_route(w, t, reads_history)
         }),
         row("GET", "/audit", |w, _| org_wide(w, &[Administrator])),
         row("GET", "/admin/users", |w, _| org_wide(w, &[Administrator])),
-        row("GET", "/admin/users/new", |w, _| org_wide(w, &[Administrator])),
+        row("GET", "/admin/users/new", |w, _| {
+            org_wide(w, &[Administrator])
+        }),
         row("POST", "/admin/users", |w, _| org_wide(w, &[Administrator])),
         row("GET", "/admin/users/{id}", user_route),
         row("POST", "/admin/users/{id}", user_route),
@@ -594,10 +598,7 @@ async fn run_cell(
             p
         }
         ("POST", "/admin/users") => {
-            let username = format!(
-                "new.{}",
-                role.map(|r| r.code()).unwrap_or("anonymous")
-            );
+            let username = format!("new.{}", role.map(|r| r.code()).unwrap_or("anonymous"));
             let before = app.store.users(w.org_a).await.expect("users").len();
             let p = b
                 .post_form_from(
@@ -785,10 +786,7 @@ fn check_allowed_page(
         }
         "/people/new" => {
             ensure!(p.h1() == "Register a person", "h1 {:?}", p.h1());
-            ensure!(
-                !p.form_values("/people").is_empty(),
-                "no registration form"
-            );
+            ensure!(!p.form_values("/people").is_empty(), "no registration form");
         }
         "/people/{id}" => {
             let person = cx.person(t).expect("person");
@@ -800,7 +798,8 @@ fn check_allowed_page(
             );
             let own = role == Some(Role::Person);
             ensure!(
-                p.main_text().contains(if own { "Your record" } else { "Person" }),
+                p.main_text()
+                    .contains(if own { "Your record" } else { "Person" }),
                 "record caption"
             );
             // Links to what else the viewer may do, and only that.

@@ -118,11 +118,7 @@ impl TestApp {
     /// store, for checking what is stored. Audited as a read by "test-verifier".
     pub async fn record(&self, verifier: &Account, id: PersonId) -> PersonRecord {
         self.store
-            .read_person(
-                &verifier.actor(),
-                id,
-                Source(Some("test-verifier".into())),
-            )
+            .read_person(&verifier.actor(), id, Source(Some("test-verifier".into())))
             .await
             .unwrap_or_else(|e| panic!("verifier read of {id}: {e}"))
             .record
@@ -274,8 +270,11 @@ impl Browser {
 
     /// Signs in through the form (fetching it first for its CSRF cookie and token).
     pub async fn sign_in(&self, username: &str, password: &str) -> Page {
-        self.post_form("/sign-in", &[("username", username), ("password", password)])
-            .await
+        self.post_form(
+            "/sign-in",
+            &[("username", username), ("password", password)],
+        )
+        .await
     }
 
     /// Signs out through the header's sign-out form.
@@ -594,7 +593,11 @@ pub fn with(fields: &[(String, String)], overrides: &[(&str, &str)]) -> Vec<(Str
         .filter(|(k, _)| !overrides.iter().any(|(o, _)| o == k))
         .cloned()
         .collect();
-    out.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    out.extend(
+        overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
     out
 }
 
