@@ -123,6 +123,44 @@ enum Command {
         #[arg(long)]
         output: Option<std::path::PathBuf>,
     },
+    /// Utilisation of care by activation level: crude rates and adjusted rate ratios (Poisson
+    /// with cluster-robust errors, negative binomial), from CSV files (see docs/outcomes.md).
+    Evaluate {
+        /// Observation periods: person_id,age,sex,deprivation_decile,ltc_count,activation_level,follow_up_start,follow_up_end
+        #[arg(long)]
+        people: std::path::PathBuf,
+        /// Utilisation events: person_id,date,type,minor
+        #[arg(long)]
+        events: std::path::PathBuf,
+        /// Optional activation measurements (person_id,date,score,level) for the change section.
+        #[arg(long)]
+        measurements: Option<std::path::PathBuf>,
+        /// Output format.
+        #[arg(long, value_parser = ["json", "csv", "html"], default_value = "json")]
+        format: String,
+        /// Small-number suppression: counts from 1 to this (and rates from them) are withheld.
+        /// `0` turns suppression off (internal analysis only, never for publication).
+        #[arg(long, default_value_t = alongside_stats::DEFAULT_THRESHOLD)]
+        suppress: u64,
+        /// Where to write the report (default: standard output).
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        /// Who the population is, stated in the report.
+        #[arg(long)]
+        population: Option<String>,
+    },
+    /// Write a synthetic population (people.csv, events.csv, measurements.csv) with known effects.
+    Synth {
+        /// How many people.
+        #[arg(long)]
+        people: usize,
+        /// Random seed: the same seed gives the same files.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Folder to write the files into (created if missing).
+        #[arg(long, default_value = ".")]
+        out: std::path::PathBuf,
+    },
     /// Load and list instrument definitions in the database.
     Instrument {
         #[command(subcommand)]
@@ -311,6 +349,24 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             output,
         } => return score(&instrument, &responses, output.as_deref()),
         Command::Instrument { command } => instrument_command(command).await?,
+        Command::Evaluate {
+            people,
+            events,
+            measurements,
+            format,
+            suppress,
+            output,
+            population,
+        } => evaluate(
+            &people,
+            &events,
+            measurements.as_deref(),
+            &format,
+            suppress,
+            output.as_deref(),
+            population,
+        )?,
+        Command::Synth { people, seed, out } => synth(people, seed, &out)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -592,5 +648,67 @@ async fn instrument_command(command: InstrumentCommand) -> Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+fn open_file(p: &std::path::Path) -> Result<std::io::BufReader<std::fs::File>> {
+    Ok(std::io::BufReader::with_capacity(
+        1 << 20,
+        std::fs::File::open(p).with_context(|| format!("could not open {}", p.display()))?,
+    ))
+}
+
+fn evaluate(
+    people: &std::path::Path,
+    events: &std::path::Path,
+    measurements: Option<&std::path::Path>,
+    format: &str,
+    suppress: u64,
+    output: Option<&std::path::Path>,
+    population: Option<String>,
+) -> Result<()> {
+    let opts = alongside_stats::EvalOptions {
+        suppress: (suppress > 0).then_some(suppress),
+        population_label: population,
+        ..Default::default()
+    };
+    let m = measurements.map(open_file).transpose()?;
+    let report = alongside_stats::evaluate_files(open_file(people)?, open_file(events)?, m, &opts)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut out: Box<dyn Write> = match output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .with_context(|| format!("could not create {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match format {
+        "csv" => report.write_csv(&mut out)?,
+        "html" => out.write_all(report.to_html().as_bytes())?,
+        _ => report.write_json(&mut out)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn synth(people: usize, seed: u64, out: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("could not create {}", out.display()))?;
+    let create = |name: &str| {
+        std::fs::File::create(out.join(name))
+            .with_context(|| format!("could not create {}", out.join(name).display()))
+    };
+    let summary = alongside_stats::synth::generate(
+        people,
+        seed,
+        &alongside_stats::synth::SynthOptions::default(),
+        create("people.csv")?,
+        create("events.csv")?,
+        Some(create("measurements.csv")?),
+    )?;
+    eprintln!("{summary:?}");
+    eprintln!(
+        "Wrote people.csv, events.csv and measurements.csv to {}",
+        out.display()
+    );
     Ok(())
 }
