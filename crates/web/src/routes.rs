@@ -123,6 +123,10 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
             r("POST", "/admin/instruments", SignedIn),
             post(activation::admin_import),
         ),
+        (
+            r("POST", "/admin/instruments/{id}/rescore", SignedIn),
+            post(activation::admin_rescore),
+        ),
     ]
 }
 

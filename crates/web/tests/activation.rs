@@ -534,6 +534,68 @@ async fn instrument_import_names_fields(backend: Backend) {
         "the pasted definition is kept"
     );
     let before = app.store.instruments(w.org_a).await.unwrap().len();
+    // A result stored with version 0.1.0 whose score lies between 67.0 and 72.4: level 3 now,
+    // level 4 under cut points that end level 3 at 67.0.
+    let ins = demo_instrument();
+    let pattern = (0..=13)
+        .map(|k| {
+            ins.items()
+                .iter()
+                .enumerate()
+                .map(|(i, it)| {
+                    (
+                        it.link_id.clone(),
+                        if i < k { "4" } else { "3" }.to_string(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .find(|p| {
+            let o = ins
+                .score_answers(p.iter().map(|(a, b)| (a.as_str(), b.as_str())))
+                .unwrap();
+            o.scored()
+                .is_some_and(|s| s.rounded_score() > 67.0 && s.rounded_score() <= 72.4)
+        })
+        .expect("some pattern scores between 67 and 72.4");
+    let v1_id = app
+        .store
+        .instruments(w.org_a)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.key == DEMO)
+        .unwrap()
+        .id;
+    let coord = app.sign_in("coordinator", PASSWORD).await;
+    let mut f = vec![
+        ("instrument".to_string(), v1_id.as_text()),
+        ("mode".to_string(), "paper".to_string()),
+    ];
+    f.extend(
+        pattern
+            .iter()
+            .map(|(k, v)| (format!("item-{k}"), v.clone())),
+    );
+    coord
+        .post_form_from(
+            "/",
+            &format!("/people/{}/questionnaires/record", w.own.id),
+            &f,
+        )
+        .await
+        .assert_redirect("/questionnaires/", "v1 result");
+    assert_eq!(
+        app.store
+            .person_assessments(w.org_a, w.own.id)
+            .await
+            .unwrap()[0]
+            .result
+            .as_ref()
+            .unwrap()
+            .level,
+        Some(3)
+    );
     // Not JSON at all.
     let r = admin
         .post_form_from("/", "/admin/instruments", &[("definition", "{ not json")])

@@ -1188,7 +1188,15 @@ fn instruments_page(
                                 td data-label="Title" { (i.title) }
                                 td data-label="Identifier" { (i.key) }
                                 td data-label="Version" { (i.version) }
-                                td data-label="Status" { @if i.active { strong.tag.tag--green { "In use" } } @else { span.tag.tag--grey { "Earlier version" } } }
+                                td data-label="Status" {
+                                    @if i.active { strong.tag.tag--green { "In use" } } @else {
+                                        span.tag.tag--grey { "Earlier version" }
+                                        form method="post" action={ "/admin/instruments/" (i.id) "/rescore" } {
+                                            (layout::csrf(&user.csrf))
+                                            button.link-button.link-button--dark type="submit" { "Re-score its results with the version in use" }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
@@ -1277,6 +1285,60 @@ pub async fn admin_import(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// Re-scores every result stored with an earlier version using the version now in use: an
+/// explicit, audited operation (results otherwise keep the version they were scored with).
+pub async fn admin_rescore(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientSource(source): ClientSource,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AppResult<Response> {
+    guard_admin(&user)?;
+    let f = FormData::parse(&body);
+    user.check_csrf(&f.get("csrf_token"))?;
+    let from_id: InstrumentId = parse(&id)?;
+    let org = user.actor.org_id;
+    let from = state.store.instrument(org, from_id).await?;
+    let list = state.store.instruments(org).await?;
+    let Some(to) = list.iter().find(|i| i.key == from.key && i.active) else {
+        return Err(AppError::BadRequest(
+            "No version of this instrument is in use.".into(),
+        ));
+    };
+    if to.id == from.id {
+        return Err(AppError::BadRequest(
+            "This is the version in use: there is nothing to re-score.".into(),
+        ));
+    }
+    let ins = state.instrument(org, to.id).await?;
+    let scorer = move |answers: &BTreeMap<String, String>| match ins
+        .score_answers(answers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    {
+        Ok(o) => stored_result(&o),
+        Err(e) => StoredResult {
+            not_scored_reason: Some(format!("not scored with the new version: {e}")),
+            ..Default::default()
+        },
+    };
+    let n = state
+        .store
+        .rescore_assessments(&user.actor, from.id, to.id, scorer, source)
+        .await?;
+    let list = state.store.instruments(org).await?;
+    let msg = format!(
+        "Re-scored {n} results from version {} with version {}",
+        from.version, to.version
+    );
+    Ok(ok(instruments_page(
+        &user,
+        &list,
+        "",
+        &ValidationErrors::default(),
+        Some(&msg),
+    )))
 }
 
 #[cfg(test)]
