@@ -519,6 +519,10 @@ impl Worker {
         let mut scratch = Vec::new();
         let mut listed_here = 0usize;
         let mut n_lines = 0u64;
+        // Extracts are often grouped by person: remember the last id looked up.
+        let mut last_id = [0u8; 32];
+        let mut last_len = usize::MAX;
+        let mut last_slot = None;
         for (local, line) in lines(chunk, 0) {
             n_lines = local + 1;
             let mut reject = |w: &mut Worker, why: &dyn Fn() -> String| {
@@ -573,14 +577,26 @@ impl Worker {
                 reject(self, &|| "empty person_id".into());
                 continue;
             }
-            let Some(slot) = pop.ids.get(id) else {
+            let slot = if id.len() == last_len && id == &last_id[..last_len] {
+                last_slot
+            } else {
+                let found = pop.ids.get(id);
+                if id.len() <= last_id.len() {
+                    last_id[..id.len()].copy_from_slice(id);
+                    last_len = id.len();
+                    last_slot = found;
+                } else {
+                    last_len = usize::MAX;
+                }
+                found
+            };
+            let Some(slot) = slot else {
                 self.unknown_person += 1;
                 continue;
             };
-            let found = if slot.nper == 1 {
-                (slot.start <= day.0 && day.0 <= slot.end).then_some(slot.period as usize)
-            } else {
-                pop.find(slot.person, day.0)
+            let found = match slot.single_period(day.0) {
+                Some(p) => p.map(|p| p as usize),
+                None => pop.find(pop.periods[slot.period as usize].person, day.0),
             };
             let Some(pi) = found else {
                 self.outside_periods += 1;
@@ -787,6 +803,7 @@ pub(crate) fn parse_measurements(
     let body = check_header(buf, FILE, MEASUREMENTS_HEADER)?;
     let approx_rows = memchr::memchr_iter(b'\n', body).count() + 1;
     let mut ids = IdIndex::with_capacity(approx_rows / 2);
+    let mut last: Option<(&[u8], u64)> = None;
     let mut out = Vec::with_capacity(approx_rows);
     let mut rows = 0;
     let mut scratch = Vec::new();
@@ -832,7 +849,14 @@ pub(crate) fn parse_measurements(
         match parsed {
             Err(e) => rej.push(FILE, line_no, || e),
             Ok((day, score, level)) => {
-                let key = u64::from(ids.get_or_insert(id));
+                // Measurements are usually grouped by person: skip the index for repeats.
+                let key = if last.is_some_and(|(prev, _)| prev == id) {
+                    last.expect("checked").1
+                } else {
+                    let k = u64::from(ids.get_or_insert(id));
+                    last = Some((id, k));
+                    k
+                };
                 out.push(Measurement {
                     person_key: key,
                     day,
