@@ -42,14 +42,14 @@ measure() { # name, stdout file, stderr file, command...
   local name=$1 out=$2 err=$3; shift 3
   /usr/bin/time -f "%e %M" -o "$DIR/$name.time" "$@" >"$out" 2>"$err"
   read -r wall kb < "$DIR/$name.time"
-  printf '%-28s %8.2f s %9.0f MB\n' "$name" "$wall" "$(echo "$kb / 1024" | bc -l)"
+  printf '%-28s %8.2f s %9.0f MiB max RSS\n' "$name" "$wall" "$(echo "$kb / 1024" | bc -l)"
 }
 
 echo "population: $PEOPLE people, seed $SEED, in $DIR"
 measure synth /dev/null "$DIR/synth.log" "${SYNTH[@]}"
 # The measurement file is not part of the comparison (DuckDB+statsmodels do not use it).
 [ -f "$DIR/measurements.csv" ] && mv "$DIR/measurements.csv" "$DIR/measurements.csv.off"
-ls -l "$DIR"/people.csv "$DIR"/events.csv | awk '{printf "  %s %.0f MB\n", $9, $5/1048576}'
+ls -l "$DIR"/people.csv "$DIR"/events.csv | awk '{printf "  %s %.0f MB\n", $9, $5/1000000}'
 
 measure duckdb+statsmodels /dev/null "$DIR/python.log" "$PY" "$HERE/duckdb_statsmodels.py" "$DIR" "$DIR/reference.json"
 sed 's/^/  /' "$DIR/python.log"
