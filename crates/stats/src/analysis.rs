@@ -150,6 +150,7 @@ fn terms_from(
     coef: &[f64],
     var: &[f64],
     notes: &[Option<String>; N_TERMS],
+    hidden: &[bool; N_TERMS],
 ) -> Vec<Term> {
     let mut terms: Vec<Term> = TERM_NAMES
         .iter()
@@ -166,6 +167,9 @@ fn terms_from(
         })
         .collect();
     for (k, &j) in active.iter().enumerate() {
+        if hidden[j] {
+            continue;
+        }
         let b = coef[k];
         let se = var[k].sqrt();
         let t = &mut terms[j];
@@ -192,6 +196,9 @@ fn fit_outcome(k: usize, g: &Grouped<'_>) -> Models {
     let mut active: Vec<bool> = cell_days.iter().map(|&d| d > 0).collect();
     let mut notes: [Option<String>; N_TERMS] = Default::default();
     let mut dropped = [false; N_TERMS];
+    // Fitted but not reported (measured against a replaced reference category).
+    let mut hidden = [false; N_TERMS];
+    let mut ref_cat = [0usize; 5];
     // Estimability: iterate until no category changes.
     loop {
         let mut changed = false;
@@ -206,19 +213,61 @@ fn fit_outcome(k: usize, g: &Grouped<'_>) -> Models {
                     d[cat] += cell_days[c];
                 }
             }
-            if d[0] == 0 || y[0] == 0 {
-                let why = if d[0] == 0 {
+            let r = ref_cat[f];
+            if d[r] == 0 || y[r] == 0 {
+                let why = if d[r] == 0 {
                     "no observation periods"
                 } else {
                     "no events"
                 };
-                let reason = format!("{why} in the reference category ({})", category_label(f, 0));
-                return Models {
-                    poisson: not_estimable(POISSON_MODEL, POISSON_COV, reason.clone()),
-                    negative_binomial: not_estimable(NB_MODEL, NB_COV, reason),
+                // For a covariate (not activation level) the limit of the maximum likelihood
+                // estimate excludes the reference category's periods and measures the other
+                // categories against a new reference; the level ratios stay estimable.
+                let new_ref = (f > 0)
+                    .then(|| {
+                        (1..ncat).find(|&c| c != r && !dropped[cols[c - 1]] && d[c] > 0 && y[c] > 0)
+                    })
+                    .flatten();
+                let Some(nr) = new_ref else {
+                    let reason =
+                        format!("{why} in the reference category ({})", category_label(f, r));
+                    return Models {
+                        poisson: not_estimable(POISSON_MODEL, POISSON_COV, reason.clone()),
+                        negative_binomial: not_estimable(NB_MODEL, NB_COV, reason),
+                    };
                 };
+                for c in 0..N_CELLS {
+                    if active[c] && categories(&covs[c])[f] == r {
+                        active[c] = false;
+                    }
+                }
+                let old = category_label(f, r);
+                let new = category_label(f, nr);
+                ref_cat[f] = nr;
+                dropped[cols[nr - 1]] = true;
+                notes[cols[nr - 1]] = Some(format!(
+                    "used as the reference category because {old} had {why} (its periods are excluded)"
+                ));
+                for c in 1..ncat {
+                    let col = cols[c - 1];
+                    if c != nr && !dropped[col] {
+                        hidden[col] = true;
+                        notes[col] = Some(format!(
+                            "not reported: estimated against {new} because {old} had {why}"
+                        ));
+                    }
+                }
+                hidden[0] = true;
+                notes[0] = Some(format!(
+                    "not reported: the reference group changed because {old} had {why}"
+                ));
+                changed = true;
+                continue;
             }
             for cat in 1..ncat {
+                if cat == ref_cat[f] {
+                    continue;
+                }
                 let col = cols[cat - 1];
                 if dropped[col] {
                     continue;
@@ -229,6 +278,7 @@ fn fit_outcome(k: usize, g: &Grouped<'_>) -> Models {
                 } else if y[cat] == 0 {
                     dropped[col] = true;
                     changed = true;
+                    hidden[col] = false;
                     notes[col] = Some(
                         "no events in this category (rate ratio 0): its periods are excluded from the model"
                             .into(),
@@ -329,7 +379,7 @@ fn fit_outcome(k: usize, g: &Grouped<'_>) -> Models {
                 reason: None,
                 model: POISSON_MODEL,
                 covariance: POISSON_COV,
-                terms: terms_from(&cols, &fit.coef, &var, &notes),
+                terms: terms_from(&cols, &fit.coef, &var, &notes, &hidden),
                 alpha: None,
                 alpha_se: None,
                 log_likelihood: None,
@@ -370,7 +420,7 @@ fn fit_outcome(k: usize, g: &Grouped<'_>) -> Models {
                     reason: None,
                     model: NB_MODEL,
                     covariance: NB_COV,
-                    terms: terms_from(&cols, &fit.coef, &var, &notes),
+                    terms: terms_from(&cols, &fit.coef, &var, &notes, &hidden),
                     alpha: Some(fit.alpha),
                     alpha_se: Some(fit.cov[(p, p)].sqrt()),
                     log_likelihood: Some(fit.log_likelihood),

@@ -405,3 +405,121 @@ fn long_and_quoted_ids_are_matched_exactly() {
     assert_eq!(r["outcomes"][1]["crude"][0]["events"], 1);
     assert_eq!(r["population"]["people"], 3);
 }
+
+fn level_ratios(r: &alongside_stats::Report, outcome: usize) -> Vec<f64> {
+    let j: Value = serde_json::from_str(&r.to_json()).unwrap();
+    let mut out = Vec::new();
+    for model in ["poisson", "negative_binomial"] {
+        let m = &j["outcomes"][outcome]["models"][model];
+        let terms = m["terms"].as_array().unwrap().clone();
+        assert!(!terms.is_empty(), "{model}: {}", m["reason"]);
+        for t in &terms[1..4] {
+            for k in ["irr", "ci_low", "ci_high"] {
+                out.push(t[k].as_f64().unwrap_or_else(|| panic!("{model} {t}")));
+            }
+        }
+    }
+    out
+}
+
+fn varied_records(
+    n: u64,
+    age_of: impl Fn(u64) -> u16,
+    decile_of: impl Fn(u64) -> u8,
+) -> Vec<PeriodRecord> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(n);
+    (0..n)
+        .map(|i| {
+            let level = rng.gen_range(1..=4u8);
+            let mu = 2.0 * rng.gen_range(0.1f64..3.0) / f64::from(level).sqrt();
+            let y = (mu * rng.gen_range(0.0f64..2.0)).round() as u32;
+            PeriodRecord {
+                person_key: i,
+                age: age_of(rng.gen_range(0..1000)),
+                sex: if rng.gen() { Sex::Male } else { Sex::Female },
+                deprivation_decile: decile_of(rng.gen_range(0..1000)),
+                ltc_count: rng.gen_range(1..7),
+                activation_level: level,
+                exposure_days: rng.gen_range(200..366),
+                counts: [y, 0, 0, 0, 0, 0, 0],
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn empty_covariate_reference_category_is_replaced_and_level_ratios_are_unchanged() {
+    let ages = [45u16, 55, 65, 75, 85];
+    // A: nobody is 18-39, so the age reference category is empty.
+    let a = varied_records(800, |i| ages[(i % 5) as usize], |i| 1 + (i % 10) as u8);
+    // B: the same data with the 40-49 group relabelled as 18-39: an identical design.
+    let b: Vec<PeriodRecord> = a
+        .iter()
+        .map(|r| PeriodRecord {
+            age: if r.age == 45 { 30 } else { r.age },
+            ..*r
+        })
+        .collect();
+    let ra = evaluate_records(&a, None, &no_suppression()).unwrap();
+    let rb = evaluate_records(&b, None, &no_suppression()).unwrap();
+    for (x, y) in level_ratios(&ra, 0).iter().zip(level_ratios(&rb, 0)) {
+        assert!(((x - y) / y).abs() < 1e-9, "{x} vs {y}");
+    }
+    let j: Value = serde_json::from_str(&ra.to_json()).unwrap();
+    let terms = &j["outcomes"][0]["models"]["poisson"]["terms"];
+    assert!(terms[4]["note"]
+        .as_str()
+        .unwrap()
+        .contains("used as the reference category"));
+    assert!(terms[5]["irr"].is_null());
+    assert!(terms[5]["note"]
+        .as_str()
+        .unwrap()
+        .starts_with("not reported"));
+    assert!(
+        terms[0]["irr"].is_null(),
+        "intercept refers to a changed reference group"
+    );
+    assert!(
+        terms[9]["irr"].as_f64().is_some(),
+        "sex_male is still reported"
+    );
+}
+
+#[test]
+fn reference_category_without_events_is_excluded_and_level_ratios_are_unchanged() {
+    let ages = [30u16, 45, 55, 65, 75, 85];
+    let mut a = varied_records(900, |i| ages[(i % 6) as usize], |i| 1 + (i % 10) as u8);
+    for r in a.iter_mut().filter(|r| r.deprivation_decile <= 2) {
+        r.counts = [0; 7];
+    }
+    // B: drop quintile 1 and relabel quintile 2 (deciles 3, 4) as quintile 1.
+    let b: Vec<PeriodRecord> = a
+        .iter()
+        .filter(|r| r.deprivation_decile > 2)
+        .map(|r| PeriodRecord {
+            deprivation_decile: if r.deprivation_decile <= 4 {
+                r.deprivation_decile - 2
+            } else {
+                r.deprivation_decile
+            },
+            ..*r
+        })
+        .collect();
+    let ra = evaluate_records(&a, None, &no_suppression()).unwrap();
+    let rb = evaluate_records(&b, None, &no_suppression()).unwrap();
+    for (x, y) in level_ratios(&ra, 0).iter().zip(level_ratios(&rb, 0)) {
+        assert!(((x - y) / y).abs() < 1e-9, "{x} vs {y}");
+    }
+    let j: Value = serde_json::from_str(&ra.to_json()).unwrap();
+    let q2 = &j["outcomes"][0]["models"]["negative_binomial"]["terms"][10];
+    assert_eq!(q2["term"], "deprivation_q2");
+    assert!(
+        q2["note"]
+            .as_str()
+            .unwrap()
+            .contains("deprivation quintile 1 had no events"),
+        "{q2}"
+    );
+}
