@@ -407,6 +407,22 @@ async fn journey(
         .await
         .expect("choose Welsh");
     j.shot("register-filled").await;
+    // Inputs are sized to what they hold (NHS design system width classes): a day box is a few
+    // characters wide, a name box about 20, never the whole page width on a desktop.
+    for (css, max_px) in [
+        ("#dob_day", 120.0),
+        ("#dob_month", 120.0),
+        ("#dob_year", 160.0),
+        ("#nhs_number", 300.0),
+        ("#given_name", 520.0),
+        ("#family_name", 520.0),
+    ] {
+        let (_, _, w, _) = j.find(css).await.rectangle().await.expect("element size");
+        assert!(
+            w <= max_px,
+            "[{label}] {css} is {w:.0} px wide (at most {max_px} expected): its width class is not applied"
+        );
+    }
     j.click_button("Register person").await;
 
     // The form comes back with an error summary linking to each wrong field, values kept.
