@@ -19,7 +19,6 @@
 
 pub mod activation;
 pub mod audit;
-pub mod outcomes;
 pub mod people;
 pub mod testing;
 pub mod users;
