@@ -335,8 +335,13 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             }
             if report.ok() {
                 println!(
-                    "Audit chain intact: {total} entries in {} organisations",
-                    report.organisations.len()
+                    "Audit chain intact: {total} entries in {} organisation{}",
+                    report.organisations.len(),
+                    if report.organisations.len() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
                 );
             } else {
                 return Ok(ExitCode::FAILURE);

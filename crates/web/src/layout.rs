@@ -69,9 +69,16 @@ pub fn page(user: Option<&CurrentUser>, title: &str, content: Markup) -> Markup 
                         }
                     }
                     @if let Some(u) = user {
-                        nav.header-nav aria-label="Primary navigation" {
+                        nav.header-nav.header-nav--wide aria-label="Primary navigation" {
                             ul.width-container {
                                 @for (href, label) in nav_links(u.user.role) { li { a href=(href) { (label) } } }
+                            }
+                        }
+                        // On a phone the same links fold into a menu that opens without JavaScript.
+                        nav.header-nav.header-nav--narrow aria-label="Primary navigation" {
+                            details.width-container {
+                                summary { "Menu" }
+                                ul { @for (href, label) in nav_links(u.user.role) { li { a href=(href) { (label) } } } }
                             }
                         }
                     }
@@ -164,7 +171,7 @@ pub fn text_input(
             label.label for=(name) { (label) }
             @if let Some(h) = o.hint { div.hint id={ (name) "-hint" } { (h) } }
             (field_error(name, errors))
-            input.input.input--error[err] class=[o.width] id=(name) name=(name) type=(kind) value=(value)
+            input class={ "input" @if err { " input--error" } @if let Some(w) = o.width { " " (w) } } id=(name) name=(name) type=(kind) value=(value)
                 autocomplete=[o.autocomplete] inputmode=[o.inputmode] spellcheck=[o.spellcheck_off.then_some("false")]
                 aria-describedby=[describedby(name, o.hint, errors)];
         }
@@ -216,7 +223,7 @@ pub fn date_input(
                         @let e = errors.for_field(n).is_some();
                         div.date-input-item {
                             label.label for=(n) { (label) }
-                            input.input.input--error[e] class=(w) id=(n) name=(n) type="text" inputmode="numeric" value=(v);
+                            input class={ "input " (w) @if e { " input--error" } } id=(n) name=(n) type="text" inputmode="numeric" value=(v);
                         }
                     }
                 }
