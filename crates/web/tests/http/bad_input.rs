@@ -8,6 +8,13 @@ use alongside_core::Role;
 use alongside_store::{both_backends, Backend};
 use reqwest::StatusCode;
 
+/// Form fields as submitted.
+type Fields = Vec<(String, String)>;
+/// Expected `(field, message)` pairs of an error summary.
+type Errors<'a> = Vec<(&'a str, &'a str)>;
+/// Form fields given as string slices.
+type Pairs<'a> = Vec<(&'a str, &'a str)>;
+
 const SCRIPT: &str = "<script>alert(1)</script>";
 const SCRIPT_ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
 const SQL: &str = "'; DROP TABLE people;--";
@@ -605,7 +612,7 @@ async fn edit_person_rejects_bad_input(backend: Backend) {
     let before = app.record(admin, person.id).await;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
 
-    let cases: Vec<(&str, Vec<(String, String)>, StatusCode, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<(&str, Fields, StatusCode, Errors)> = vec![
         (
             "names removed",
             without(&current, &["given_name", "family_name"]),
@@ -877,7 +884,7 @@ async fn change_password_rejects_bad_input(backend: Backend) {
         .await
         .expect("hash");
     let p129 = "p".repeat(129);
-    let cases: Vec<(&str, [&str; 3], Vec<(&str, &str)>)> = vec![
+    let cases: Vec<(&str, [&str; 3], Errors)> = vec![
         (
             "nothing filled in",
             ["", "", ""],
@@ -1002,7 +1009,7 @@ async fn add_user_rejects_bad_input(backend: Backend) {
     .collect();
     let other_org_person = w.other_org.id.to_string();
     let own_person = w.off_caseload.id.to_string();
-    let cases: Vec<(&str, Vec<(String, String)>, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<(&str, Fields, Errors)> = vec![
         (
             "nothing filled in",
             vec![],
@@ -1202,7 +1209,7 @@ async fn edit_user_rejects_bad_input(backend: Backend) {
         .password_hash(spare.org, spare.id)
         .await
         .expect("hash");
-    let cases: Vec<(&str, String, Vec<(&str, &str)>, (&str, &str))> = vec![
+    let cases: Vec<(&str, String, Pairs, (&str, &str))> = vec![
         (
             "no role",
             path(&spare.id),

@@ -9,4 +9,5 @@ mod audit;
 mod bad_input;
 mod concurrency;
 mod matrix;
+mod regressions;
 mod sessions;

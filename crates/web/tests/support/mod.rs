@@ -45,6 +45,14 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, config: Config) -> TestApp {
+    // Server errors (logged, never shown to users) appear in the failing test's output.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ALONGSIDE_TEST_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+        )
+        .try_init();
     let db = TestDatabase::new(backend).await;
     let store = Store::open(&db.url)
         .await
@@ -205,19 +213,35 @@ impl Browser {
     }
 
     /// POSTs `body` as `application/x-www-form-urlencoded`, exactly as given.
+    ///
+    /// A body over the server's limit is answered (413) before it has all been sent, and the
+    /// server then closes the connection: the client may see that reset instead of the answer.
+    /// Such a request is tried again (it can never have been processed); any other transport
+    /// error fails the test at once.
     pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> Page {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
-        Self::page("POST", path, resp).await
+        let oversized = body.len() > 256 * 1024;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sent = self
+                .http
+                .post(format!("{}{path}", self.base))
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(resp) => return Self::page("POST", path, resp).await,
+                Err(e) if oversized && attempt < 10 => {
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(e) => panic!("POST {path}: {e}"),
+            }
+        }
     }
 
     /// POSTs the pairs, form-encoded, with no CSRF token added.
