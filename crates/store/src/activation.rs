@@ -109,6 +109,18 @@ fn instrument_from_row(r: &AnyRow) -> Result<InstrumentRow> {
     })
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds an optional float. sqlx 0.8's `Any` driver sends a NULL `f64` to PostgreSQL typed as
+/// `real` (its Real/Double null mapping is swapped), which poisons the cached statement for
+/// later non-null values; a NULL `f32` is sent as `double precision`, so NULLs go that way.
+fn bind_f64(q: AnyQuery<'_>, v: Option<f64>) -> AnyQuery<'_> {
+    match v {
+        Some(x) => q.bind(x),
+        None => q.bind(None::<f32>),
+    }
+}
+
 fn ev(
     actor: &Actor,
     action: AuditAction,
@@ -223,19 +235,16 @@ async fn write_result(
     r: &StoredResult,
     now: i64,
 ) -> Result<u64> {
-    Ok(sqlx::query(
+    let q = sqlx::query(
         "UPDATE assessments SET status = 'completed', answers = $1, completed_at = $2, items_answered = $3, raw_score = $4, measure = $5, standard_error = $6, score = $7, score_se = $8, level = $9, flags = $10, not_scored_reason = $11 \
          WHERE org_id = $12 AND id = $13 AND status = 'in_progress'",
     )
     .bind(serde_json::to_string(answers).expect("answers serialise"))
     .bind(now)
     .bind(r.items_answered)
-    .bind(r.raw_score)
-    .bind(r.measure)
-    .bind(r.standard_error)
-    .bind(r.score)
-    .bind(r.score_se)
-    .bind(r.level)
+    .bind(r.raw_score);
+    let q = bind_f64(bind_f64(bind_f64(bind_f64(q, r.measure), r.standard_error), r.score), r.score_se);
+    Ok(q.bind(r.level)
     .bind(&r.flags)
     .bind(&r.not_scored_reason)
     .bind(org.as_text())
@@ -780,15 +789,12 @@ impl Store {
                 for r in &rows {
                     let a = assessment_from_row(r)?;
                     let res = rescore(&a.answers);
-                    sqlx::query("UPDATE assessments SET instrument_id = $1, items_answered = $2, raw_score = $3, measure = $4, standard_error = $5, score = $6, score_se = $7, level = $8, flags = $9, not_scored_reason = $10 WHERE org_id = $11 AND id = $12")
+                    let q = sqlx::query("UPDATE assessments SET instrument_id = $1, items_answered = $2, raw_score = $3, measure = $4, standard_error = $5, score = $6, score_se = $7, level = $8, flags = $9, not_scored_reason = $10 WHERE org_id = $11 AND id = $12")
                         .bind(to.as_text())
                         .bind(res.items_answered)
-                        .bind(res.raw_score)
-                        .bind(res.measure)
-                        .bind(res.standard_error)
-                        .bind(res.score)
-                        .bind(res.score_se)
-                        .bind(res.level)
+                        .bind(res.raw_score);
+                    let q = bind_f64(bind_f64(bind_f64(bind_f64(q, res.measure), res.standard_error), res.score), res.score_se);
+                    q.bind(res.level)
                         .bind(&res.flags)
                         .bind(&res.not_scored_reason)
                         .bind(actor.org_id.as_text())

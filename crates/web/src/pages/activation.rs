@@ -868,6 +868,9 @@ pub async fn record_submit(
     let person: PersonId = parse(&id)?;
     let f = FormData::parse(&body);
     user.check_csrf(&f.get("csrf_token"))?;
+    if !state.store.person_exists(user.actor.org_id, person).await? {
+        return Err(AppError::NotFound);
+    }
     if user.actor.role == Role::Person {
         return Err(AppError::Forbidden(
             "people fill in their own questionnaires one question at a time",

@@ -81,6 +81,11 @@ pub async fn person_history(
         on_caseload: false,
         shares_session: false,
     };
+    // A record outside the actor's organisation is simply not found (a refused person.read is
+    // recorded by the store when the record itself is asked for).
+    if !state.store.person_exists(user.actor.org_id, id).await? {
+        return Err(AppError::NotFound);
+    }
     let d = decide(&user.actor, Action::ReadPersonAudit, Target::Person(rel));
     let ev = AuditEvent {
         org_id: user.actor.org_id,
