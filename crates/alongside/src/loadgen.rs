@@ -1,16 +1,25 @@
 //! `alongside loadgen`: a load generator that drives a running Alongside server over real HTTP,
 //! the way browsers would.
 //!
-//! Each client signs in with its own session (cookie jar), takes the CSRF token from the
-//! "Register a person" form, then repeatedly POSTs valid, unique registrations. A registration
-//! counts as acknowledged when the server answers `303 See Other` to `/people/{id}`. The report
-//! gives throughput of acknowledged registrations, latency percentiles and errors.
+//! Each client signs in with its own session (cookie jar) and takes the CSRF token from the
+//! "Register a person" form. Then, by scenario:
+//!
+//! - `register-person`: repeatedly POSTs valid, unique registrations. A registration counts as
+//!   acknowledged when the server answers `303 See Other` to `/people/{id}`.
+//! - `submit-questionnaire`: finds people (from `/people`) and the demonstration instrument
+//!   (from a person's "Record questionnaire answers" page), then repeatedly POSTs a completed
+//!   questionnaire with random answers to all items as staff paper/phone entry
+//!   (`/people/{id}/questionnaires/record`): validated, scored, committed and audited by the
+//!   server. It counts as acknowledged on `303 See Other` to `/questionnaires/{id}`. When the
+//!   organisation has nobody registered yet, it registers a few people first.
+//!
+//! The report gives throughput of acknowledged requests, latency percentiles and errors.
 //!
 //! It is bounded: it only talks to loopback addresses, and it always stops, after `--requests`
-//! registrations or `--duration` seconds, whichever comes first.
+//! requests or `--duration` seconds, whichever comes first.
 
 use anyhow::{anyhow, bail, Context, Result};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use reqwest::{redirect, StatusCode, Url};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,7 +64,38 @@ pub struct LoadgenArgs {
 pub enum Scenario {
     /// Sign in, then register new people one after another.
     RegisterPerson,
+    /// Sign in, then record completed questionnaires (13 answers, staff paper or phone entry)
+    /// for people in the organisation, one after another.
+    SubmitQuestionnaire,
 }
+
+impl Scenario {
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::RegisterPerson => "register-person",
+            Scenario::SubmitQuestionnaire => "submit-questionnaire",
+        }
+    }
+
+    /// What one acknowledged request is, for the report.
+    fn noun(self) -> &'static str {
+        match self {
+            Scenario::RegisterPerson => "registrations",
+            Scenario::SubmitQuestionnaire => "questionnaires",
+        }
+    }
+}
+
+/// The instrument the questionnaire scenario records: the shipped demonstration instrument.
+const DEMO_INSTRUMENT_WORD: &str = "demonstration";
+/// Its items' link ids are `demo-01` … `demo-13`.
+const DEMO_ITEMS: usize = 13;
+/// Its answer codes.
+const DEMO_CODES: &[&str] = &["1", "2", "3", "4", "na"];
+/// The paper/phone modes staff may record.
+const RECORD_MODES: &[&str] = &["paper", "in_person", "telephone"];
+/// How many people to register when the organisation has none, for the questionnaire scenario.
+const PEOPLE_TO_REGISTER: u64 = 20;
 
 /// Runs the load and prints the report. Fails when the server cannot be used (sign-in fails) or
 /// when any registration was not acknowledged.
@@ -67,11 +107,13 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
         DEFAULT_DURATION_SECS
     }));
     let max_requests = args.requests.unwrap_or(u64::MAX);
-    let Scenario::RegisterPerson = args.scenario;
+    let scenario = args.scenario;
 
     println!(
-        "Alongside load generator: scenario register-person, {} clients, {}",
-        args.clients, base
+        "Alongside load generator: scenario {}, {} clients, {}",
+        scenario.name(),
+        args.clients,
+        base
     );
     match args.requests {
         Some(n) => println!(
@@ -113,12 +155,32 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
         nhs_base: rand::thread_rng().gen_range(0..1_000_000),
         errors: Mutex::new(Vec::new()),
     });
+    // What the questionnaire scenario needs before the clock starts: people, and the instrument.
+    let target = match scenario {
+        Scenario::RegisterPerson => None,
+        Scenario::SubmitQuestionnaire => {
+            let first = &sessions.first().context("at least one client")?.1;
+            let t = first.questionnaire_target(&shared).await?;
+            println!(
+                "Recording questionnaires for {} people with instrument {}",
+                t.people.len(),
+                t.instrument
+            );
+            Some(Arc::new(t))
+        }
+    };
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + limit;
     let mut set = tokio::task::JoinSet::new();
     for (_, session) in sessions {
         let shared = shared.clone();
-        set.spawn(async move { session.register_loop(&shared, deadline).await });
+        let target = target.clone();
+        set.spawn(async move {
+            match target {
+                None => session.register_loop(&shared, deadline).await,
+                Some(t) => session.questionnaire_loop(&shared, &t, deadline).await,
+            }
+        });
     }
     let mut latencies_us: Vec<u64> = Vec::new();
     let mut errors = 0u64;
@@ -129,7 +191,7 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
     }
     let elapsed = started.elapsed();
 
-    let report = Report::new(latencies_us, errors, elapsed);
+    let report = Report::new(latencies_us, errors, elapsed, scenario.noun());
     print!("{report}");
     let messages = shared.errors.lock().expect("errors lock").clone();
     if !messages.is_empty() {
@@ -138,12 +200,13 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
             println!("  - {m}");
         }
     }
+    let noun = scenario.noun();
     if report.acknowledged == 0 {
-        bail!("no registration was acknowledged");
+        bail!("none of the {noun} was acknowledged");
     }
     if errors > 0 {
         bail!(
-            "{errors} of {} registrations were not acknowledged",
+            "{errors} of {} {noun} were not acknowledged",
             errors + report.acknowledged
         );
     }
@@ -290,6 +353,216 @@ impl Session {
             }
         }
         out
+    }
+}
+
+/// Whom to record questionnaires for, and with which instrument.
+struct QuestionnaireTarget {
+    people: Vec<String>,
+    instrument: String,
+}
+
+impl Session {
+    /// Reads the people listed on `/people` (registering some first when there are none) and
+    /// the demonstration instrument's id from the first person's paper-entry page.
+    async fn questionnaire_target(&self, shared: &Shared) -> Result<QuestionnaireTarget> {
+        let list_url = self.base.join("/people")?;
+        let mut people = person_ids(&get_page(&self.client, &list_url).await?);
+        if people.is_empty() {
+            println!("Nobody is registered yet: registering {PEOPLE_TO_REGISTER} people first");
+            for n in 0..PEOPLE_TO_REGISTER {
+                let form = person_form(n, shared.run_tag, shared.nhs_base, &self.csrf_token);
+                let resp = self
+                    .client
+                    .post(list_url.clone())
+                    .form(&form)
+                    .send()
+                    .await?;
+                let status = resp.status();
+                let loc = location(&resp);
+                match loc {
+                    Some(l) if status == StatusCode::SEE_OTHER && is_person_path(&l) => {}
+                    _ => bail!(
+                        "registering a person answered {status}, location {loc:?}: {}",
+                        snippet(&resp.text().await.unwrap_or_default())
+                    ),
+                }
+            }
+            people = person_ids(&get_page(&self.client, &list_url).await?);
+            if people.is_empty() {
+                bail!("/people lists nobody, even after registering {PEOPLE_TO_REGISTER} people");
+            }
+        }
+        let record = self
+            .base
+            .join(&format!("/people/{}/questionnaires/record", people[0]))?;
+        let page = get_page(&self.client, &record).await?;
+        let instrument = instrument_choice(&page, DEMO_INSTRUMENT_WORD).ok_or_else(|| {
+            anyhow!(
+                "{} offers no instrument whose title contains {DEMO_INSTRUMENT_WORD:?}: {}",
+                record.path(),
+                snippet(&page)
+            )
+        })?;
+        Ok(QuestionnaireTarget { people, instrument })
+    }
+
+    async fn questionnaire_loop(
+        self,
+        shared: &Shared,
+        target: &QuestionnaireTarget,
+        deadline: tokio::time::Instant,
+    ) -> Outcome {
+        let mut out = Outcome {
+            latencies_us: Vec::new(),
+            errors: 0,
+        };
+        let mut urls = Vec::with_capacity(target.people.len());
+        for p in &target.people {
+            match self
+                .base
+                .join(&format!("/people/{p}/questionnaires/record"))
+            {
+                Ok(u) => urls.push(u),
+                Err(e) => {
+                    shared.note_error(e.to_string());
+                    out.errors += 1;
+                    return out;
+                }
+            }
+        }
+        let mut rng = rand::rngs::StdRng::from_entropy();
+        loop {
+            if tokio::time::Instant::now() >= deadline {
+                break;
+            }
+            let n = shared.issued.fetch_add(1, Ordering::Relaxed);
+            if n >= shared.max_requests {
+                break;
+            }
+            let url = &urls[rng.gen_range(0..urls.len())];
+            let form = questionnaire_form(&mut rng, &target.instrument, &self.csrf_token);
+            let started = Instant::now();
+            let sent = tokio::time::timeout_at(
+                deadline + REQUEST_TIMEOUT,
+                self.client.post(url.clone()).form(&form).send(),
+            )
+            .await;
+            let result = match sent {
+                Err(_) => Err("timed out".to_string()),
+                Ok(Err(e)) => Err(format!("request failed: {e}")),
+                Ok(Ok(resp)) => {
+                    let status = resp.status();
+                    let loc = location(&resp);
+                    match loc {
+                        Some(l) if status == StatusCode::SEE_OTHER && is_questionnaire_path(&l) => {
+                            Ok(())
+                        }
+                        _ => {
+                            let body = resp.text().await.unwrap_or_default();
+                            Err(format!(
+                                "POST /people/{{id}}/questionnaires/record answered {status}, location {loc:?}: {}",
+                                snippet(&body)
+                            ))
+                        }
+                    }
+                }
+            };
+            let micros = started.elapsed().as_micros() as u64;
+            match result {
+                Ok(()) => out.latencies_us.push(micros),
+                Err(message) => {
+                    out.errors += 1;
+                    shared.note_error(message);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A completed paper/phone entry of the demonstration instrument with random answers to all
+/// items.
+fn questionnaire_form(
+    rng: &mut impl Rng,
+    instrument: &str,
+    csrf_token: &str,
+) -> Vec<(String, String)> {
+    let mut form = vec![
+        ("csrf_token".to_string(), csrf_token.to_string()),
+        ("instrument".to_string(), instrument.to_string()),
+        (
+            "mode".to_string(),
+            RECORD_MODES[rng.gen_range(0..RECORD_MODES.len())].to_string(),
+        ),
+    ];
+    for i in 1..=DEMO_ITEMS {
+        form.push((
+            format!("item-demo-{i:02}"),
+            DEMO_CODES[rng.gen_range(0..DEMO_CODES.len())].to_string(),
+        ));
+    }
+    form
+}
+
+/// The distinct person ids linked from a page (`href="/people/{uuid}"`), in order.
+fn person_ids(html: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let needle = "href=\"/people/";
+    let mut rest = html;
+    while let Some(i) = rest.find(needle) {
+        rest = &rest[i + needle.len()..];
+        let end = rest.find('"').unwrap_or(rest.len());
+        let id = &rest[..end];
+        if uuid::Uuid::parse_str(id).is_ok() && !out.iter().any(|o| o == id) {
+            out.push(id.to_string());
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// The value of the `instrument` radio whose label contains `word` (case-insensitive).
+fn instrument_choice(html: &str, word: &str) -> Option<String> {
+    let word = word.to_lowercase();
+    let mut rest = html;
+    while let Some(start) = rest.find("<input") {
+        let tag_rest = &rest[start..];
+        let end = tag_rest.find('>')?;
+        let tag = &tag_rest[..end];
+        rest = &tag_rest[end..];
+        if attr(tag, "name").as_deref() != Some("instrument") {
+            continue;
+        }
+        let (Some(id), Some(value)) = (attr(tag, "id"), attr(tag, "value")) else {
+            continue;
+        };
+        // Its label: <label … for="{id}">text</label>, anywhere in the page.
+        let mut labels = html;
+        while let Some(l) = labels.find("<label") {
+            let label_rest = &labels[l..];
+            let open_end = label_rest.find('>')?;
+            let open = &label_rest[..open_end];
+            let close = label_rest.find("</label>").unwrap_or(label_rest.len());
+            labels = &label_rest[open_end..];
+            if attr(open, "for").as_deref() == Some(id.as_str())
+                && unescape(&label_rest[open_end + 1..close.max(open_end + 1)])
+                    .to_lowercase()
+                    .contains(&word)
+            {
+                return Some(value);
+            }
+        }
+    }
+    None
+}
+
+/// `/questionnaires/{id}` (optionally with a query), nothing further.
+fn is_questionnaire_path(location: &str) -> bool {
+    let path = location.split(['?', '#']).next().unwrap_or("");
+    match path.strip_prefix("/questionnaires/") {
+        Some(id) => !id.is_empty() && !id.contains('/'),
+        None => false,
     }
 }
 
@@ -461,6 +734,7 @@ fn nhs_number(nine: u64) -> Option<String> {
 }
 
 struct Report {
+    noun: &'static str,
     acknowledged: u64,
     errors: u64,
     elapsed: Duration,
@@ -468,9 +742,15 @@ struct Report {
 }
 
 impl Report {
-    fn new(mut latencies_us: Vec<u64>, errors: u64, elapsed: Duration) -> Report {
+    fn new(
+        mut latencies_us: Vec<u64>,
+        errors: u64,
+        elapsed: Duration,
+        noun: &'static str,
+    ) -> Report {
         latencies_us.sort_unstable();
         Report {
+            noun,
             acknowledged: latencies_us.len() as u64,
             errors,
             elapsed,
@@ -495,14 +775,15 @@ impl std::fmt::Display for Report {
         writeln!(f, "Duration       {secs:.2} s")?;
         writeln!(
             f,
-            "Acknowledged   {} registrations (303 See Other)",
-            self.acknowledged
+            "Acknowledged   {} {} (303 See Other)",
+            self.acknowledged, self.noun
         )?;
         writeln!(f, "Errors         {}", self.errors)?;
         writeln!(
             f,
-            "Throughput     {:.1} registrations/s",
-            self.acknowledged as f64 / secs.max(1e-9)
+            "Throughput     {:.1} {}/s",
+            self.acknowledged as f64 / secs.max(1e-9),
+            self.noun
         )?;
         writeln!(
             f,
@@ -607,6 +888,7 @@ mod tests {
             (1..=100).map(|x| x * 1000).collect(),
             0,
             Duration::from_secs(1),
+            "registrations",
         );
         assert_eq!(r.percentile_ms(50.0), 50.0);
         assert_eq!(r.percentile_ms(95.0), 95.0);
@@ -621,5 +903,93 @@ mod tests {
         assert!(!is_person_path("/people/new"));
         assert!(!is_person_path("/people/"));
         assert!(!is_person_path("/sign-in"));
+    }
+
+    #[test]
+    fn person_ids_are_read_from_record_links() {
+        let html = r#"<a href="/people/new">Register</a>
+            <a href="/people/0190a3b4-1111-7000-8000-000000000001">Ann</a>
+            <a href="/people/0190a3b4-1111-7000-8000-000000000002?x=1">Bob</a>
+            <a href="/people/0190a3b4-1111-7000-8000-000000000001">Ann again</a>
+            <a href="/people/0190a3b4-1111-7000-8000-000000000003/edit">Edit</a>
+            <a href="/people?q=a&amp;page=2">Next</a>"#;
+        assert_eq!(
+            person_ids(html),
+            vec!["0190a3b4-1111-7000-8000-000000000001".to_string()]
+        );
+        assert!(person_ids("<p>There is nobody to show yet.</p>").is_empty());
+    }
+
+    #[test]
+    fn the_demonstration_instrument_is_chosen_by_its_label() {
+        let html = r#"<div class="radios-item"><input class="radios-input" id="instrument-aaa" name="instrument" type="radio" value="aaa"><label class="label radios-label" for="instrument-aaa">Self-Efficacy for Managing Chronic Disease 6-Item Scale</label></div>
+<div class="radios-item"><input class="radios-input" id="instrument-bbb" name="instrument" type="radio" value="bbb"><label class="label radios-label" for="instrument-bbb">Alongside demonstration activation instrument &mdash; NOT VALIDATED</label></div>
+<input class="radios-input" id="mode-paper" name="mode" type="radio" value="paper"><label for="mode-paper">On paper (demonstration)</label>"#;
+        assert_eq!(
+            instrument_choice(html, "demonstration").as_deref(),
+            Some("bbb")
+        );
+        assert_eq!(
+            instrument_choice(html, "Self-Efficacy").as_deref(),
+            Some("aaa")
+        );
+        assert_eq!(instrument_choice(html, "PAM"), None);
+        // Only radios named `instrument` count, even if another label matches.
+        assert_eq!(instrument_choice(html, "On paper"), None);
+    }
+
+    #[test]
+    fn questionnaire_forms_answer_every_item_with_valid_codes() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let mut modes = std::collections::HashSet::new();
+        let mut codes = std::collections::HashSet::new();
+        for _ in 0..200 {
+            let form = questionnaire_form(&mut rng, "ins-id", "tok");
+            let get = |k: &str| {
+                form.iter()
+                    .find(|(f, _)| f == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            assert_eq!(get("csrf_token"), "tok");
+            assert_eq!(get("instrument"), "ins-id");
+            assert!(RECORD_MODES.contains(&get("mode").as_str()));
+            modes.insert(get("mode"));
+            let items: Vec<_> = form
+                .iter()
+                .filter(|(f, _)| f.starts_with("item-"))
+                .collect();
+            assert_eq!(items.len(), 13);
+            for (i, (field, code)) in items.iter().enumerate() {
+                assert_eq!(*field, format!("item-demo-{:02}", i + 1));
+                assert!(DEMO_CODES.contains(&code.as_str()), "{code}");
+                codes.insert(code.clone());
+            }
+        }
+        assert_eq!(modes.len(), 3);
+        assert_eq!(codes.len(), 5);
+    }
+
+    #[test]
+    fn the_demo_instrument_matches_what_the_form_sends() {
+        let json = include_str!("../../../instruments/alongside-demo-activation.json");
+        let ins = alongside_measure::Instrument::from_json_str(json).expect("demo instrument");
+        assert!(ins.title("en").contains(DEMO_INSTRUMENT_WORD));
+        assert_eq!(ins.items().len(), DEMO_ITEMS);
+        for (i, item) in ins.items().iter().enumerate() {
+            assert_eq!(item.link_id, format!("demo-{:02}", i + 1));
+            let codes: Vec<&str> = item.options.iter().map(|o| o.code.as_str()).collect();
+            assert_eq!(codes, DEMO_CODES);
+        }
+    }
+
+    #[test]
+    fn questionnaire_paths() {
+        assert!(is_questionnaire_path("/questionnaires/0190a3b4-1111"));
+        assert!(!is_questionnaire_path(
+            "/questionnaires/0190a3b4-1111/check"
+        ));
+        assert!(!is_questionnaire_path("/questionnaires/"));
+        assert!(!is_questionnaire_path("/people/0190a3b4-1111"));
     }
 }
