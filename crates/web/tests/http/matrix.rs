@@ -12,7 +12,11 @@
 //! * educators, peer-support leads and volunteers see no person records in this version;
 //! * a person sees only their own record;
 //! * nobody sees another organisation's records (404); same-organisation refusals are 403;
-//!   anonymous requests are sent to /sign-in (303).
+//!   anonymous requests are sent to /sign-in (303);
+//! * activation questionnaires follow the relationship: a coordinator for anyone in their
+//!   organisation, a coach for their caseload, a person for themselves (answers given on paper
+//!   are recorded by staff only); the due and outreach lists name people, so only coordinators
+//!   and administrators see them; instruments are managed by administrators.
 //!
 //! A route in the router without a row here (or a row without a route) fails the test.
 

@@ -161,6 +161,9 @@ impl Browser {
             http: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
+                // A fresh connection per request: the server closes a connection after
+                // refusing an oversized body, and a reused one could then fail to send.
+                .pool_max_idle_per_host(0)
                 .build()
                 .expect("client"),
             base: base.to_string(),
@@ -172,6 +175,7 @@ impl Browser {
         Browser {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .pool_max_idle_per_host(0)
                 .build()
                 .expect("client"),
             base: base.to_string(),
