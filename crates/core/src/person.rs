@@ -332,20 +332,7 @@ impl PersonDetails {
 }
 
 fn clean_name(e: &mut ValidationErrors, field: &str, label: &str, value: &str) -> Option<String> {
-    let v = clean_text(e, field, label, value, MAX_NAME, true)?;
-    if v.chars()
-        .any(|c| c == '<' || c == '>' || c == '\n' || c == '\r' || c.is_ascii_digit())
-    {
-        e.add(
-            field,
-            format!(
-                "{} must only include letters, spaces, hyphens and apostrophes",
-                crate::validation::capitalise(label)
-            ),
-        );
-        return None;
-    }
-    Some(v)
+    crate::validation::clean_name(e, field, label, value, MAX_NAME)
 }
 
 fn parse_dob(e: &mut ValidationErrors, form: &PersonForm, today: Date) -> Option<Date> {
@@ -614,6 +601,51 @@ mod tests {
             "deprivation_decile"
         )
         .contains("1 to 10"));
+    }
+
+    #[test]
+    fn names_take_letters_of_any_script_and_nothing_else() {
+        for ok in [
+            "Zoë",
+            "Łukasz-O'Brien",
+            "Siân",
+            "Nguyễn",
+            "محمد",
+            "李",
+            "St. John",
+            "O’Neill",
+        ] {
+            assert!(
+                PersonDetails::parse(
+                    &PersonForm {
+                        family_name: ok.into(),
+                        ..valid()
+                    },
+                    TODAY
+                )
+                .is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "'; DROP TABLE people;--",
+            "Bob3",
+            "a<b",
+            "x\u{FFFD}y",
+            "semi;colon",
+        ] {
+            assert!(
+                PersonDetails::parse(
+                    &PersonForm {
+                        family_name: bad.into(),
+                        ..valid()
+                    },
+                    TODAY
+                )
+                .is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

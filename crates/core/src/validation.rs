@@ -74,6 +74,16 @@ pub fn clean_text(
         );
         return None;
     }
+    if v.contains('\u{FFFD}') {
+        errors.add(
+            field,
+            format!(
+                "{} contains characters that could not be read: type it again",
+                capitalise(label)
+            ),
+        );
+        return None;
+    }
     if v.chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
     {
@@ -84,6 +94,36 @@ pub fn clean_text(
         return None;
     }
     Some(v.to_string())
+}
+
+/// True for characters a person's name may contain: letters of any script (with combining
+/// accents), spaces, hyphens, apostrophes and full stops.
+pub fn is_name_char(c: char) -> bool {
+    c.is_alphabetic()
+        || matches!(c, ' ' | '-' | '\'' | '\u{2019}' | '.')
+        || ('\u{0300}'..='\u{036F}').contains(&c)
+}
+
+/// A name: required, trimmed, at most `max` characters, only [`is_name_char`] characters.
+pub fn clean_name(
+    errors: &mut ValidationErrors,
+    field: &str,
+    label: &str,
+    value: &str,
+    max: usize,
+) -> Option<String> {
+    let v = clean_text(errors, field, label, value, max, true)?;
+    if !v.chars().all(is_name_char) {
+        errors.add(
+            field,
+            format!(
+                "{} must only include letters, spaces, hyphens and apostrophes",
+                capitalise(label)
+            ),
+        );
+        return None;
+    }
+    Some(v)
 }
 
 pub fn capitalise(s: &str) -> String {

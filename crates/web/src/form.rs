@@ -34,6 +34,14 @@ impl FormData {
     pub fn all(&self, key: &str) -> Vec<String> {
         self.values.get(key).cloned().unwrap_or_default()
     }
+    /// Which of these single-valued fields were sent more than once (an ambiguous form).
+    pub fn repeated<'a>(&self, keys: &[&'a str]) -> Vec<&'a str> {
+        keys.iter()
+            .copied()
+            .filter(|k| self.values.get(*k).is_some_and(|v| v.len() > 1))
+            .collect()
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.values.contains_key(key)
     }

@@ -144,6 +144,29 @@ async fn health(
     (status, axum::Json(body)).into_response()
 }
 
+/// Replaces the bare 413 of the body limit with a page that says what happened.
+async fn too_large_page(resp: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if resp.status() != axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return resp;
+    }
+    let page = crate::layout::bare(
+        "The form is too large",
+        maud::html! {
+            h1 { "The form is too large" }
+            p { "What you sent is longer than Alongside accepts (256 KB). Nothing was saved." }
+            p { "Go back, shorten the longest answers, and try again." }
+            p { a href="/" { "Go to your home page" } }
+        },
+    );
+    (
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page.into_string(),
+    )
+        .into_response()
+}
+
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 pub fn router(state: AppState) -> Router {
@@ -156,6 +179,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { crate::error::AppError::NotFound })
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(256 * 1024))
+        .layer(axum::middleware::map_response(too_large_page))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),

@@ -124,13 +124,12 @@ pub async fn create(
     };
     let password = d.get("password");
     let mut e = ValidationErrors::default();
-    let display_name = alongside_core::validation::clean_text(
+    let display_name = alongside_core::validation::clean_name(
         &mut e,
         "display_name",
         "their full name",
         &f.display_name,
         100,
-        true,
     );
     if !valid_username(&normalise_username(&f.username)) {
         e.add(

@@ -132,6 +132,47 @@ fn person_form_from(f: &FormData) -> PersonForm {
     }
 }
 
+/// The person form's fields that take one value (everything but the condition checkboxes).
+const SINGLE_VALUED: &[&str] = &[
+    "nhs_number",
+    "given_name",
+    "family_name",
+    "dob_day",
+    "dob_month",
+    "dob_year",
+    "sex",
+    "postcode",
+    "email",
+    "phone",
+    "consent_phone",
+    "consent_sms",
+    "consent_email",
+    "consent_post",
+    "preferred_language",
+    "interpreter_needed",
+    "communication_needs",
+    "what_matters",
+    "deprivation_decile",
+    "gp_practice",
+    "version",
+];
+
+/// Validates a submitted person form: a field sent twice is ambiguous and refused.
+fn parse_person(data: &FormData, form: &PersonForm) -> Result<PersonDetails, ValidationErrors> {
+    let repeated = data.repeated(SINGLE_VALUED);
+    if !repeated.is_empty() {
+        let mut e = ValidationErrors::default();
+        for f in repeated {
+            e.add(
+                f,
+                "This was sent more than once: enter it once and try again",
+            );
+        }
+        return Err(e);
+    }
+    PersonDetails::parse(form, today())
+}
+
 fn person_fields(f: &PersonForm, e: &ValidationErrors) -> Markup {
     let sexes: Vec<(&str, &str)> = Sex::ALL.iter().map(|s| (s.code(), s.label())).collect();
     let conds: Vec<(&str, &str)> = CONDITIONS.iter().map(|c| (c.key, c.label)).collect();
@@ -249,7 +290,7 @@ pub async fn create(
     let data = FormData::parse(&body);
     user.check_csrf(&data.get("csrf_token"))?;
     let form = person_form_from(&data);
-    let details = match PersonDetails::parse(&form, today()) {
+    let details = match parse_person(&data, &form) {
         Ok(d) => d,
         Err(e) => {
             may_register(&user)?;
@@ -441,7 +482,7 @@ pub async fn update(
             "The form is missing its version: reload the page and try again.".into(),
         )
     })?;
-    let details = match PersonDetails::parse(&form, today()) {
+    let details = match parse_person(&data, &form) {
         Ok(d) => d,
         Err(e) => {
             // Errors are shown only to someone who may edit this record.
