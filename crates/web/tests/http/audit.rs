@@ -312,12 +312,10 @@ both_backends!(every_read_of_a_record_is_audited);
 
 mod cross_organisation_attempts_are_recorded {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "bug: store/src/people.rs read_person returns NotFound for another organisation's record without writing any audit entry"]
     async fn sqlite() {
         super::cross_organisation_attempts_are_recorded(alongside_store::Backend::Sqlite).await
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "bug: store/src/people.rs read_person returns NotFound for another organisation's record without writing any audit entry"]
     async fn postgres() {
         super::cross_organisation_attempts_are_recorded(alongside_store::Backend::Postgres).await
     }

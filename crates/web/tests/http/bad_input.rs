@@ -1368,41 +1368,10 @@ both_backends!(
     malformed_ids_are_not_found,
 );
 
-/// Declares an ignored test (a known bug the lead must fix) on both backends.
-macro_rules! ignored_on_both_backends {
-    ($name:ident, $reason:literal) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = $reason]
-            async fn sqlite() {
-                super::$name(alongside_store::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = $reason]
-            async fn postgres() {
-                super::$name(alongside_store::Backend::Postgres).await
-            }
-        }
-    };
-}
-
-ignored_on_both_backends!(
+both_backends!(
     oversized_body_gets_a_clear_page,
-    "bug: web/src/routes.rs RequestBodyLimitLayer answers a body over 256 KB with a bare text/plain `length limit exceeded`, not an error page"
-);
-ignored_on_both_backends!(
     hostile_names_are_rejected,
-    "bug: core/src/person.rs clean_name accepts `'; DROP TABLE people;--` as a name though its message says only letters, spaces, hyphens and apostrophes"
-);
-ignored_on_both_backends!(
     hostile_user_names_are_rejected,
-    "bug: web/src/pages/admin.rs create accepts `<script>…` and SQL-like text as a user's full name (shown escaped, but the issue requires rejection)"
-);
-ignored_on_both_backends!(
     repeated_fields_are_rejected,
-    "bug: web/src/form.rs FormData::get silently keeps the first of repeated single-valued fields"
-);
-ignored_on_both_backends!(
     invalid_utf8_is_rejected,
-    "bug: web/src/form.rs FormData::parse decodes invalid UTF-8 lossily, so U+FFFD is stored in names"
 );

@@ -244,16 +244,10 @@ pub fn table() -> Vec<Row> {
     ]
 }
 
-/// Cells where the application is known to differ from the policy (see the ignored test
-/// `other_organisation_records_are_not_found`): the matrix still demands a
-/// refusal that shows nothing, but accepts 403 where the policy says 404.
-fn known_deviation(method: &str, path: &str, who: Who, t: Target) -> bool {
-    t == Target::OtherOrg
-        && match (method, path, who) {
-            ("GET", "/people/{id}/audit", Who::Signed(r)) => !reads_history(r, t),
-            ("POST", "/people/{id}/questionnaires/record", Who::Signed(r)) => r == Role::Person,
-            _ => false,
-        }
+/// Cells where the application may differ from the policy: none any more (kept so the matrix
+/// says so explicitly; `other_organisation_records_are_not_found` checks the 404s).
+fn known_deviation(_method: &str, _path: &str, _who: Who, _t: Target) -> bool {
+    false
 }
 
 fn targets(path: &str) -> Vec<Target> {
@@ -1499,12 +1493,10 @@ async fn other_organisation_records_are_not_found(backend: Backend) {
 
 mod other_organisation_records_are_not_found {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "bug: 403 instead of 404 for another organisation's record: pages/audit.rs person_history decides before looking the record up; pages/activation.rs record_submit refuses the person role before looking the record up"]
     async fn sqlite() {
         super::other_organisation_records_are_not_found(alongside_store::Backend::Sqlite).await
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "bug: 403 instead of 404 for another organisation's record: pages/audit.rs person_history decides before looking the record up; pages/activation.rs record_submit refuses the person role before looking the record up"]
     async fn postgres() {
         super::other_organisation_records_are_not_found(alongside_store::Backend::Postgres).await
     }

@@ -98,7 +98,6 @@ mod unscored_then_scored_results_are_both_stored {
         super::unscored_then_scored_results_are_both_stored(alongside_store::Backend::Sqlite).await
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "bug: store/src/activation.rs write_result binds Option<f64> through sqlx Any; on PostgreSQL a statement cached with NULLs then fails with `incorrect binary data format in bind parameter 5` (500)"]
     async fn postgres() {
         super::unscored_then_scored_results_are_both_stored(alongside_store::Backend::Postgres)
             .await
