@@ -224,12 +224,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         let Some(session) = state.store.session(org, &hash).await? else {
             return Err(AppError::SignInRequired { next });
         };
-        let org_name = state
-            .store
-            .organisation(org)
-            .await
-            .map(|o| o.name)
-            .unwrap_or_default();
+        let org_name = state.org_name(org).await;
         let u = session.user;
         Ok(CurrentUser {
             actor: Actor {

@@ -51,6 +51,8 @@ pub struct AppState {
     pub throttle: Arc<auth::Throttle>,
     /// Compiled instrument definitions. Stored versions never change, so entries never go stale.
     instruments: Arc<RwLock<InstrumentCache>>,
+    /// Organisation names for the page header (organisations are never renamed in place).
+    org_names: Arc<RwLock<HashMap<OrgId, String>>>,
 }
 
 impl AppState {
@@ -60,7 +62,28 @@ impl AppState {
             config: Arc::new(config),
             throttle: Arc::new(auth::Throttle::default()),
             instruments: Arc::default(),
+            org_names: Arc::default(),
         }
+    }
+
+    /// An organisation's name, read once and then kept.
+    pub async fn org_name(&self, org: OrgId) -> String {
+        if let Some(n) = self.org_names.read().expect("org name cache").get(&org) {
+            return n.clone();
+        }
+        let name = self
+            .store
+            .organisation(org)
+            .await
+            .map(|o| o.name)
+            .unwrap_or_default();
+        if !name.is_empty() {
+            self.org_names
+                .write()
+                .expect("org name cache")
+                .insert(org, name.clone());
+        }
+        name
     }
 
     /// The compiled instrument stored as `id` in `org`.

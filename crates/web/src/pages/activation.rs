@@ -220,8 +220,16 @@ pub async fn record_section(
                                         @if let (Some(p), Some(s)) = (prev, as_scored(&r)) {
                                             @let c = ins.compare(&p, &s);
                                             (format!("{:+.1}", c.difference)) " "
-                                            @if c.meaningful { strong.tag.tag--green { "Meaningful" } } @else { span.tag.tag--grey { "Within " (c.threshold) " points" } }
-                                            @if let Some(b) = c.beyond_measurement_error { br; span.secondary-text { @if b { "Beyond measurement error" } @else { "Within measurement error" } } }
+                                            @if c.meaningful { strong.tag.tag--green { "Meaningful" } } @else { span.tag.tag--grey { "Not meaningful" } }
+                                            br;
+                                            span.secondary-text {
+                                                @match (c.meaningful, c.beyond_measurement_error) {
+                                                    (true, Some(false)) => { (c.threshold) " points or more, though within measurement error" }
+                                                    (false, Some(true)) => { "under " (c.threshold) " points, though beyond measurement error" }
+                                                    (true, _) => { (c.threshold) " points or more" }
+                                                    (false, _) => { "under " (c.threshold) " points" }
+                                                }
+                                            }
                                         }
                                     }
                                     td data-label="Notes" {
@@ -502,7 +510,7 @@ fn question_page(
                 input type="hidden" name="lang" value=(lang);
                 div.form-group.form-group--error[e.for_field("answer").is_some()] id="answer" {
                     fieldset.fieldset {
-                        legend.fieldset-legend { h1 { (ins.localise(&item.text, lang)) } }
+                        legend.fieldset-legend { h1.question-heading { (ins.localise(&item.text, lang)) } }
                         @if n == 1 { @if let Some(instr) = &ins.definition().instructions { div.hint { (ins.localise(instr, lang)) } } }
                         @if let Some(m) = e.for_field("answer") { span.error-message id="answer-error" { span.visually-hidden { "Error: " } (m) } }
                         div.radios {
@@ -658,7 +666,7 @@ pub async fn check(
                                 Some(o) => { (ins.localise(&o.label, &lang)) }
                                 None => { span.secondary-text { "Not answered" } }
                             }
-                            " " a href={ "/questionnaires/" (a.id) "/questions/" (i + 1) "?lang=" (lang) } { "Change" span.visually-hidden { " answer " (i + 1) } }
+                            " " a href={ "/questionnaires/" (a.id) "/questions/" (i + 1) "?lang=" (lang) } { "Change" span.visually-hidden { " your answer to: " (ins.localise(&item.text, &lang)) } }
                         }
                     }
                 }
