@@ -48,7 +48,17 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 
 /// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes), off the async
 /// threads.
+/// Each argon2id hash takes 19 MiB; without a limit, a burst of sign-ins could take hundreds
+/// of megabytes at once. At most this many run together; the rest queue.
+const MAX_CONCURRENT_HASHES: usize = 4;
+static HASH_PERMITS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(MAX_CONCURRENT_HASHES);
+
 pub async fn hash_password(password: String) -> Result<String, AppError> {
+    let _permit = HASH_PERMITS
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -70,6 +80,9 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 pub async fn verify_password(password: String, hash: Option<String>) -> bool {
+    let Ok(_permit) = HASH_PERMITS.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
         match PasswordHash::new(&hash) {
