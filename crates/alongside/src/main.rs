@@ -6,6 +6,7 @@
 
 mod demo;
 mod loadgen;
+mod outcomes;
 
 use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
 use alongside_core::{PersonId, Role};
@@ -124,17 +125,39 @@ enum Command {
         output: Option<std::path::PathBuf>,
     },
     /// Utilisation of care by activation level: crude rates and adjusted rate ratios (Poisson
-    /// with cluster-robust errors, negative binomial), from CSV files (see docs/outcomes.md).
+    /// with cluster-robust errors, negative binomial), from CSV files or from the database
+    /// (see docs/outcomes.md).
     Evaluate {
         /// Observation periods: person_id,age,sex,deprivation_decile,ltc_count,activation_level,follow_up_start,follow_up_end
-        #[arg(long)]
-        people: std::path::PathBuf,
+        #[arg(
+            long,
+            required_unless_present = "database",
+            conflicts_with = "database"
+        )]
+        people: Option<std::path::PathBuf>,
         /// Utilisation events: person_id,date,type,minor
-        #[arg(long)]
-        events: std::path::PathBuf,
+        #[arg(
+            long,
+            required_unless_present = "database",
+            conflicts_with = "database"
+        )]
+        events: Option<std::path::PathBuf>,
         /// Optional activation measurements (person_id,date,score,level) for the change section.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "database")]
         measurements: Option<std::path::PathBuf>,
+        /// Evaluate from this database instead of files: one observation period per person over
+        /// the window (--from, --to), from the store's people, questionnaires and utilisation.
+        #[arg(long)]
+        database: Option<String>,
+        /// With --database: the organisation; may be left out when there is only one.
+        #[arg(long, requires = "database")]
+        organisation: Option<String>,
+        /// With --database: first day of the window (YYYY-MM-DD); default: the last full 12 months.
+        #[arg(long, requires = "database")]
+        from: Option<String>,
+        /// With --database: last day of the window (YYYY-MM-DD), inclusive.
+        #[arg(long, requires = "database")]
+        to: Option<String>,
         /// Output format.
         #[arg(long, value_parser = ["json", "csv", "html"], default_value = "json")]
         format: String,
@@ -148,6 +171,11 @@ enum Command {
         /// Who the population is, stated in the report.
         #[arg(long)]
         population: Option<String>,
+    },
+    /// Import data into the database.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
     },
     /// Write a synthetic population (people.csv, events.csv, measurements.csv) with known effects.
     Synth {
@@ -168,6 +196,36 @@ enum Command {
     },
     /// Generate HTTP load against a running server and report throughput and latency.
     Loadgen(loadgen::LoadgenArgs),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Utilisation events from a CSV file `person_id,date,type,minor` (person_id: the person's
+    /// record id, a UUID, or their 10-digit NHS number). Importing the same file again changes
+    /// nothing; bad rows are skipped and listed by line with the reason, the good rows imported
+    /// in one transaction. Exits 2 when rows were rejected.
+    Events {
+        file: std::path::PathBuf,
+        /// Organisation name; may be left out when there is only one.
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Where the data came from, e.g. "practice extract 2025-Q4" (default: the file name).
+        #[arg(long)]
+        source: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Benchmarks and tests only: load a synthetic population written by `alongside synth`
+    /// (DIR/people.csv, DIR/measurements.csv) as people with scored questionnaires, and write
+    /// DIR/events-store.csv, the events with record ids, ready for `import events`.
+    SynthPeople {
+        dir: std::path::PathBuf,
+        /// Organisation to create for it.
+        #[arg(long, default_value = "Synthetic population")]
+        organisation: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -358,19 +416,40 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
             people,
             events,
             measurements,
+            database,
+            organisation,
+            from,
+            to,
             format,
             suppress,
             output,
             population,
-        } => evaluate(
-            &people,
-            &events,
-            measurements.as_deref(),
-            &format,
-            suppress,
-            output.as_deref(),
-            population,
-        )?,
+        } => match (database, people, events) {
+            (Some(url), _, _) => {
+                outcomes::evaluate_database(
+                    &url,
+                    organisation.as_deref(),
+                    from.as_deref(),
+                    to.as_deref(),
+                    &format,
+                    suppress,
+                    output.as_deref(),
+                    population,
+                )
+                .await?
+            }
+            (None, Some(people), Some(events)) => evaluate(
+                &people,
+                &events,
+                measurements.as_deref(),
+                &format,
+                suppress,
+                output.as_deref(),
+                population,
+            )?,
+            _ => bail!("give --people and --events, or --database"),
+        },
+        Command::Import { command } => return outcomes::import_command(command).await,
         Command::Synth { people, seed, out } => synth(people, seed, &out)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -40,10 +40,12 @@ pub enum AuditAction {
     InstrumentImported,
     AssessmentsRescored,
     SettingChanged,
+    UtilisationImported,
+    OutcomesEvaluated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::PersonRead,
         AuditAction::PersonCreated,
         AuditAction::PersonUpdated,
@@ -66,6 +68,8 @@ impl AuditAction {
         AuditAction::InstrumentImported,
         AuditAction::AssessmentsRescored,
         AuditAction::SettingChanged,
+        AuditAction::UtilisationImported,
+        AuditAction::OutcomesEvaluated,
     ];
     pub fn code(self) -> &'static str {
         match self {
@@ -91,6 +95,8 @@ impl AuditAction {
             AuditAction::InstrumentImported => "instrument.import",
             AuditAction::AssessmentsRescored => "assessment.rescore",
             AuditAction::SettingChanged => "setting.change",
+            AuditAction::UtilisationImported => "utilisation.import",
+            AuditAction::OutcomesEvaluated => "outcomes.evaluate",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
@@ -121,6 +127,8 @@ impl AuditAction {
             AuditAction::InstrumentImported => "Loaded an instrument",
             AuditAction::AssessmentsRescored => "Re-scored questionnaires",
             AuditAction::SettingChanged => "Changed a setting",
+            AuditAction::UtilisationImported => "Imported utilisation data",
+            AuditAction::OutcomesEvaluated => "Ran an outcome evaluation",
         }
     }
 }

@@ -1,0 +1,1059 @@
+//! Utilisation of care and outcome evaluation inputs: importing utilisation events (GP, A&E,
+//! admissions, outpatients) idempotently, and building the per-period aggregates that
+//! `alongside_stats::evaluate_records` fits — counts aggregated in SQL, one row per person.
+//!
+//! Design (see `docs/outcomes.md`, "From the store"):
+//! * An import is identified by the SHA-256 of its bytes per organisation: the same file again
+//!   changes nothing. Bad rows are skipped and reported by line with the reason; the good rows,
+//!   the import record and one audit entry are written in one transaction, so a file is either
+//!   imported whole (minus its reported bad rows) or not at all. A bad header rejects the file.
+//! * Events are stored per (person, type, minor, day, import) with a count `n`, keyed in the
+//!   order the evaluation groups them.
+//! * An evaluation covers a window [from, to]: one observation period per person, from `from`
+//!   when their latest scored measurement on or before `from` gives their level, else from
+//!   the day of their first scored measurement inside the window; to `to` in both cases.
+
+use crate::users::parse_uuid;
+use crate::{audit, now_micros, Result, Store, StoreError};
+use alongside_core::access::{decide, Action, Actor, Target};
+use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
+use alongside_core::nhs_number::NhsNumber;
+use alongside_core::{OrgId, PersonId};
+use alongside_stats::{Day, Measurement, PeriodRecord, Sex};
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Executor, Row};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::people::Source;
+
+/// The event types, in the order of their one-byte codes used while importing.
+pub const EVENT_TYPES: [&str; 6] = [
+    "gp_appointment",
+    "gp_dna",
+    "ae_attendance",
+    "emergency_admission",
+    "outpatient_attendance",
+    "outpatient_dna",
+];
+
+/// The exact header of an events file.
+pub const EVENTS_HEADER: &str = "person_id,date,type,minor";
+
+/// Rows per multi-row INSERT (5 bound values each, under both engines' parameter limits).
+const INSERT_BATCH: usize = 1000;
+
+/// How many bad rows are listed (all are counted).
+pub const MAX_LISTED_REJECTIONS: usize = 1000;
+
+/// One rejected row of an import file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRow {
+    /// Line number, header = line 1.
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// The import's id (the earlier one when the file was already imported).
+    pub import_id: String,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    /// The file had been imported before: nothing was written but an audit entry.
+    pub already_imported: bool,
+    /// Data rows read (blank lines excluded).
+    pub rows_read: u64,
+    pub rows_rejected: u64,
+    /// Events stored (rows read − rows rejected).
+    pub events_imported: u64,
+    /// The first [`MAX_LISTED_REJECTIONS`] rejected rows.
+    pub rejected: Vec<RejectedRow>,
+}
+
+/// Errors that reject a whole import file.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(
+        "the first line must be the header `{EVENTS_HEADER}`, found `{0}`; nothing was imported"
+    )]
+    Header(String),
+    #[error("the file is empty; nothing was imported")]
+    Empty,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An event generated rather than read from a file (demo data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewEvent {
+    pub person_id: PersonId,
+    pub day: Day,
+    /// Index into [`EVENT_TYPES`].
+    pub event_type: u8,
+    pub minor: bool,
+}
+
+// Packed event key for sorting and counting: person index (28 bits) | type (3) | minor (1) |
+// day offset from 1900-01-01 (16 bits, up to 2079). Sorting packed keys orders events as the
+// table's primary key does (people are indexed in id order), so inserts are sequential.
+const DAY_BASE: i32 = -25567; // 1900-01-01
+const MAX_PEOPLE: usize = 1 << 28;
+
+fn pack(person: u32, ty: u8, minor: bool, day: Day) -> u64 {
+    (u64::from(person) << 20)
+        | (u64::from(ty) << 17)
+        | (u64::from(minor) << 16)
+        | ((day.0 - DAY_BASE) as u64 & 0xffff)
+}
+
+fn unpack(k: u64) -> (usize, u8, bool, Day) {
+    (
+        (k >> 20) as usize,
+        ((k >> 17) & 7) as u8,
+        (k >> 16) & 1 == 1,
+        Day((k & 0xffff) as i32 + DAY_BASE),
+    )
+}
+
+/// The organisation's people as the importer resolves them: ids in text order, and NHS numbers.
+struct PersonIndex {
+    ids: Vec<String>,
+    by_id: HashMap<String, u32>,
+    by_nhs: HashMap<String, u32>,
+}
+
+async fn person_index(store: &Store, org: OrgId) -> Result<PersonIndex> {
+    let rows = sqlx::query("SELECT id, nhs_number FROM people WHERE org_id = $1 ORDER BY id")
+        .bind(org.as_text())
+        .fetch_all(store.reader())
+        .await?;
+    if rows.len() >= MAX_PEOPLE {
+        return Err(StoreError::Conflict(
+            "too many people for one import".into(),
+        ));
+    }
+    let mut ix = PersonIndex {
+        ids: Vec::with_capacity(rows.len()),
+        by_id: HashMap::with_capacity(rows.len()),
+        by_nhs: HashMap::new(),
+    };
+    for (i, r) in rows.iter().enumerate() {
+        let id: String = r.try_get("id")?;
+        let nhs: Option<String> = r.try_get("nhs_number")?;
+        if let Some(n) = nhs {
+            ix.by_nhs.insert(n, i as u32);
+        }
+        ix.by_id.insert(id.clone(), i as u32);
+        ix.ids.push(id);
+    }
+    Ok(ix)
+}
+
+fn field(s: &str) -> &str {
+    let s = s.trim();
+    if s.len() >= 2 && s.starts_with('"') && s.ends_with('"') {
+        &s[1..s.len() - 1]
+    } else {
+        s
+    }
+}
+
+/// Parses one data row into a packed key, or says why it is rejected.
+fn parse_row(line: &str, ix: &PersonIndex) -> std::result::Result<u64, String> {
+    let fields: Vec<&str> = line.split(',').collect();
+    if fields.len() != 4 {
+        return Err(format!(
+            "expected 4 fields (person_id,date,type,minor), found {}",
+            fields.len()
+        ));
+    }
+    let who = field(fields[0]);
+    let compact: String = who.chars().filter(|c| !c.is_whitespace()).collect();
+    let person = if compact.len() == 10 && compact.bytes().all(|b| b.is_ascii_digit()) {
+        let n = NhsNumber::parse(&compact).map_err(|_| {
+            "person_id is 10 digits but not a valid NHS number (check digit)".to_string()
+        })?;
+        *ix.by_nhs
+            .get(n.as_str())
+            .ok_or("no person with this NHS number in the organisation")?
+    } else if who.is_empty() {
+        return Err("person_id is empty".into());
+    } else {
+        let id = uuid::Uuid::parse_str(who).map_err(|_| {
+            "person_id must be a record id (UUID) or a 10-digit NHS number".to_string()
+        })?;
+        *ix.by_id
+            .get(&id.hyphenated().to_string())
+            .ok_or("no person with this record id in the organisation")?
+    };
+    let date = field(fields[1]);
+    let day = Day::parse_iso(date.as_bytes())
+        .filter(|d| d.0 > DAY_BASE && d.0 - DAY_BASE < 0xffff)
+        .ok_or_else(|| "date must be a real date written YYYY-MM-DD (1900–2078)".to_string())?;
+    let ty = field(fields[2]);
+    let t = EVENT_TYPES.iter().position(|t| *t == ty).ok_or_else(|| {
+        format!(
+            "unknown event type; expected one of {}",
+            EVENT_TYPES.join(", ")
+        )
+    })?;
+    let minor = match field(fields[3]).to_ascii_lowercase().as_str() {
+        "true" | "1" => true,
+        "false" | "0" | "" => false,
+        _ => return Err("minor must be true, false, 1, 0 or empty".into()),
+    };
+    // The minor flag only qualifies A&E attendances.
+    Ok(pack(person, t as u8, minor && t == 2, day))
+}
+
+/// Parsed, sorted and counted events ready to store.
+struct Parsed {
+    keys: Vec<(u64, u32)>,
+    rows_read: u64,
+    rows_rejected: u64,
+    rejected: Vec<RejectedRow>,
+}
+
+fn parse_file(bytes: &[u8], ix: &PersonIndex) -> std::result::Result<Parsed, ImportError> {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut lines = text.split('\n');
+    let header = loop {
+        match lines.next() {
+            None => return Err(ImportError::Empty),
+            Some(h) if h.trim().is_empty() => continue,
+            Some(h) => break h,
+        }
+    };
+    let header_norm: Vec<&str> = header
+        .trim_end_matches('\r')
+        .split(',')
+        .map(str::trim)
+        .collect();
+    if header_norm.join(",") != EVENTS_HEADER {
+        let shown: String = header.trim().chars().take(100).collect();
+        return Err(ImportError::Header(shown));
+    }
+    let mut keys = Vec::new();
+    let mut parsed = Parsed {
+        keys: Vec::new(),
+        rows_read: 0,
+        rows_rejected: 0,
+        rejected: Vec::new(),
+    };
+    // Line numbers count from the header's line.
+    let header_line = text[..text.find(header).unwrap_or(0)].matches('\n').count() as u64 + 1;
+    for (i, line) in lines.enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        parsed.rows_read += 1;
+        match parse_row(line, ix) {
+            Ok(k) => keys.push(k),
+            Err(reason) => {
+                parsed.rows_rejected += 1;
+                if parsed.rejected.len() < MAX_LISTED_REJECTIONS {
+                    parsed.rejected.push(RejectedRow {
+                        line: header_line + 1 + i as u64,
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+    parsed.keys = count_keys(keys);
+    Ok(parsed)
+}
+
+fn count_keys(mut keys: Vec<u64>) -> Vec<(u64, u32)> {
+    keys.sort_unstable();
+    let mut out: Vec<(u64, u32)> = Vec::with_capacity(keys.len());
+    for k in keys {
+        match out.last_mut() {
+            Some((last, n)) if *last == k => *n += 1,
+            _ => out.push((k, 1)),
+        }
+    }
+    out
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Who asked: a signed-in user, or the command line / a system job (no actor).
+#[derive(Debug, Clone)]
+pub enum Requester {
+    User(Actor),
+    System(&'static str),
+}
+
+impl Requester {
+    fn event(
+        &self,
+        org: OrgId,
+        action: AuditAction,
+        outcome: Outcome,
+        source: &Source,
+        detail: String,
+    ) -> AuditEvent {
+        let (user, role, src) = match self {
+            Requester::User(a) => (Some(a.user_id), Some(a.role), source.0.clone()),
+            Requester::System(s) => (None, None, Some((*s).to_string())),
+        };
+        AuditEvent {
+            org_id: org,
+            actor_user_id: user,
+            actor_role: role,
+            action,
+            outcome,
+            resource_type: "organisation",
+            resource_id: Some(org.as_text()),
+            person_id: None,
+            source: src,
+            detail: Some(detail),
+        }
+    }
+}
+
+struct ImportMeta {
+    org: OrgId,
+    sha256: String,
+    file_name: String,
+    source: String,
+    requester: Requester,
+    audit_source: Source,
+}
+
+/// Inserts the events of one import in multi-row statements on `c`.
+async fn insert_events(
+    c: &mut AnyConnection,
+    org: &str,
+    import_id: &str,
+    ids: &[String],
+    keys: &[(u64, u32)],
+) -> Result<()> {
+    let mut sql_cache: HashMap<usize, String> = HashMap::new();
+    for chunk in keys.chunks(INSERT_BATCH) {
+        let sql = sql_cache.entry(chunk.len()).or_insert_with(|| {
+            let mut s = String::with_capacity(40 + chunk.len() * 40);
+            s.push_str("INSERT INTO utilisation_events (org_id, person_id, event_type, minor, event_date, import_id, n) VALUES ");
+            for i in 0..chunk.len() {
+                let b = 3 + i * 5;
+                if i > 0 {
+                    s.push(',');
+                }
+                s.push_str(&format!(
+                    "($1, ${}, ${}, ${}, ${}, $2, ${})",
+                    b,
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4
+                ));
+            }
+            s
+        });
+        let mut q = sqlx::query(sql.as_str()).bind(org).bind(import_id);
+        for (k, n) in chunk {
+            let (p, t, minor, day) = unpack(*k);
+            q = q
+                .bind(ids[p].as_str())
+                .bind(EVENT_TYPES[usize::from(t)])
+                .bind(i64::from(minor))
+                .bind(day.to_iso())
+                .bind(i64::from(*n));
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+async fn store_import(
+    store: &Store,
+    meta: ImportMeta,
+    ids: Arc<Vec<String>>,
+    parsed: Arc<Parsed>,
+) -> Result<ImportReport> {
+    let meta = Arc::new(meta);
+    store
+        .write(move |c| {
+            let (meta, ids, parsed) = (meta.clone(), ids.clone(), parsed.clone());
+            Box::pin(async move {
+                let org = meta.org.as_text();
+                let existing = sqlx::query("SELECT id, rows_read, rows_rejected, events_imported FROM utilisation_imports WHERE org_id = $1 AND sha256 = $2")
+                    .bind(&org)
+                    .bind(&meta.sha256)
+                    .fetch_optional(&mut *c)
+                    .await?;
+                if let Some(r) = existing {
+                    let report = ImportReport {
+                        import_id: r.try_get("id")?,
+                        sha256: meta.sha256.clone(),
+                        already_imported: true,
+                        rows_read: r.try_get::<i64, _>("rows_read")? as u64,
+                        rows_rejected: r.try_get::<i64, _>("rows_rejected")? as u64,
+                        events_imported: 0,
+                        rejected: Vec::new(),
+                    };
+                    let detail = format!("{} (sha256 {}): already imported as {}; nothing changed", meta.file_name, &meta.sha256[..16], report.import_id);
+                    audit::append(c, &meta.requester.event(meta.org, AuditAction::UtilisationImported, Outcome::Allowed, &meta.audit_source, detail)).await?;
+                    return Ok(report);
+                }
+                let import_id = uuid::Uuid::new_v4().hyphenated().to_string();
+                let events: u64 = parsed.keys.iter().map(|(_, n)| u64::from(*n)).sum();
+                sqlx::query("INSERT INTO utilisation_imports (org_id, id, sha256, file_name, source, rows_read, rows_rejected, events_imported, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                    .bind(&org)
+                    .bind(&import_id)
+                    .bind(&meta.sha256)
+                    .bind(&meta.file_name)
+                    .bind(&meta.source)
+                    .bind(parsed.rows_read as i64)
+                    .bind(parsed.rows_rejected as i64)
+                    .bind(events as i64)
+                    .bind(now_micros())
+                    .bind(match &meta.requester { Requester::User(a) => Some(a.user_id.as_text()), Requester::System(_) => None })
+                    .execute(&mut *c)
+                    .await?;
+                insert_events(c, &org, &import_id, &ids, &parsed.keys).await?;
+                let detail = format!(
+                    "{} (sha256 {}), source {}: {} rows read, {} events imported, {} rows rejected",
+                    meta.file_name, &meta.sha256[..16], meta.source, parsed.rows_read, events, parsed.rows_rejected
+                );
+                audit::append(c, &meta.requester.event(meta.org, AuditAction::UtilisationImported, Outcome::Allowed, &meta.audit_source, detail)).await?;
+                Ok(ImportReport {
+                    import_id,
+                    sha256: meta.sha256.clone(),
+                    already_imported: false,
+                    rows_read: parsed.rows_read,
+                    rows_rejected: parsed.rows_rejected,
+                    events_imported: events,
+                    rejected: parsed.rejected.clone(),
+                })
+            })
+        })
+        .await
+}
+
+/// A window of whole days, both ends inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub from: Day,
+    pub to: Day,
+}
+
+impl Window {
+    /// The last full 12 calendar months before `today` (e.g. today 2026-11-22 →
+    /// 2025-11-01 … 2026-10-31).
+    pub fn last_full_year(today: Day) -> Window {
+        let (y, m, _) = today.ymd();
+        let to = Day(Day::from_ymd(y, m, 1).expect("first of month").0 - 1);
+        let from = Day::from_ymd(y - 1, m, 1).expect("first of month");
+        Window { from, to }
+    }
+}
+
+/// People left out of the evaluation, by reason (each person counted once, first reason).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Exclusions {
+    /// No scored activation measurement on or before the end of the window.
+    pub no_activation: u64,
+    /// Sex recorded as other or not known (the model's covariate is female/male).
+    pub sex_not_female_or_male: u64,
+    pub no_deprivation_decile: u64,
+    pub no_long_term_condition: u64,
+    /// Under 18 or over 120 at the start of their period.
+    pub age_outside_18_120: u64,
+}
+
+/// A person's latest scored measurement by the end of the window, with their attributes, for
+/// the de-identified distributions (never leaves the server with an identity attached).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatestLevel {
+    pub level: u8,
+    pub deprivation_decile: Option<u8>,
+    pub gp_practice: Option<String>,
+    pub conditions: Vec<String>,
+}
+
+/// Everything an evaluation needs, built from the store.
+#[derive(Debug, Clone)]
+pub struct OutcomeInputs {
+    pub window: Window,
+    pub people_registered: u64,
+    /// People with at least one completed questionnaire on or before the end of the window.
+    pub people_measured: u64,
+    pub records: Vec<PeriodRecord>,
+    pub measurements: Vec<Measurement>,
+    pub excluded: Exclusions,
+    /// Events in the window of people without an observation period, or before their start.
+    pub events_not_counted: u64,
+    /// Only with `with_distributions`: one entry per measured person.
+    pub latest: Vec<LatestLevel>,
+    /// Events stored for the organisation's people in the window (all types).
+    pub events_in_window: u64,
+}
+
+const PIVOT: &str = "CAST(SUM(CASE WHEN e.event_type = 'gp_appointment' THEN e.n ELSE 0 END) AS BIGINT) AS c0, \
+CAST(SUM(CASE WHEN e.event_type = 'gp_dna' THEN e.n ELSE 0 END) AS BIGINT) AS c1, \
+CAST(SUM(CASE WHEN e.event_type = 'ae_attendance' THEN e.n ELSE 0 END) AS BIGINT) AS c2, \
+CAST(SUM(CASE WHEN e.event_type = 'ae_attendance' AND e.minor = 1 THEN e.n ELSE 0 END) AS BIGINT) AS c3, \
+CAST(SUM(CASE WHEN e.event_type = 'emergency_admission' THEN e.n ELSE 0 END) AS BIGINT) AS c4, \
+CAST(SUM(CASE WHEN e.event_type = 'outpatient_attendance' THEN e.n ELSE 0 END) AS BIGINT) AS c5, \
+CAST(SUM(CASE WHEN e.event_type = 'outpatient_dna' THEN e.n ELSE 0 END) AS BIGINT) AS c6";
+
+fn pivot_counts(r: &sqlx::any::AnyRow) -> Result<[u32; 7]> {
+    let mut c = [0u32; 7];
+    for (i, v) in c.iter_mut().enumerate() {
+        *v = r.try_get::<i64, _>(i + 1)? as u32;
+    }
+    Ok(c)
+}
+
+fn day_of_micros(m: i64) -> Day {
+    Day(m.div_euclid(86_400_000_000) as i32)
+}
+
+fn age_on(dob: Day, on: Day) -> i32 {
+    let (y0, m0, d0) = dob.ymd();
+    let (y1, m1, d1) = on.ymd();
+    y1 - y0 - i32::from((m1, d1) < (m0, d0))
+}
+
+impl Store {
+    /// Imports a utilisation events CSV (`person_id,date,type,minor`) into `org`; see the module
+    /// documentation for idempotency and bad rows. `source` says where the data came from.
+    pub async fn import_events_csv(
+        &self,
+        org: OrgId,
+        requester: Requester,
+        file_name: &str,
+        source: &str,
+        bytes: Vec<u8>,
+        audit_source: Source,
+    ) -> std::result::Result<ImportReport, ImportError> {
+        if let Requester::User(a) = &requester {
+            let d = decide(a, Action::ManageInstruments, Target::Org(org));
+            if !d.allowed {
+                self.audit(requester.event(
+                    org,
+                    AuditAction::UtilisationImported,
+                    Outcome::Refused,
+                    &audit_source,
+                    d.reason.into(),
+                ))
+                .await?;
+                return Err(StoreError::Refused(d.reason).into());
+            }
+        }
+        let sha256 = sha256_hex(&bytes);
+        let ix = person_index(self, org).await?;
+        let parsed = {
+            let ix = Arc::new(ix);
+            let ix2 = ix.clone();
+            let parsed = tokio::task::spawn_blocking(move || parse_file(&bytes, &ix2))
+                .await
+                .map_err(|e| StoreError::Corrupt(e.to_string()))??;
+            let ids = Arc::new(
+                Arc::try_unwrap(ix)
+                    .map(|i| i.ids)
+                    .unwrap_or_else(|i| i.ids.clone()),
+            );
+            (ids, parsed)
+        };
+        let meta = ImportMeta {
+            org,
+            sha256,
+            file_name: file_name.to_string(),
+            source: source.to_string(),
+            requester,
+            audit_source,
+        };
+        Ok(store_import(self, meta, parsed.0, Arc::new(parsed.1)).await?)
+    }
+
+    /// Stores generated events (demo data) as one import named `label`, audited as a system
+    /// import. Idempotent like file imports (the identity is a hash of the events).
+    pub async fn insert_generated_events(
+        &self,
+        org: OrgId,
+        label: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<ImportReport> {
+        let ix = person_index(self, org).await?;
+        let mut keys = Vec::with_capacity(events.len());
+        for e in &events {
+            let p = *ix
+                .by_id
+                .get(&e.person_id.as_text())
+                .ok_or(StoreError::NotFound)?;
+            keys.push(pack(p, e.event_type, e.minor && e.event_type == 2, e.day));
+        }
+        let keys = count_keys(keys);
+        let mut h = Sha256::new();
+        h.update(label.as_bytes());
+        for (k, n) in &keys {
+            let (p, _, _, _) = unpack(*k);
+            h.update(ix.ids[p].as_bytes());
+            h.update(k.to_le_bytes());
+            h.update(n.to_le_bytes());
+        }
+        let meta = ImportMeta {
+            org,
+            sha256: hex(&h.finalize()),
+            file_name: label.to_string(),
+            source: label.to_string(),
+            requester: Requester::System("system"),
+            audit_source: Source::default(),
+        };
+        let parsed = Parsed {
+            rows_read: events.len() as u64,
+            rows_rejected: 0,
+            rejected: Vec::new(),
+            keys,
+        };
+        store_import(self, meta, Arc::new(ix.ids), Arc::new(parsed)).await
+    }
+
+    /// How many events are stored for an organisation (sum of counts) and in how many imports.
+    pub async fn utilisation_totals(&self, org: OrgId) -> Result<(i64, i64)> {
+        let e = sqlx::query("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM utilisation_events WHERE org_id = $1")
+            .bind(org.as_text())
+            .fetch_one(self.reader())
+            .await?;
+        let i = sqlx::query("SELECT COUNT(*) AS n FROM utilisation_imports WHERE org_id = $1")
+            .bind(org.as_text())
+            .fetch_one(self.reader())
+            .await?;
+        Ok((e.try_get("n")?, i.try_get("n")?))
+    }
+
+    /// Checks `requester` may run an outcome evaluation of `org` and audits the run (`what`:
+    /// e.g. "dashboard", "CSV download", "command line") — allowed or refused, no health data.
+    pub async fn audit_evaluation(
+        &self,
+        org: OrgId,
+        requester: &Requester,
+        window: Window,
+        what: &str,
+        source: Source,
+    ) -> Result<()> {
+        let decision = match requester {
+            Requester::User(a) => decide(a, Action::ReadAggregates, Target::Org(org)),
+            Requester::System(_) => alongside_core::access::Decision {
+                allowed: true,
+                reason: "command line",
+            },
+        };
+        let detail = if decision.allowed {
+            format!("{what}: window {} to {}", window.from, window.to)
+        } else {
+            format!("{what}: {}", decision.reason)
+        };
+        self.audit(requester.event(
+            org,
+            AuditAction::OutcomesEvaluated,
+            if decision.allowed {
+                Outcome::Allowed
+            } else {
+                Outcome::Refused
+            },
+            &source,
+            detail,
+        ))
+        .await?;
+        if decision.allowed {
+            Ok(())
+        } else {
+            Err(StoreError::Refused(decision.reason))
+        }
+    }
+
+    /// Builds the evaluation inputs of `org` over `window` (callers audit first with
+    /// [`Store::audit_evaluation`]). Event counts are aggregated in SQL, one row per person.
+    pub async fn outcome_inputs(
+        &self,
+        org: OrgId,
+        window: Window,
+        with_distributions: bool,
+    ) -> Result<OutcomeInputs> {
+        let orgt = org.as_text();
+        let (from, to) = (window.from.to_iso(), window.to.to_iso());
+        let events_q = async {
+            let sql = format!("SELECT e.person_id, {PIVOT} FROM utilisation_events e WHERE e.org_id = $1 AND e.event_date >= $2 AND e.event_date <= $3 GROUP BY e.person_id");
+            let rows = sqlx::query(&sql)
+                .bind(&orgt)
+                .bind(&from)
+                .bind(&to)
+                .fetch_all(self.reader())
+                .await?;
+            let mut m: HashMap<String, [u32; 7]> = HashMap::with_capacity(rows.len());
+            for r in &rows {
+                m.insert(r.try_get(0)?, pivot_counts(r)?);
+            }
+            Ok::<_, StoreError>(m)
+        };
+        let people_q = async {
+            let rows = sqlx::query("SELECT p.id, p.date_of_birth, p.sex, p.deprivation_decile, p.gp_practice, (SELECT COUNT(*) FROM person_conditions c WHERE c.org_id = p.org_id AND c.person_id = p.id) AS ltc FROM people p WHERE p.org_id = $1 ORDER BY p.id")
+                .bind(&orgt)
+                .fetch_all(self.reader())
+                .await?;
+            let assess = sqlx::query("SELECT person_id, completed_at, score, level FROM assessments WHERE org_id = $1 AND status = 'completed' AND level IS NOT NULL AND score IS NOT NULL AND completed_at IS NOT NULL ORDER BY person_id, completed_at, id")
+                .bind(&orgt)
+                .fetch_all(self.reader())
+                .await?;
+            Ok::<_, StoreError>((rows, assess))
+        };
+        let conditions_q = async {
+            if !with_distributions {
+                return Ok::<_, StoreError>(Vec::new());
+            }
+            Ok(
+                sqlx::query("SELECT person_id, condition FROM person_conditions WHERE org_id = $1")
+                    .bind(&orgt)
+                    .fetch_all(self.reader())
+                    .await?,
+            )
+        };
+        let (events, people, conds) = tokio::try_join!(events_q, people_q, conditions_q)?;
+        let (people, assess) = people;
+        let mut index: HashMap<String, usize> = HashMap::with_capacity(people.len());
+        let mut ids: Vec<String> = Vec::with_capacity(people.len());
+        struct P {
+            dob: Option<Day>,
+            sex: String,
+            decile: Option<i64>,
+            practice: Option<String>,
+            ltc: i64,
+            ms: Vec<(Day, f64, u8)>,
+        }
+        let mut ps: Vec<P> = Vec::with_capacity(people.len());
+        for (i, r) in people.iter().enumerate() {
+            let id: String = r.try_get("id")?;
+            let dob: String = r.try_get("date_of_birth")?;
+            index.insert(id.clone(), i);
+            ids.push(id);
+            ps.push(P {
+                dob: Day::parse_iso(dob.as_bytes()),
+                sex: r.try_get("sex")?,
+                decile: r.try_get("deprivation_decile")?,
+                practice: r.try_get("gp_practice")?,
+                ltc: r.try_get("ltc")?,
+                ms: Vec::new(),
+            });
+        }
+        for r in &assess {
+            let pid: String = r.try_get("person_id")?;
+            let Some(&i) = index.get(&pid) else { continue };
+            let at: i64 = r.try_get("completed_at")?;
+            let level: i64 = r.try_get("level")?;
+            let score: f64 = r.try_get("score")?;
+            let day = day_of_micros(at);
+            if day <= window.to && (1..=4).contains(&level) && score.is_finite() {
+                ps[i].ms.push((day, score, level as u8));
+            }
+        }
+        let mut cond_map: HashMap<String, Vec<String>> = HashMap::new();
+        for r in &conds {
+            cond_map
+                .entry(r.try_get("person_id")?)
+                .or_default()
+                .push(r.try_get("condition")?);
+        }
+        let mut out = OutcomeInputs {
+            window,
+            people_registered: ps.len() as u64,
+            people_measured: 0,
+            records: Vec::new(),
+            measurements: Vec::new(),
+            excluded: Exclusions::default(),
+            events_not_counted: 0,
+            latest: Vec::new(),
+            events_in_window: events
+                .values()
+                .map(|c| u64::from(c[0] + c[1] + c[2] + c[4] + c[5] + c[6]))
+                .sum(),
+        };
+        // Periods: (person index, start day, level).
+        let mut late: Vec<(usize, Day)> = Vec::new();
+        let mut periods: Vec<(usize, Day, u8)> = Vec::new();
+        for (i, p) in ps.iter().enumerate() {
+            if p.ms.is_empty() {
+                out.excluded.no_activation += 1;
+                continue;
+            }
+            out.people_measured += 1;
+            for (day, score, level) in &p.ms {
+                out.measurements.push(Measurement {
+                    person_key: i as u64,
+                    day: *day,
+                    score: *score,
+                    level: *level,
+                });
+            }
+            if with_distributions {
+                let mut conditions = cond_map.remove(ids[i].as_str()).unwrap_or_default();
+                conditions.sort();
+                out.latest.push(LatestLevel {
+                    level: p.ms.last().expect("measured").2,
+                    deprivation_decile: p.decile.map(|d| d as u8),
+                    gp_practice: p.practice.clone(),
+                    conditions,
+                });
+            }
+            let before = p.ms.iter().rev().find(|m| m.0 <= window.from);
+            let (start, level) = match before {
+                Some(m) => (window.from, m.2),
+                None => match p.ms.iter().find(|m| m.0 > window.from) {
+                    Some(m) => (m.0, m.2),
+                    None => unreachable!("measurements are on or before the window's end"),
+                },
+            };
+            if p.sex != "female" && p.sex != "male" {
+                out.excluded.sex_not_female_or_male += 1;
+                continue;
+            }
+            let Some(decile) = p.decile.filter(|d| (1..=10).contains(d)) else {
+                out.excluded.no_deprivation_decile += 1;
+                continue;
+            };
+            let _ = decile;
+            if p.ltc < 1 {
+                out.excluded.no_long_term_condition += 1;
+                continue;
+            }
+            let age = p.dob.map(|d| age_on(d, start)).unwrap_or(-1);
+            if !(18..=120).contains(&age) {
+                out.excluded.age_outside_18_120 += 1;
+                continue;
+            }
+            if start > window.from {
+                late.push((i, start));
+            }
+            periods.push((i, start, level));
+        }
+        // Events of late starters before their start are subtracted.
+        let mut before_start: HashMap<String, [u32; 7]> = HashMap::new();
+        if !late.is_empty() {
+            let mut conn = self.reader().acquire().await?;
+            let c: &mut AnyConnection = &mut conn;
+            c.execute("DROP TABLE IF EXISTS outcome_late_starts")
+                .await?;
+            c.execute("CREATE TEMP TABLE outcome_late_starts (person_id TEXT NOT NULL PRIMARY KEY, start_date TEXT NOT NULL)").await?;
+            let result = async {
+                for chunk in late.chunks(INSERT_BATCH) {
+                    let mut sql = String::from("INSERT INTO outcome_late_starts (person_id, start_date) VALUES ");
+                    for j in 0..chunk.len() {
+                        if j > 0 {
+                            sql.push(',');
+                        }
+                        sql.push_str(&format!("(${}, ${})", 2 * j + 1, 2 * j + 2));
+                    }
+                    let mut q = sqlx::query(&sql);
+                    for (i, d) in chunk {
+                        q = q.bind(ids[*i].as_str()).bind(d.to_iso());
+                    }
+                    q.execute(&mut *c).await?;
+                }
+                let sql = format!("SELECT e.person_id, {PIVOT} FROM outcome_late_starts l JOIN utilisation_events e ON e.org_id = $1 AND e.person_id = l.person_id WHERE e.event_date >= $2 AND e.event_date < l.start_date GROUP BY e.person_id");
+                let rows = sqlx::query(&sql).bind(&orgt).bind(&from).fetch_all(&mut *c).await?;
+                for r in &rows {
+                    before_start.insert(r.try_get(0)?, pivot_counts(r)?);
+                }
+                Ok::<_, StoreError>(())
+            }
+            .await;
+            c.execute("DROP TABLE IF EXISTS outcome_late_starts")
+                .await?;
+            result?;
+        }
+        let mut counted = 0u64;
+        for (i, start, level) in periods {
+            let p = &ps[i];
+            let id = ids[i].as_str();
+            let mut counts = events.get(id).copied().unwrap_or_default();
+            if let Some(b) = before_start.get(id) {
+                for (c, x) in counts.iter_mut().zip(b) {
+                    *c -= x;
+                }
+            }
+            counted +=
+                u64::from(counts[0] + counts[1] + counts[2] + counts[4] + counts[5] + counts[6]);
+            out.records.push(PeriodRecord {
+                person_key: i as u64,
+                age: age_on(p.dob.expect("checked"), start) as u16,
+                sex: if p.sex == "female" {
+                    Sex::Female
+                } else {
+                    Sex::Male
+                },
+                deprivation_decile: p.decile.expect("checked") as u8,
+                ltc_count: p.ltc.min(u16::MAX as i64) as u16,
+                activation_level: level,
+                exposure_days: (window.to.0 - start.0 + 1) as u32,
+                counts,
+            });
+        }
+        out.events_not_counted = out.events_in_window - counted;
+        Ok(out)
+    }
+}
+
+/// The bench and test loader for a synthetic population; see [`Store::load_population`].
+#[derive(Debug, Clone)]
+pub struct PopulationRow {
+    pub id: PersonId,
+    pub date_of_birth: Day,
+    pub sex: Sex,
+    pub deprivation_decile: u8,
+    pub ltc_count: u16,
+    pub gp_practice: Option<String>,
+}
+
+/// A scored measurement to load with a population.
+#[derive(Debug, Clone, Copy)]
+pub struct PopulationMeasurement {
+    pub person_id: PersonId,
+    pub day: Day,
+    pub score: f64,
+    pub level: u8,
+}
+
+impl Store {
+    /// Bulk-loads synthetic people (no names, no NHS numbers, conditions from the code map's
+    /// first `ltc_count` keys) and their scored measurements with `instrument`, for benchmarks
+    /// and tests of the evaluation at scale. One transaction; audited as one system entry.
+    pub async fn load_population(
+        &self,
+        org: OrgId,
+        instrument: alongside_core::InstrumentId,
+        people: Vec<PopulationRow>,
+        measurements: Vec<PopulationMeasurement>,
+        condition_keys: Vec<String>,
+    ) -> Result<()> {
+        let people = Arc::new(people);
+        let measurements = Arc::new(measurements);
+        let condition_keys = Arc::new(condition_keys);
+        self.write(move |c| {
+            let (people, measurements, condition_keys) = (people.clone(), measurements.clone(), condition_keys.clone());
+            Box::pin(async move {
+                let org_t = org.as_text();
+                let now = now_micros();
+                const COLS: &str = "org_id, id, nhs_number, given_name, family_name, search_name, date_of_birth, sex, consent_phone, consent_sms, consent_email, consent_post, preferred_language, interpreter_needed, deprivation_decile, gp_practice, created_at, updated_at, version";
+                for chunk in people.chunks(500) {
+                    let mut sql = format!("INSERT INTO people ({COLS}) VALUES ");
+                    for j in 0..chunk.len() {
+                        let b = 3 + j * 5;
+                        if j > 0 { sql.push(','); }
+                        sql.push_str(&format!("($1, ${b}, NULL, 'Synthetic', 'Person', ' synthetic person ', ${}, ${}, 0, 0, 0, 0, 'en', 0, ${}, ${}, $2, $2, 1)", b + 1, b + 2, b + 3, b + 4));
+                    }
+                    let mut q = sqlx::query(&sql).bind(&org_t).bind(now);
+                    for p in chunk {
+                        q = q.bind(p.id.as_text()).bind(p.date_of_birth.to_iso()).bind(if p.sex == Sex::Female { "female" } else { "male" }).bind(i64::from(p.deprivation_decile)).bind(p.gp_practice.clone());
+                    }
+                    q.execute(&mut *c).await?;
+                    let mut rows: Vec<(String, &str)> = Vec::new();
+                    for p in chunk {
+                        for k in condition_keys.iter().take(usize::from(p.ltc_count.max(1))) {
+                            rows.push((p.id.as_text(), k.as_str()));
+                        }
+                    }
+                    for cc in rows.chunks(1000) {
+                        let mut sql = String::from("INSERT INTO person_conditions (org_id, person_id, condition) VALUES ");
+                        for j in 0..cc.len() {
+                            if j > 0 { sql.push(','); }
+                            sql.push_str(&format!("($1, ${}, ${})", 2 + 2 * j, 3 + 2 * j));
+                        }
+                        let mut q = sqlx::query(&sql).bind(&org_t);
+                        for (p, k) in cc {
+                            q = q.bind(p.as_str()).bind(*k);
+                        }
+                        q.execute(&mut *c).await?;
+                    }
+                }
+                for chunk in measurements.chunks(500) {
+                    let mut sql = String::from("INSERT INTO assessments (org_id, id, person_id, instrument_id, status, mode, recorded_by, answers, started_at, completed_at, items_answered, raw_score, score, level, flags) VALUES ");
+                    for j in 0..chunk.len() {
+                        let b = 3 + j * 5;
+                        if j > 0 { sql.push(','); }
+                        sql.push_str(&format!("($1, ${b}, ${}, $2, 'completed', 'paper', NULL, '{{}}', ${}, ${}, 0, 0, ${}, ${}, '')", b + 1, b + 2, b + 2, b + 3, b + 4));
+                    }
+                    let mut q = sqlx::query(&sql).bind(&org_t).bind(instrument.as_text());
+                    for m in chunk {
+                        let at = i64::from(m.day.0) * 86_400_000_000 + 43_200_000_000;
+                        q = q.bind(uuid::Uuid::new_v4().hyphenated().to_string()).bind(m.person_id.as_text()).bind(at).bind(m.score).bind(i64::from(m.level));
+                    }
+                    q.execute(&mut *c).await?;
+                }
+                let e = Requester::System("system").event(org, AuditAction::PersonCreated, Outcome::Allowed, &Source::default(), format!("synthetic population loaded: {} people, {} measurements", people.len(), measurements.len()));
+                audit::append(c, &AuditEvent { resource_type: "people", ..e }).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+}
+
+/// Level counts by a grouping key, for the dashboard's distributions.
+pub fn level_table<'a>(
+    latest: &'a [LatestLevel],
+    key: impl Fn(&'a LatestLevel) -> Vec<String>,
+) -> BTreeMap<String, [u64; 4]> {
+    let mut m: BTreeMap<String, [u64; 4]> = BTreeMap::new();
+    for l in latest {
+        for k in key(l) {
+            m.entry(k).or_default()[usize::from(l.level - 1)] += 1;
+        }
+    }
+    m
+}
+
+/// Parses a record id in text form (re-exported for callers mapping ids).
+pub fn person_id(s: &str) -> Result<PersonId> {
+    parse_uuid(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_keys_round_trip_and_sort_by_person_type_minor_day() {
+        let d = Day::from_ymd(2025, 3, 1).unwrap();
+        for (p, t, m) in [
+            (0u32, 0u8, false),
+            (123_456, 5, false),
+            (MAX_PEOPLE as u32 - 1, 2, true),
+        ] {
+            assert_eq!(unpack(pack(p, t, m, d)), (p as usize, t, m, d));
+        }
+        assert!(pack(1, 0, false, d) > pack(0, 5, true, Day(d.0 + 999)));
+        assert!(pack(0, 2, true, d) > pack(0, 2, false, Day(d.0 + 9)));
+    }
+
+    #[test]
+    fn window_is_the_last_full_year() {
+        let w = Window::last_full_year(Day::from_ymd(2026, 11, 22).unwrap());
+        assert_eq!(w.from.to_iso(), "2025-11-01");
+        assert_eq!(w.to.to_iso(), "2026-10-31");
+        let w = Window::last_full_year(Day::from_ymd(2026, 1, 1).unwrap());
+        assert_eq!(
+            (w.from.to_iso(), w.to.to_iso()),
+            ("2025-01-01".into(), "2025-12-31".into())
+        );
+    }
+
+    #[test]
+    fn ages_count_whole_years() {
+        let dob = Day::from_ymd(1960, 3, 7).unwrap();
+        assert_eq!(age_on(dob, Day::from_ymd(2025, 3, 6).unwrap()), 64);
+        assert_eq!(age_on(dob, Day::from_ymd(2025, 3, 7).unwrap()), 65);
+    }
+}
