@@ -276,6 +276,8 @@ pub struct LatestMeasure {
     pub completed_at: Option<i64>,
     pub score: Option<f64>,
     pub level: Option<i64>,
+    /// The most recent unplanned care (A&E attendance or emergency admission), ISO date.
+    pub last_unplanned: Option<String>,
 }
 
 impl Store {
@@ -677,6 +679,7 @@ impl Store {
                     completed_at: None,
                     score: None,
                     level: None,
+                    last_unplanned: None,
                 },
             );
         }
@@ -699,6 +702,15 @@ impl Store {
                 m.completed_at = r.try_get("completed_at")?;
                 m.score = r.try_get("score")?;
                 m.level = r.try_get("level")?;
+            }
+        }
+        let unplanned = sqlx::query("SELECT person_id, MAX(event_date) AS d FROM utilisation_events WHERE org_id = $1 AND event_type IN ('ae_attendance', 'emergency_admission') GROUP BY person_id")
+            .bind(&org)
+            .fetch_all(self.reader())
+            .await?;
+        for r in &unplanned {
+            if let Some(m) = out.get_mut(&r.try_get::<String, _>("person_id")?) {
+                m.last_unplanned = r.try_get("d")?;
             }
         }
         Ok(out.into_values().collect())
@@ -727,29 +739,31 @@ impl Store {
     }
 
     /// Sets an organisation setting (audited, without its value).
-    pub async fn set_setting(
-        &self,
-        actor: &Actor,
-        key: &str,
-        value: &str,
-        source: Source,
-    ) -> Result<()> {
+    pub async fn set_setting(&self, actor: &Actor, key: &str, value: &str, source: Source) -> Result<()> {
+        self.set_settings(actor, vec![(key.to_string(), value.to_string())], source).await
+    }
+
+    /// Sets several organisation settings in one transaction, all or none (audited by key).
+    pub async fn set_settings(&self, actor: &Actor, values: Vec<(String, String)>, source: Source) -> Result<()> {
         let d = decide(actor, Action::ManageInstruments, Target::Org(actor.org_id));
         if !d.allowed {
             return Err(StoreError::Refused(d.reason));
         }
-        let (actor, key, value) = (actor.clone(), key.to_string(), value.to_string());
+        let actor = actor.clone();
         self.write(move |c| {
-            let (actor, key, value, source) = (actor.clone(), key.clone(), value.clone(), source.clone());
+            let (actor, values, source) = (actor.clone(), values.clone(), source.clone());
             Box::pin(async move {
-                sqlx::query("INSERT INTO org_settings (org_id, setting_key, value, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, setting_key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
-                    .bind(actor.org_id.as_text())
-                    .bind(&key)
-                    .bind(&value)
-                    .bind(now_micros())
-                    .execute(&mut *c)
-                    .await?;
-                let e = AuditEvent { resource_type: "organisation", ..ev(&actor, AuditAction::SettingChanged, Outcome::Allowed, None, Some(actor.org_id.as_text()), &source, Some(key.clone())) };
+                for (key, value) in &values {
+                    sqlx::query("INSERT INTO org_settings (org_id, setting_key, value, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, setting_key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
+                        .bind(actor.org_id.as_text())
+                        .bind(key)
+                        .bind(value)
+                        .bind(now_micros())
+                        .execute(&mut *c)
+                        .await?;
+                }
+                let keys: Vec<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
+                let e = AuditEvent { resource_type: "organisation", ..ev(&actor, AuditAction::SettingChanged, Outcome::Allowed, None, Some(actor.org_id.as_text()), &source, Some(keys.join(", "))) };
                 audit::append(c, &e).await?;
                 Ok(())
             })

@@ -26,6 +26,7 @@ fn nav_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/people", "People"),
             ("/admin/users", "Users"),
             ("/admin/instruments", "Questionnaires"),
+            ("/admin/settings", "Settings"),
             ("/audit", "Audit log"),
             ("/statistics", "Statistics"),
         ]),

@@ -1000,21 +1000,19 @@ pub async fn outreach(
     rows.retain(|r| condition.is_empty() || r.conditions.contains(&condition));
     rows.retain(|r| level.is_none() || r.level == level);
     rows.retain(|r| practice.is_empty() || r.gp_practice.as_deref() == Some(practice.as_str()));
-    // Those who would benefit most first: lowest level, then lowest score, then longest since measured.
+    // Those who would benefit most first: lowest level, then the most recent unplanned care
+    // (A&E or emergency admission; none last), then lowest score, then longest since measured.
     rows.sort_by(|a, b| {
         a.level
             .unwrap_or(9)
             .cmp(&b.level.unwrap_or(9))
-            .then(
-                a.score
-                    .partial_cmp(&b.score)
-                    .unwrap_or(std::cmp::Ordering::Equal),
-            )
+            .then_with(|| b.last_unplanned.cmp(&a.last_unplanned))
+            .then(a.score.partial_cmp(&b.score).unwrap_or(std::cmp::Ordering::Equal))
             .then(a.completed_at.cmp(&b.completed_at))
     });
     if csv {
         let mut out = String::from(
-            "person_id,given_name,family_name,gp_practice,conditions,level,score,measured_on\n",
+            "person_id,given_name,family_name,gp_practice,conditions,level,score,measured_on,last_unplanned_care\n",
         );
         for r in &rows {
             out.push_str(
@@ -1031,6 +1029,7 @@ pub async fn outreach(
                     r.completed_at
                         .map(|t| alongside_core::time::iso_date(Timestamp(t).date()))
                         .unwrap_or_default(),
+                    r.last_unplanned.clone().unwrap_or_default(),
                 ]
                 .join(","),
             );
@@ -1085,7 +1084,7 @@ pub async fn outreach(
         "Outreach",
         html! {
             h1 { "Who would benefit most" }
-            p.lede { "People with the lowest activation first, then the lowest score, then those measured longest ago." }
+            p.lede { "People with the lowest activation first; within a level, those with the most recent unplanned care (A&E or an emergency admission), then the lowest score." }
             form.search-form method="get" action="/activation/outreach" {
                 (layout::select("condition", "Condition", &cond_opts, &condition, &none))
                 (layout::select("level", "Level", &level_opts, p.level.as_deref().unwrap_or(""), &none))
@@ -1103,7 +1102,7 @@ fn measure_table(rows: &[LatestMeasure], max: usize) -> Markup {
         div.table-wrapper {
             table.responsive {
                 caption.visually-hidden { "People" }
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Level" } th.numeric scope="col" { "Score" } th scope="col" { "Last measured" } th scope="col" { "GP practice" } } }
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Level" } th.numeric scope="col" { "Score" } th scope="col" { "Last measured" } th scope="col" { "Last unplanned care" } th scope="col" { "GP practice" } } }
                 tbody {
                     @for r in rows.iter().take(max) {
                         tr {
@@ -1111,6 +1110,7 @@ fn measure_table(rows: &[LatestMeasure], max: usize) -> Markup {
                             td data-label="Level" { (r.level.map(|l| l.to_string()).unwrap_or_else(|| "—".into())) }
                             td.numeric data-label="Score" { (r.score.map(|s| format!("{:.1}", alongside_measure::round_score(s))).unwrap_or_else(|| "—".into())) }
                             td data-label="Last measured" { (r.completed_at.map(when).unwrap_or_else(|| "Never".into())) }
+                            td data-label="Last unplanned care" { (r.last_unplanned.as_deref().and_then(alongside_core::time::parse_iso_date).map(display_date).unwrap_or_else(|| "None recorded".into())) }
                             td data-label="GP practice" { (r.gp_practice.clone().unwrap_or_default()) }
                         }
                     }
@@ -1296,6 +1296,53 @@ pub async fn admin_import(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+fn settings_page(user: &CurrentUser, months: &str, rules: &str, e: &ValidationErrors, banner: Option<&str>) -> Markup {
+    layout::page(
+        Some(user),
+        &layout::title_with_errors("Measurement settings", e),
+        html! {
+            (layout::error_summary(e))
+            @if let Some(b) = banner { (layout::success_banner(b)) }
+            h1 { "Measurement settings" }
+            form method="post" action="/admin/settings" novalidate {
+                (layout::csrf(&user.csrf))
+                (layout::text_input("remeasure_months", "Months between measurements", months, e, layout::Input { hint: Some("People are due to fill in their questionnaire again this many months after the last one (1 to 36). The usual interval is 6."), width: Some("input--width-2"), inputmode: Some("numeric"), ..Default::default() }))
+                (layout::textarea("rules", "Tailored next steps (rules as JSON)", Some("Each rule names the activation levels (1 to 4) it applies to, optionally the conditions, what is offered, a reason for staff and plain words for the person. Rules are shown in this order."), rules, e))
+                button.button type="submit" { "Save settings" }
+            }
+        },
+    )
+}
+
+pub async fn settings(State(state): State<AppState>, user: CurrentUser) -> AppResult<Response> {
+    guard_admin(&user)?;
+    let org = user.actor.org_id;
+    let months = remeasure_months(&state, org).await?.to_string();
+    let rules = state.store.setting(org, "recommendation_rules").await?.unwrap_or_else(|| alongside_core::recommend::DEFAULT_RULES_JSON.to_string());
+    Ok(ok(settings_page(&user, &months, &rules, &ValidationErrors::default(), None)))
+}
+
+pub async fn save_settings(State(state): State<AppState>, user: CurrentUser, ClientSource(source): ClientSource, body: Bytes) -> AppResult<Response> {
+    guard_admin(&user)?;
+    let f = FormData::parse(&body);
+    user.check_csrf(&f.get("csrf_token"))?;
+    let (months, rules) = (f.get("remeasure_months"), f.get("rules"));
+    let mut e = ValidationErrors::default();
+    match months.trim().parse::<u32>() {
+        Ok(m) if (1..=36).contains(&m) => {}
+        _ => e.add("remeasure_months", "Months between measurements must be a whole number from 1 to 36"),
+    }
+    if let Err(err) = Rules::parse(&rules) {
+        e.add("rules", format!("The rules could not be used: {}: {}", err.path, err.message));
+    }
+    if !e.is_empty() {
+        return Ok(invalid(settings_page(&user, &months, &rules, &e, None)));
+    }
+    let values = vec![("remeasure_months".to_string(), months.trim().to_string()), ("recommendation_rules".to_string(), rules.clone())];
+    state.store.set_settings(&user.actor, values, source).await?;
+    Ok(ok(settings_page(&user, months.trim(), &rules, &ValidationErrors::default(), Some("Settings saved"))))
 }
 
 /// Re-scores every result stored with an earlier version using the version now in use: an

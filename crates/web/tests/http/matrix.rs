@@ -241,6 +241,8 @@ pub fn table() -> Vec<Row> {
             org_wide(w, &[Administrator])
         }),
         row("POST", "/admin/instruments/{id}/rescore", user_route),
+        row("GET", "/admin/settings", |w, _| org_wide(w, &[Administrator])),
+        row("POST", "/admin/settings", |w, _| org_wide(w, &[Administrator])),
     ]
 }
 
@@ -1066,6 +1068,27 @@ async fn run_cell(
                 p
             }
         }
+        ("POST", "/admin/settings") => {
+            // An invalid interval: an allowed administrator gets the form back with the error,
+            // and in no case does any setting change.
+            let p = b
+                .post_form_from("/admin/settings", &path, &[("remeasure_months", "0"), ("rules", "{}")])
+                .await;
+            if expect == Expect::Allow {
+                ensure!(
+                    p.status == StatusCode::UNPROCESSABLE_ENTITY
+                        && p.main_text().contains("Months between measurements must be a whole number from 1 to 36"),
+                    "invalid settings should be refused with a message, got {}: {}",
+                    p.status,
+                    p.snippet()
+                );
+            } else {
+                check_status(&p, expect)?;
+            }
+            let stored = app.store.setting(w.org_a, "remeasure_months").await.expect("setting");
+            ensure!(stored.is_none(), "a setting changed: {stored:?}");
+            p
+        }
         ("POST", "/admin/instruments/{id}/rescore") => {
             let before = app.store.instruments(w.org_a).await.expect("instruments");
             let p = b
@@ -1385,6 +1408,9 @@ fn check_allowed_page(
         }
         "/admin/instruments" => {
             ensure!(p.h1() == "Questionnaires", "h1 {:?}", p.h1());
+        }
+        "/admin/settings" => {
+            ensure!(p.h1() == "Measurement settings", "h1 {:?}", p.h1());
         }
         other => {
             return Err(format!(
