@@ -243,15 +243,18 @@ async fn write_result(
     .bind(now)
     .bind(r.items_answered)
     .bind(r.raw_score);
-    let q = bind_f64(bind_f64(bind_f64(bind_f64(q, r.measure), r.standard_error), r.score), r.score_se);
+    let q = bind_f64(
+        bind_f64(bind_f64(bind_f64(q, r.measure), r.standard_error), r.score),
+        r.score_se,
+    );
     Ok(q.bind(r.level)
-    .bind(&r.flags)
-    .bind(&r.not_scored_reason)
-    .bind(org.as_text())
-    .bind(id.as_text())
-    .execute(&mut *c)
-    .await?
-    .rows_affected())
+        .bind(&r.flags)
+        .bind(&r.not_scored_reason)
+        .bind(org.as_text())
+        .bind(id.as_text())
+        .execute(&mut *c)
+        .await?
+        .rows_affected())
 }
 
 /// A completed assessment to insert directly: person, instrument, completion time
@@ -739,12 +742,24 @@ impl Store {
     }
 
     /// Sets an organisation setting (audited, without its value).
-    pub async fn set_setting(&self, actor: &Actor, key: &str, value: &str, source: Source) -> Result<()> {
-        self.set_settings(actor, vec![(key.to_string(), value.to_string())], source).await
+    pub async fn set_setting(
+        &self,
+        actor: &Actor,
+        key: &str,
+        value: &str,
+        source: Source,
+    ) -> Result<()> {
+        self.set_settings(actor, vec![(key.to_string(), value.to_string())], source)
+            .await
     }
 
     /// Sets several organisation settings in one transaction, all or none (audited by key).
-    pub async fn set_settings(&self, actor: &Actor, values: Vec<(String, String)>, source: Source) -> Result<()> {
+    pub async fn set_settings(
+        &self,
+        actor: &Actor,
+        values: Vec<(String, String)>,
+        source: Source,
+    ) -> Result<()> {
         let d = decide(actor, Action::ManageInstruments, Target::Org(actor.org_id));
         if !d.allowed {
             return Err(StoreError::Refused(d.reason));

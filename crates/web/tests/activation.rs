@@ -44,7 +44,10 @@ fn aid_from(location: &str) -> String {
         .to_string()
 }
 
-both_backends!(outreach_puts_recent_unplanned_care_first, settings_change_interval_and_next_steps);
+both_backends!(
+    outreach_puts_recent_unplanned_care_first,
+    settings_change_interval_and_next_steps
+);
 
 /// An administrator changes the re-measurement interval and the tailored next steps (rules as
 /// data); bad values are refused with the field named and nothing saved.
@@ -53,34 +56,104 @@ async fn settings_change_interval_and_next_steps(backend: Backend) {
     let admin = app.sign_in("administrator", PASSWORD).await;
     let page = admin.get("/admin/settings").await;
     page.assert_status(StatusCode::OK, "settings");
-    assert!(page.body.contains("peer-support-everyone"), "the default rules are shown for editing");
+    assert!(
+        page.body.contains("peer-support-everyone"),
+        "the default rules are shown for editing"
+    );
     // Bad interval and a rule for level 5: both named, nothing saved.
     let bad_rules = r#"{"rules":[{"id":"x","offer":"walking_group","title":"Walking group","levels":[5],"staff_reason":"s","person_text":"p"}]}"#;
-    let r = admin.post_form_from("/", "/admin/settings", &[("remeasure_months", "40"), ("rules", bad_rules)]).await;
+    let r = admin
+        .post_form_from(
+            "/",
+            "/admin/settings",
+            &[("remeasure_months", "40"), ("rules", bad_rules)],
+        )
+        .await;
     r.assert_status(StatusCode::UNPROCESSABLE_ENTITY, "bad settings");
-    r.assert_error("remeasure_months", "Months between measurements must be a whole number from 1 to 36", "months");
-    assert!(r.error_summary().iter().any(|(h, m)| h == "#rules" && m.contains("rules[0].levels")), "{:?}", r.error_summary());
-    assert_eq!(app.store.setting(w.org_a, "remeasure_months").await.unwrap(), None);
+    r.assert_error(
+        "remeasure_months",
+        "Months between measurements must be a whole number from 1 to 36",
+        "months",
+    );
+    assert!(
+        r.error_summary()
+            .iter()
+            .any(|(h, m)| h == "#rules" && m.contains("rules[0].levels")),
+        "{:?}",
+        r.error_summary()
+    );
+    assert_eq!(
+        app.store
+            .setting(w.org_a, "remeasure_months")
+            .await
+            .unwrap(),
+        None
+    );
     // Good settings: 12 months, and only a walking group for level 1.
     let rules = r#"{"rules":[{"id":"walk","offer":"walking_group","title":"Walking group","levels":[1],"staff_reason":"Low activation: a gentle group start.","person_text":"A friendly weekly walk with others."}]}"#;
-    let r = admin.post_form_from("/", "/admin/settings", &[("remeasure_months", "12"), ("rules", rules)]).await;
+    let r = admin
+        .post_form_from(
+            "/",
+            "/admin/settings",
+            &[("remeasure_months", "12"), ("rules", rules)],
+        )
+        .await;
     r.assert_status(StatusCode::OK, "save settings");
     assert!(r.text().contains("Settings saved"));
-    assert_eq!(app.store.setting(w.org_a, "remeasure_months").await.unwrap().as_deref(), Some("12"));
-    assert_eq!(app.count_audit(w.org_a, "setting.change", Some("allowed")).await, 1, "one audited change for both values");
+    assert_eq!(
+        app.store
+            .setting(w.org_a, "remeasure_months")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("12")
+    );
+    assert_eq!(
+        app.count_audit(w.org_a, "setting.change", Some("allowed"))
+            .await,
+        1,
+        "one audited change for both values"
+    );
     // A level-1 result now recommends the walking group (and not coaching), due in 12 months.
     let coord = app.sign_in("coordinator", PASSWORD).await;
     let ins = demo_instrument();
-    let mut f = vec![("instrument".to_string(), demo_id.clone()), ("mode".to_string(), "paper".to_string())];
-    f.extend(ins.items().iter().map(|i| (format!("item-{}", i.link_id), "1".to_string())));
-    coord.post_form_from("/", &format!("/people/{}/questionnaires/record", w.off_caseload.id), &f).await.assert_redirect("/questionnaires/", "record");
-    let text = coord.get(&format!("/people/{}", w.off_caseload.id)).await.text();
-    assert!(text.contains("Walking group") && text.contains("Low activation: a gentle group start."), "{text}");
+    let mut f = vec![
+        ("instrument".to_string(), demo_id.clone()),
+        ("mode".to_string(), "paper".to_string()),
+    ];
+    f.extend(
+        ins.items()
+            .iter()
+            .map(|i| (format!("item-{}", i.link_id), "1".to_string())),
+    );
+    coord
+        .post_form_from(
+            "/",
+            &format!("/people/{}/questionnaires/record", w.off_caseload.id),
+            &f,
+        )
+        .await
+        .assert_redirect("/questionnaires/", "record");
+    let text = coord
+        .get(&format!("/people/{}", w.off_caseload.id))
+        .await
+        .text();
+    assert!(
+        text.contains("Walking group") && text.contains("Low activation: a gentle group start."),
+        "{text}"
+    );
     assert!(!text.contains("Health coaching"));
-    let due = alongside_web::pages::activation::add_months(time::OffsetDateTime::now_utc().date(), 12);
-    assert!(text.contains(&alongside_core::time::display_date(due)), "due in 12 months: {text}");
+    let due =
+        alongside_web::pages::activation::add_months(time::OffsetDateTime::now_utc().date(), 12);
+    assert!(
+        text.contains(&alongside_core::time::display_date(due)),
+        "due in 12 months: {text}"
+    );
     // Only administrators may see or change settings.
-    assert_eq!(coord.get("/admin/settings").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        coord.get("/admin/settings").await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 /// Within a level, the person with the most recent unplanned care (A&E or emergency
@@ -92,29 +165,67 @@ async fn outreach_puts_recent_unplanned_care_first(backend: Backend) {
     // Two people at level 1 (every answer lowest); only the second has unplanned care.
     let second = app
         .store
-        .register_person(&w.account(Role::Coordinator).actor(), details("Ulrika", "Unplanned"), alongside_store::people::Source::default())
+        .register_person(
+            &w.account(Role::Coordinator).actor(),
+            details("Ulrika", "Unplanned"),
+            alongside_store::people::Source::default(),
+        )
         .await
         .unwrap();
     for pid in [w.off_caseload.id, second] {
-        let mut f = vec![("instrument".to_string(), demo_id.clone()), ("mode".to_string(), "in_person".to_string())];
-        f.extend(ins.items().iter().map(|i| (format!("item-{}", i.link_id), "1".to_string())));
-        coord.post_form_from("/", &format!("/people/{pid}/questionnaires/record"), &f).await.assert_redirect("/questionnaires/", "record");
+        let mut f = vec![
+            ("instrument".to_string(), demo_id.clone()),
+            ("mode".to_string(), "in_person".to_string()),
+        ];
+        f.extend(
+            ins.items()
+                .iter()
+                .map(|i| (format!("item-{}", i.link_id), "1".to_string())),
+        );
+        coord
+            .post_form_from("/", &format!("/people/{pid}/questionnaires/record"), &f)
+            .await
+            .assert_redirect("/questionnaires/", "record");
     }
     let before = coord.get("/activation/outreach?level=1").await.text();
     assert!(before.contains("None recorded"));
-    let yesterday = alongside_core::time::iso_date(time::OffsetDateTime::now_utc().date() - time::Duration::days(1));
+    let yesterday = alongside_core::time::iso_date(
+        time::OffsetDateTime::now_utc().date() - time::Duration::days(1),
+    );
     let csv = format!("person_id,date,type,minor\n{second},{yesterday},ae_attendance,false\n");
     app.store
-        .import_events_csv(w.org_a, alongside_store::outcomes::Requester::System("test"), "recent.csv", "test", csv.into_bytes(), alongside_store::people::Source::default())
+        .import_events_csv(
+            w.org_a,
+            alongside_store::outcomes::Requester::System("test"),
+            "recent.csv",
+            "test",
+            csv.into_bytes(),
+            alongside_store::people::Source::default(),
+        )
         .await
         .unwrap();
     let t = coord.get("/activation/outreach?level=1").await.text();
-    let (u, o) = (t.find("Ulrika Unplanned").unwrap(), t.find(&w.off_caseload.name()).unwrap());
+    let (u, o) = (
+        t.find("Ulrika Unplanned").unwrap(),
+        t.find(&w.off_caseload.name()).unwrap(),
+    );
     assert!(u < o, "recent unplanned care first within level 1");
-    let lines: Vec<String> = coord.get("/activation/outreach?level=1&format=csv").await.body.lines().map(str::to_string).collect();
+    let lines: Vec<String> = coord
+        .get("/activation/outreach?level=1&format=csv")
+        .await
+        .body
+        .lines()
+        .map(str::to_string)
+        .collect();
     assert_eq!(lines.len(), 3, "{lines:?}");
-    assert!(lines[1].contains("Unplanned") && lines[1].ends_with(&yesterday), "{lines:?}");
-    assert!(lines[2].contains(&w.off_caseload.family) && lines[2].ends_with(','), "{lines:?}");
+    assert!(
+        lines[1].contains("Unplanned") && lines[1].ends_with(&yesterday),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].contains(&w.off_caseload.family) && lines[2].ends_with(','),
+        "{lines:?}"
+    );
 }
 
 both_backends!(

@@ -1007,7 +1007,11 @@ pub async fn outreach(
             .unwrap_or(9)
             .cmp(&b.level.unwrap_or(9))
             .then_with(|| b.last_unplanned.cmp(&a.last_unplanned))
-            .then(a.score.partial_cmp(&b.score).unwrap_or(std::cmp::Ordering::Equal))
+            .then(
+                a.score
+                    .partial_cmp(&b.score)
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
             .then(a.completed_at.cmp(&b.completed_at))
     });
     if csv {
@@ -1298,7 +1302,13 @@ pub async fn admin_import(
     }
 }
 
-fn settings_page(user: &CurrentUser, months: &str, rules: &str, e: &ValidationErrors, banner: Option<&str>) -> Markup {
+fn settings_page(
+    user: &CurrentUser,
+    months: &str,
+    rules: &str,
+    e: &ValidationErrors,
+    banner: Option<&str>,
+) -> Markup {
     layout::page(
         Some(user),
         &layout::title_with_errors("Measurement settings", e),
@@ -1320,11 +1330,26 @@ pub async fn settings(State(state): State<AppState>, user: CurrentUser) -> AppRe
     guard_admin(&user)?;
     let org = user.actor.org_id;
     let months = remeasure_months(&state, org).await?.to_string();
-    let rules = state.store.setting(org, "recommendation_rules").await?.unwrap_or_else(|| alongside_core::recommend::DEFAULT_RULES_JSON.to_string());
-    Ok(ok(settings_page(&user, &months, &rules, &ValidationErrors::default(), None)))
+    let rules = state
+        .store
+        .setting(org, "recommendation_rules")
+        .await?
+        .unwrap_or_else(|| alongside_core::recommend::DEFAULT_RULES_JSON.to_string());
+    Ok(ok(settings_page(
+        &user,
+        &months,
+        &rules,
+        &ValidationErrors::default(),
+        None,
+    )))
 }
 
-pub async fn save_settings(State(state): State<AppState>, user: CurrentUser, ClientSource(source): ClientSource, body: Bytes) -> AppResult<Response> {
+pub async fn save_settings(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientSource(source): ClientSource,
+    body: Bytes,
+) -> AppResult<Response> {
     guard_admin(&user)?;
     let f = FormData::parse(&body);
     user.check_csrf(&f.get("csrf_token"))?;
@@ -1332,17 +1357,35 @@ pub async fn save_settings(State(state): State<AppState>, user: CurrentUser, Cli
     let mut e = ValidationErrors::default();
     match months.trim().parse::<u32>() {
         Ok(m) if (1..=36).contains(&m) => {}
-        _ => e.add("remeasure_months", "Months between measurements must be a whole number from 1 to 36"),
+        _ => e.add(
+            "remeasure_months",
+            "Months between measurements must be a whole number from 1 to 36",
+        ),
     }
     if let Err(err) = Rules::parse(&rules) {
-        e.add("rules", format!("The rules could not be used: {}: {}", err.path, err.message));
+        e.add(
+            "rules",
+            format!("The rules could not be used: {}: {}", err.path, err.message),
+        );
     }
     if !e.is_empty() {
         return Ok(invalid(settings_page(&user, &months, &rules, &e, None)));
     }
-    let values = vec![("remeasure_months".to_string(), months.trim().to_string()), ("recommendation_rules".to_string(), rules.clone())];
-    state.store.set_settings(&user.actor, values, source).await?;
-    Ok(ok(settings_page(&user, months.trim(), &rules, &ValidationErrors::default(), Some("Settings saved"))))
+    let values = vec![
+        ("remeasure_months".to_string(), months.trim().to_string()),
+        ("recommendation_rules".to_string(), rules.clone()),
+    ];
+    state
+        .store
+        .set_settings(&user.actor, values, source)
+        .await?;
+    Ok(ok(settings_page(
+        &user,
+        months.trim(),
+        &rules,
+        &ValidationErrors::default(),
+        Some("Settings saved"),
+    )))
 }
 
 /// Re-scores every result stored with an earlier version using the version now in use: an
