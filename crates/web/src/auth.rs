@@ -46,28 +46,64 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes), off the async
-/// threads.
-/// Each argon2id hash takes 19 MiB; without a limit, a burst of sign-ins could take hundreds
-/// of megabytes at once. At most this many run together; the rest queue.
-const MAX_CONCURRENT_HASHES: usize = 4;
-static HASH_PERMITS: tokio::sync::Semaphore =
-    tokio::sync::Semaphore::const_new(MAX_CONCURRENT_HASHES);
+/// Password hashing runs on a small, fixed set of dedicated threads. Each argon2id hash takes
+/// 19 MiB; run on arbitrary blocking threads, a burst of sign-ins left that much memory held by
+/// every thread's allocator arena (hundreds of MB measured after 32 sign-ins). With a fixed
+/// set of threads at most `HASH_THREADS` × 19 MiB is ever in use; other requests queue.
+const HASH_THREADS: usize = 2;
 
+type HashJob = Box<dyn FnOnce() + Send>;
+
+static HASHER: std::sync::LazyLock<std::sync::Mutex<std::sync::mpsc::Sender<HashJob>>> =
+    std::sync::LazyLock::new(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for n in 0..HASH_THREADS {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("password-hash-{n}"))
+                .spawn(move || loop {
+                    let job = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                })
+                .expect("start a password-hashing thread");
+        }
+        std::sync::Mutex::new(tx)
+    });
+
+/// Runs `f` on a password-hashing thread and waits for its answer without blocking the runtime.
+async fn on_hash_thread<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: HashJob = Box::new(move || {
+        let _ = tx.send(f());
+    });
+    HASHER
+        .lock()
+        .map_err(|_| AppError::Internal("password hasher lock".into()))?
+        .send(job)
+        .map_err(|_| AppError::Internal("password hasher stopped".into()))?;
+    rx.await
+        .map_err(|_| AppError::Internal("password hasher stopped".into()))
+}
+
+/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes).
 pub async fn hash_password(password: String) -> Result<String, AppError> {
-    let _permit = HASH_PERMITS
-        .acquire()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(move || {
+    on_hash_thread(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|e| AppError::Internal(e.to_string()))
     })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
+    .await?
 }
 
 /// A fixed hash checked when the user name is unknown, so a miss takes as long as a hit.
@@ -80,10 +116,7 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 pub async fn verify_password(password: String, hash: Option<String>) -> bool {
-    let Ok(_permit) = HASH_PERMITS.acquire().await else {
-        return false;
-    };
-    tokio::task::spawn_blocking(move || {
+    on_hash_thread(move || {
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
         match PasswordHash::new(&hash) {
             Ok(parsed) => Argon2::default()
