@@ -29,6 +29,7 @@ fn nav_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/admin/settings", "Settings"),
             ("/audit", "Audit log"),
             ("/statistics", "Statistics"),
+            ("/outcomes", "Outcomes"),
         ]),
         Role::Coordinator => v.extend([
             ("/people", "People"),
@@ -36,12 +37,13 @@ fn nav_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/activation/outreach", "Outreach"),
             ("/activation/due", "Due for re-measurement"),
             ("/statistics", "Statistics"),
+            ("/outcomes", "Outcomes"),
         ]),
         Role::HealthCoach => v.extend([
             ("/people", "My caseload"),
             ("/people/new", "Register a person"),
         ]),
-        Role::Analyst => v.push(("/statistics", "Statistics")),
+        Role::Analyst => v.extend([("/statistics", "Statistics"), ("/outcomes", "Outcomes")]),
         Role::Educator | Role::PeerSupportLead | Role::Volunteer | Role::Person => {}
     }
     v.push(("/account/password", "Change password"));

@@ -2,7 +2,7 @@
 //! router and is exported for the authorization-matrix test, so a route cannot be added
 //! without appearing in the test.
 
-use crate::pages::{account, activation, admin, audit, home, people, signin, stats};
+use crate::pages::{account, activation, admin, audit, home, outcomes, people, signin, stats};
 use crate::{assets, AppState};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderName, HeaderValue};
@@ -74,6 +74,11 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
             post(admin::update),
         ),
         (r("GET", "/statistics", SignedIn), get(stats::show)),
+        (r("GET", "/outcomes", SignedIn), get(outcomes::show)),
+        (
+            r("GET", "/outcomes/report", SignedIn),
+            get(outcomes::report),
+        ),
         (
             r("GET", "/people/{id}/questionnaires/new", SignedIn),
             get(activation::choose),
@@ -182,7 +187,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(256 * 1024))
         .layer(axum::middleware::map_response(too_large_page))
-        .layer(SetResponseHeaderLayer::overriding(
+        // if_not_present: the printable outcomes report sets a stricter policy of its own
+        // (no scripts, its inline styles allowed by hash only).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
         ))

@@ -73,7 +73,10 @@ pub async fn home(
         },
         Role::Analyst => html! {
             p.lede { "You see counts and rates for " (user.org_name) ", never who people are." }
-            div.card-group { div.card { h2 { a href="/statistics" { "Statistics" } } p { "Registered people by condition, age band, sex and deprivation decile, with small numbers suppressed." } } }
+            div.card-group {
+                div.card { h2 { a href="/statistics" { "Statistics" } } p { "Registered people by condition, age band, sex and deprivation decile, with small numbers suppressed." } }
+                div.card { h2 { a href="/outcomes" { "Outcomes" } } p { "Activation, reach, change in activation and use of GP, A&E, admission and outpatient care by activation level, with a printable report." } }
+            }
         },
         Role::Person => html! {
             p.lede { "This is your space in Alongside." }

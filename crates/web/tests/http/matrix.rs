@@ -199,6 +199,12 @@ pub fn table() -> Vec<Row> {
         row("GET", "/statistics", |w, _| {
             org_wide(w, &[Administrator, Coordinator, Analyst])
         }),
+        row("GET", "/outcomes", |w, _| {
+            org_wide(w, &[Administrator, Coordinator, Analyst])
+        }),
+        row("GET", "/outcomes/report", |w, _| {
+            org_wide(w, &[Administrator, Coordinator, Analyst])
+        }),
         // Measuring activation: questionnaires follow the relationship to the person.
         row("GET", "/people/{id}/questionnaires/new", |w, t| {
             person_route(w, t, questionnaires)
@@ -1408,6 +1414,21 @@ fn check_allowed_page(
         }
         "/admin/instruments" => {
             ensure!(p.h1() == "Questionnaires", "h1 {:?}", p.h1());
+        }
+        "/outcomes" | "/outcomes/report" => {
+            ensure!(
+                p.h1() == "Outcomes" || p.h1() == "Outcomes report" || p.h1().starts_with("Utilisation of care"),
+                "h1 {:?}",
+                p.h1()
+            );
+            // Aggregates only: no identities, whoever looks.
+            for person in w.people() {
+                ensure!(
+                    !p.body.contains(&person.family),
+                    "outcomes name {}",
+                    person.name()
+                );
+            }
         }
         "/admin/settings" => {
             ensure!(p.h1() == "Measurement settings", "h1 {:?}", p.h1());

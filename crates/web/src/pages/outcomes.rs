@@ -1,0 +1,691 @@
+//! The outcomes dashboard for analysts and commissioners (roles allowed `ReadAggregates`):
+//! activation distribution, reach, change in activation and utilisation of care by activation
+//! level, as accessible SVG charts each followed by its data table, a CSV download and a
+//! printable report. Aggregates only, never identities; counts from 1 to 7 (and anything
+//! derived from them) are suppressed. Every view is audited by the store.
+
+use super::ok;
+use crate::auth::{ClientSource, CurrentUser};
+use crate::error::{AppError, AppResult};
+use crate::layout;
+use crate::AppState;
+use alongside_stats::report::{OutcomeReport, Report, SUPPRESSED};
+use alongside_stats::{is_suppressed, suppress_count, Day, EvalError, EvalOptions};
+use alongside_store::outcomes::{level_table, OutcomeInputs, Requester, Window};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use maud::{html, Markup};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Counts from 1 to this are suppressed in everything shown, downloaded or printed here.
+pub const THRESHOLD: u64 = 7;
+
+#[derive(serde::Deserialize, Default)]
+pub struct Params {
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+}
+
+fn today() -> Day {
+    Day((time::OffsetDateTime::now_utc()
+        .unix_timestamp()
+        .div_euclid(86_400)) as i32)
+}
+
+fn window(p: &Params) -> AppResult<Window> {
+    let default = Window::last_full_year(today());
+    let parse = |s: &Option<String>, d: Day, what: &str| -> AppResult<Day> {
+        match s.as_deref().map(str::trim) {
+            None | Some("") => Ok(d),
+            Some(v) => Day::parse_iso(v.as_bytes()).ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "The {what} date must be a real date written like 2025-01-31."
+                ))
+            }),
+        }
+    };
+    let w = Window {
+        from: parse(&p.from, default.from, "start")?,
+        to: parse(&p.to, default.to, "end")?,
+    };
+    if w.to < w.from {
+        return Err(AppError::BadRequest(
+            "The end date must be on or after the start date.".into(),
+        ));
+    }
+    Ok(w)
+}
+
+fn shown(n: u64) -> String {
+    match suppress_count(n, Some(THRESHOLD)) {
+        Some(v) => v.to_string(),
+        None => SUPPRESSED.to_string(),
+    }
+}
+
+fn num(v: Option<f64>, digits: usize) -> String {
+    v.map(|x| format!("{x:.digits$}"))
+        .unwrap_or_else(|| SUPPRESSED.to_string())
+}
+
+/// Everything one view needs, computed once.
+struct Evaluation {
+    window: Window,
+    inputs: OutcomeInputs,
+    report: Option<Report>,
+}
+
+async fn evaluate(
+    state: &AppState,
+    user: &CurrentUser,
+    p: &Params,
+    what: &str,
+    source: alongside_store::people::Source,
+) -> AppResult<Evaluation> {
+    let w = window(p)?;
+    let org = user.actor.org_id;
+    state
+        .store
+        .audit_evaluation(org, &Requester::User(user.actor.clone()), w, what, source)
+        .await?;
+    let inputs = state.store.outcome_inputs(org, w, true).await?;
+    let label = population_label(&user.org_name, &inputs);
+    let records = inputs.records.clone();
+    let measurements = inputs.measurements.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        alongside_stats::evaluate_records(
+            &records,
+            Some(&measurements),
+            &EvalOptions {
+                suppress: Some(THRESHOLD),
+                population_label: Some(label),
+                study_period: Some((w.from, w.to)),
+                ..Default::default()
+            },
+        )
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let report = match report {
+        Ok(r) => Some(r),
+        Err(EvalError::NoPeriods) => None,
+        Err(e) => return Err(AppError::Internal(e.to_string())),
+    };
+    Ok(Evaluation {
+        window: w,
+        inputs,
+        report,
+    })
+}
+
+fn population_label(org_name: &str, inputs: &OutcomeInputs) -> String {
+    let x = &inputs.excluded;
+    format!(
+        "people registered with {org_name} with a scored activation questionnaire by {} and complete covariates (not included: {} not measured by then, {} with sex recorded as other or not known, {} without a deprivation decile, {} without a recorded long-term condition, {} aged under 18 or over 120; each count suppressed when 1–{THRESHOLD})",
+        inputs.window.to,
+        shown(x.no_activation),
+        shown(x.sex_not_female_or_male),
+        shown(x.no_deprivation_decile),
+        shown(x.no_long_term_condition),
+        shown(x.age_outside_18_120),
+    )
+}
+
+fn query_string(w: &Window) -> String {
+    format!("from={}&to={}", w.from, w.to)
+}
+
+// ----- charts --------------------------------------------------------------------------------
+
+const BLUE: &str = "#005eb8";
+const TEXT: &str = "#212b32";
+const GREY: &str = "#4c6272";
+
+/// A bar: label, value (`None` when suppressed), optional interval.
+type Bar = (String, Option<f64>, Option<(f64, f64)>);
+/// Level counts (levels 1–4) per group.
+type LevelTable = BTreeMap<String, [u64; 4]>;
+
+/// Vertical bars with optional interval whiskers; `None` values (suppressed) draw no bar and
+/// say so under the axis.
+fn bar_chart(id: &str, title: &str, desc: &str, bars: &[Bar]) -> Markup {
+    let (w, h, pl, pr, pt, pb) = (640.0, 260.0, 64.0, 16.0, 16.0, 48.0);
+    let max = bars
+        .iter()
+        .filter_map(|(_, v, ci)| ci.map(|c| c.1).or(*v))
+        .fold(0.0f64, f64::max)
+        .max(1e-9)
+        * 1.1;
+    let slot = (w - pl - pr) / bars.len().max(1) as f64;
+    let y = |v: f64| pt + (1.0 - v / max) * (h - pt - pb);
+    html! {
+        figure.no-break {
+            svg width="100%" viewBox={ "0 0 " (w) " " (h) } role="img" aria-labelledby={ (id) "-t " (id) "-d" } xmlns="http://www.w3.org/2000/svg" {
+                title id={ (id) "-t" } { (title) }
+                desc id={ (id) "-d" } { (desc) " The figures are in the table below." }
+                line x1=(pl) y1=(pt) x2=(pl) y2=(h - pb) stroke=(GREY) {}
+                line x1=(pl) y1=(h - pb) x2=(w - pr) y2=(h - pb) stroke=(GREY) {}
+                @for v in [0.0, max / 2.0, max] {
+                    text x=(pl - 6.0) y=(y(v) + 4.0) text-anchor="end" font-size="12" fill=(TEXT) { (format!("{v:.0}")) }
+                }
+                @for (i, (label, v, ci)) in bars.iter().enumerate() {
+                    @let cx = pl + slot * (i as f64 + 0.5);
+                    @if let Some(v) = v {
+                        rect x=(format!("{:.1}", cx - slot * 0.3)) y=(format!("{:.1}", y(*v))) width=(format!("{:.1}", slot * 0.6)) height=(format!("{:.1}", (h - pb - y(*v)).max(0.0))) fill=(BLUE) {}
+                    } @else {
+                        text x=(format!("{cx:.1}")) y=(h - pb - 6.0) text-anchor="middle" font-size="12" fill=(GREY) { "suppressed" }
+                    }
+                    @if let Some((lo, hi)) = ci {
+                        line x1=(format!("{cx:.1}")) x2=(format!("{cx:.1}")) y1=(format!("{:.1}", y(*lo))) y2=(format!("{:.1}", y(*hi))) stroke=(TEXT) stroke-width="2" {}
+                        line x1=(format!("{:.1}", cx - 8.0)) x2=(format!("{:.1}", cx + 8.0)) y1=(format!("{:.1}", y(*lo))) y2=(format!("{:.1}", y(*lo))) stroke=(TEXT) stroke-width="2" {}
+                        line x1=(format!("{:.1}", cx - 8.0)) x2=(format!("{:.1}", cx + 8.0)) y1=(format!("{:.1}", y(*hi))) y2=(format!("{:.1}", y(*hi))) stroke=(TEXT) stroke-width="2" {}
+                    }
+                    text x=(format!("{cx:.1}")) y=(h - pb + 18.0) text-anchor="middle" font-size="13" fill=(TEXT) { (label) }
+                }
+            }
+        }
+    }
+}
+
+/// Forest plot of adjusted rate ratios (log scale) with a reference line at 1.
+fn forest_plot(id: &str, rows: &[(String, f64, f64, f64)]) -> Markup {
+    let row_h = 22.0;
+    let (w, pl, pr, pt, pb) = (640.0, 260.0, 24.0, 16.0, 36.0);
+    let h = pt + pb + row_h * rows.len() as f64;
+    let lo = rows
+        .iter()
+        .map(|r| r.2)
+        .fold(0.5f64, f64::min)
+        .max(0.05)
+        .ln();
+    let hi = rows
+        .iter()
+        .map(|r| r.3)
+        .fold(1.5f64, f64::max)
+        .min(20.0)
+        .ln();
+    let x = |v: f64| pl + (v.clamp(lo.exp(), hi.exp()).ln() - lo) / (hi - lo) * (w - pl - pr);
+    html! {
+        figure.no-break {
+            svg width="100%" viewBox={ "0 0 " (w) " " (h) } role="img" aria-labelledby={ (id) "-t " (id) "-d" } xmlns="http://www.w3.org/2000/svg" {
+                title id={ (id) "-t" } { "Adjusted rate ratios against activation level 1 (Poisson model, cluster-robust 95% intervals)" }
+                desc id={ (id) "-d" } { "Forest plot on a log scale with a reference line at 1; a ratio below 1 means fewer events than people at level 1 with the same age band, sex, deprivation and number of conditions. Observational associations, not effects. The figures are in the table below." }
+                line x1=(format!("{:.1}", x(1.0))) x2=(format!("{:.1}", x(1.0))) y1=(pt) y2=(h - pb) stroke=(GREY) stroke-dasharray="4 3" {}
+                @for v in [0.25, 0.5, 1.0, 2.0, 4.0] {
+                    @if v >= lo.exp() && v <= hi.exp() {
+                        text x=(format!("{:.1}", x(v))) y=(h - pb + 18.0) text-anchor="middle" font-size="12" fill=(TEXT) { (v) }
+                    }
+                }
+                @for (i, (label, irr, l, u)) in rows.iter().enumerate() {
+                    @let cy = pt + row_h * (i as f64 + 0.5);
+                    text x="4" y=(format!("{:.1}", cy + 4.0)) font-size="12" fill=(TEXT) { (label) }
+                    line x1=(format!("{:.1}", x(*l))) x2=(format!("{:.1}", x(*u))) y1=(format!("{cy:.1}")) y2=(format!("{cy:.1}")) stroke=(TEXT) stroke-width="2" {}
+                    circle cx=(format!("{:.1}", x(*irr))) cy=(format!("{cy:.1}")) r="5" fill=(BLUE) {}
+                }
+            }
+        }
+    }
+}
+
+// ----- sections ------------------------------------------------------------------------------
+
+fn level_cells(counts: &[u64; 4]) -> Markup {
+    html! { @for c in counts { td.numeric { (shown(*c)) } } td.numeric { (shown(counts.iter().sum())) } }
+}
+
+fn distribution_table(caption: &str, head: &str, rows: &BTreeMap<String, [u64; 4]>) -> Markup {
+    html! {
+        div.table-wrapper {
+            table {
+                caption { (caption) }
+                thead { tr { th scope="col" { (head) } @for l in 1..=4 { th.numeric scope="col" { "Level " (l) } } th.numeric scope="col" { "All" } } }
+                tbody { @for (k, c) in rows { tr { th scope="row" { (k) } (level_cells(c)) } } }
+            }
+        }
+    }
+}
+
+fn distributions(inputs: &OutcomeInputs) -> (LevelTable, Vec<(&'static str, LevelTable)>) {
+    let all = level_table(&inputs.latest, |_| vec!["Everyone measured".to_string()]);
+    let by_condition = level_table(&inputs.latest, |l| {
+        l.conditions
+            .iter()
+            .map(|c| {
+                alongside_core::conditions::by_key(c)
+                    .map(|x| x.label.to_string())
+                    .unwrap_or_else(|| c.clone())
+            })
+            .collect()
+    });
+    let by_decile = level_table(&inputs.latest, |l| {
+        vec![match l.deprivation_decile {
+            Some(d) => format!("Decile {d:02}"),
+            None => "Not recorded".into(),
+        }]
+    });
+    let by_practice = level_table(&inputs.latest, |l| {
+        vec![l
+            .gp_practice
+            .clone()
+            .unwrap_or_else(|| "Not recorded".into())]
+    });
+    (
+        all,
+        vec![
+            (
+                "Long-term condition (a person may have several)",
+                by_condition,
+            ),
+            ("Deprivation decile (1 = most deprived)", by_decile),
+            ("GP practice", by_practice),
+        ],
+    )
+}
+
+fn activation_section(inputs: &OutcomeInputs) -> Markup {
+    let (all, groups) = distributions(inputs);
+    let counts = all.values().next().copied().unwrap_or_default();
+    let bars: Vec<Bar> = (0..4)
+        .map(|l| {
+            (
+                format!("Level {}", l + 1),
+                suppress_count(counts[l], Some(THRESHOLD)).map(|c| c as f64),
+                None,
+            )
+        })
+        .collect();
+    html! {
+        h2 id="activation" { "Activation" }
+        p { "Each person's latest scored questionnaire on or before " (inputs.window.to) "." }
+        (bar_chart("chart-levels", "People by activation level", "Bar chart of the number of people at each activation level.", &bars))
+        (distribution_table("People by activation level", "Group", &all))
+        @for (caption, rows) in &groups {
+            (distribution_table(&format!("Activation level by {}", caption.to_lowercase()), caption, rows))
+        }
+    }
+}
+
+fn reach_section(inputs: &OutcomeInputs) -> Markup {
+    let share = (!is_suppressed(inputs.people_measured, Some(THRESHOLD))
+        && !is_suppressed(inputs.people_registered, Some(THRESHOLD))
+        && inputs.people_registered > 0)
+        .then(|| 100.0 * inputs.people_measured as f64 / inputs.people_registered as f64);
+    html! {
+        h2 id="reach" { "Reach" }
+        div.table-wrapper {
+            table {
+                caption { "Reach by " (inputs.window.to) }
+                thead { tr { th scope="col" { "Measure" } th.numeric scope="col" { "People" } th.numeric scope="col" { "Share of registered" } } }
+                tbody {
+                    tr { th scope="row" { "Registered" } td.numeric { (shown(inputs.people_registered)) } td.numeric { "100%" } }
+                    tr { th scope="row" { "With at least one scored activation questionnaire" } td.numeric { (shown(inputs.people_measured)) } td.numeric { (share.map(|s| format!("{s:.1}%")).unwrap_or_else(|| SUPPRESSED.into())) } }
+                }
+            }
+        }
+        div.inset { p { "Health coaching, self-management education and peer support are not recorded in Alongside yet, so their reach cannot be shown. No figures are estimated for them." } }
+    }
+}
+
+fn change_section(report: &Report) -> Markup {
+    let Some(ch) = &report.activation_change else {
+        return html! {};
+    };
+    html! {
+        h2 id="change" { "Change in activation" }
+        div.table-wrapper {
+            table {
+                caption { "Change in activation score, people measured on two or more dates" }
+                tbody {
+                    tr { th scope="row" { "People measured on two or more dates" } td.numeric { (ch.people_measured_twice.map(|n| n.to_string()).unwrap_or_else(|| SUPPRESSED.into())) } }
+                    tr { th scope="row" { "Mean change, last − first (95% interval)" } td.numeric { (num(ch.mean_change, 1)) " (" (num(ch.ci_low, 1)) " to " (num(ch.ci_high, 1)) ")" } }
+                    tr { th scope="row" { "Gained 3 points or more within 12 months" } td.numeric { (ch.improvement.improved.map(|n| n.to_string()).unwrap_or_else(|| SUPPRESSED.into())) " of " (ch.improvement.eligible.map(|n| n.to_string()).unwrap_or_else(|| SUPPRESSED.into())) " (" (ch.improvement.share.map(|s| format!("{:.1}%", 100.0 * s)).unwrap_or_else(|| SUPPRESSED.into())) ")" } }
+                }
+            }
+        }
+        div.table-wrapper {
+            table id="movement" {
+                caption { "Movement between levels: level at first measurement (rows) to level at last measurement (columns)" }
+                thead { tr { th scope="col" { "First \\ last" } @for l in 1..=4 { th.numeric scope="col" { "Level " (l) } } } }
+                tbody {
+                    @for (i, row) in ch.movement.iter().enumerate() {
+                        tr { th scope="row" { "Level " (i + 1) } @for c in row { td.numeric { (c.map(|n| n.to_string()).unwrap_or_else(|| SUPPRESSED.into())) } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn rate_table(o: &OutcomeReport) -> Markup {
+    html! {
+        div.table-wrapper {
+            table {
+                caption { (o.label) ": crude rate per 1,000 person-years by activation level" }
+                thead { tr { th scope="col" { "Level" } th.numeric scope="col" { "Events" } th.numeric scope="col" { "Person-years" } th.numeric scope="col" { "Rate per 1,000" } th.numeric scope="col" { "95% interval" } } }
+                tbody {
+                    @for c in &o.crude {
+                        tr {
+                            th scope="row" { (c.level.map(|l| format!("Level {l}")).unwrap_or_else(|| "All levels".into())) }
+                            td.numeric { (c.events.map(|n| n.to_string()).unwrap_or_else(|| SUPPRESSED.into())) }
+                            td.numeric { (format!("{:.1}", c.person_years)) }
+                            td.numeric { (num(c.rate_per_1000, 1)) }
+                            td.numeric { (num(c.ci_low, 1)) " – " (num(c.ci_high, 1)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn level_terms(
+    o: &OutcomeReport,
+) -> Vec<(
+    &'static str,
+    u8,
+    Option<&alongside_stats::report::Term>,
+    Option<&alongside_stats::report::Term>,
+)> {
+    (2u8..=4)
+        .map(|l| {
+            let name = ["level_2", "level_3", "level_4"][usize::from(l - 2)];
+            fn find<'a>(
+                m: &'a alongside_stats::report::ModelReport,
+                name: &str,
+            ) -> Option<&'a alongside_stats::report::Term> {
+                m.terms.iter().find(|t| t.term == name)
+            }
+            let (p, nb) = match &o.models {
+                Some(m) => (find(&m.poisson, name), find(&m.negative_binomial, name)),
+                None => (None, None),
+            };
+            (o.label, l, p, nb)
+        })
+        .collect()
+}
+
+fn utilisation_section(report: &Report) -> Markup {
+    let mut forest = Vec::new();
+    for o in &report.outcomes {
+        for (label, l, p, _) in level_terms(o) {
+            if let Some(t) = p {
+                if let (Some(i), Some(a), Some(b)) = (t.irr, t.ci_low, t.ci_high) {
+                    forest.push((format!("{label}, level {l}"), i, a, b));
+                }
+            }
+        }
+    }
+    let ratio = |t: Option<&alongside_stats::report::Term>| match t
+        .and_then(|t| t.irr.zip(t.ci_low).zip(t.ci_high))
+    {
+        Some(((i, a), b)) => format!("{i:.2} ({a:.2} to {b:.2})"),
+        None => "not estimable".into(),
+    };
+    html! {
+        h2 id="utilisation" { "Use of care by activation level" }
+        div.inset {
+            p { strong { "These are observational associations, not effects. " } (report.interpretation) }
+            p { "Population: " (report.population.description) "." }
+            p { "Period: " (report.period.description) "." }
+            p { "Adjusted for: " (report.covariates.join("; ")) "." }
+            p { (report.exposure_definition) "." }
+        }
+        @for (i, o) in report.outcomes.iter().enumerate() {
+            h3 { (o.label) }
+            @let bars: Vec<Bar> = o.crude.iter().filter(|c| c.level.is_some()).map(|c| (format!("Level {}", c.level.unwrap_or(0)), c.rate_per_1000, c.ci_low.zip(c.ci_high))).collect();
+            (bar_chart(&format!("chart-rate-{i}"), &format!("{}: crude rate per 1,000 person-years by activation level", o.label), "Bars show crude rates and lines their exact 95% intervals; suppressed levels have no bar.", &bars))
+            (rate_table(o))
+        }
+        h3 { "Adjusted rate ratios" }
+        (forest_plot("chart-forest", &forest))
+        div.table-wrapper {
+            table id="rate-ratios" {
+                caption { "Adjusted rate ratios against level 1 (95% interval): Poisson with cluster-robust errors, and negative binomial" }
+                thead { tr { th scope="col" { "Outcome" } th scope="col" { "Level" } th.numeric scope="col" { "Poisson" } th.numeric scope="col" { "Negative binomial" } } }
+                tbody {
+                    @for o in &report.outcomes {
+                        @for (label, l, p, nb) in level_terms(o) {
+                            tr { th scope="row" { (label) } td { "Level " (l) } td.numeric { (ratio(p)) } td.numeric { (ratio(nb)) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ----- handlers ------------------------------------------------------------------------------
+
+fn csv_text(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// The report's tidy CSV followed by the activation distribution and reach sections in the same
+/// columns (`section,outcome,model,item,count,…`: the group in `outcome`, the level in `item`).
+fn csv(e: &Evaluation) -> AppResult<String> {
+    let mut out = Vec::new();
+    match &e.report {
+        Some(r) => r
+            .write_csv(&mut out)
+            .map_err(|x| AppError::Internal(x.to_string()))?,
+        None => out.extend_from_slice(b"section,outcome,model,item,count,person_years,estimate,ci_low,ci_high,p_value,coef,se,note\n"),
+    }
+    let mut s = String::from_utf8(out).map_err(|x| AppError::Internal(x.to_string()))?;
+    let pad = ",,,,,,,,";
+    s.push_str(&format!(
+        "reach,,,registered,{}{pad}\n",
+        shown(e.inputs.people_registered)
+    ));
+    s.push_str(&format!(
+        "reach,,,measured,{}{pad}\n",
+        shown(e.inputs.people_measured)
+    ));
+    let (all, groups) = distributions(&e.inputs);
+    for (section, rows) in
+        std::iter::once(("activation_level", &all)).chain(groups.iter().map(|(c, r)| {
+            (
+                if c.starts_with("Long") {
+                    "activation_by_condition"
+                } else if c.starts_with("Depr") {
+                    "activation_by_deprivation_decile"
+                } else {
+                    "activation_by_gp_practice"
+                },
+                r,
+            )
+        }))
+    {
+        for (k, c) in rows {
+            for (l, n) in c.iter().enumerate() {
+                s.push_str(&format!(
+                    "{section},{},,level_{},{}{pad}\n",
+                    csv_text(k),
+                    l + 1,
+                    shown(*n)
+                ));
+            }
+        }
+    }
+    Ok(s)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientSource(source): ClientSource,
+    Query(p): Query<Params>,
+) -> AppResult<Response> {
+    let want_csv = p.format.as_deref() == Some("csv");
+    let e = evaluate(
+        &state,
+        &user,
+        &p,
+        if want_csv {
+            "outcomes CSV download"
+        } else {
+            "outcomes dashboard"
+        },
+        source,
+    )
+    .await?;
+    if want_csv {
+        return Ok((
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"outcomes.csv\"",
+                ),
+            ],
+            csv(&e)?,
+        )
+            .into_response());
+    }
+    let q = query_string(&e.window);
+    Ok(ok(layout::page(
+        Some(&user),
+        "Outcomes",
+        html! {
+            h1 { "Outcomes" }
+            p.lede { "Activation, reach and use of care in " (user.org_name) " between " (e.window.from) " and " (e.window.to) ". Counts only: nobody can be identified here." }
+            form.search-form method="get" action="/outcomes" {
+                div.form-group { label.label for="from" { "From" } div.hint id="from-hint" { "For example, 2025-01-01" } input.input id="from" name="from" type="text" value=(e.window.from) aria-describedby="from-hint"; }
+                div.form-group { label.label for="to" { "To (inclusive)" } div.hint id="to-hint" { "For example, 2025-12-31" } input.input id="to" name="to" type="text" value=(e.window.to) aria-describedby="to-hint"; }
+                button.button type="submit" { "Show" }
+            }
+            p {
+                a href={ "/outcomes?" (q) "&format=csv" } { "Download all figures as CSV" }
+                " · "
+                a href={ "/outcomes/report?" (q) } { "Printable report" }
+            }
+            div.inset { p { "Counts from 1 to " (THRESHOLD) ", and rates, shares and intervals derived from them, are shown as " (SUPPRESSED) " so that nobody can be identified." } }
+            (reach_section(&e.inputs))
+            (activation_section(&e.inputs))
+            @match &e.report {
+                Some(r) => { (change_section(r)) (utilisation_section(r)) }
+                None => { h2 { "Use of care by activation level" } p { "Nobody has an observation period in this window: no one was measured by its end with complete details. Choose another window." } }
+            }
+        },
+    )))
+}
+
+/// The stats crate's self-contained printable report, served with a Content-Security-Policy
+/// that allows exactly its own inline styles (by hash) and nothing else.
+pub async fn report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientSource(source): ClientSource,
+    Query(p): Query<Params>,
+) -> AppResult<Response> {
+    let e = evaluate(&state, &user, &p, "outcomes printable report", source).await?;
+    let Some(r) = e.report else {
+        return Ok(ok(layout::page(
+            Some(&user),
+            "Outcomes report",
+            html! {
+                h1 { "Outcomes report" }
+                p { "Nobody has an observation period between " (e.window.from) " and " (e.window.to) ": no one was measured by its end with complete details, so there is no report. " a href="/outcomes" { "Choose another window" } "." }
+            },
+        )));
+    };
+    let html = r.to_html();
+    let csp = report_csp(&html)?;
+    let mut resp = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_str(&csp).map_err(|x| AppError::Internal(x.to_string()))?,
+    );
+    Ok(resp)
+}
+
+fn csp_hash(s: &str) -> String {
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(s.as_bytes()))
+    )
+}
+
+/// A CSP for a self-contained document: its `<style>` elements and `style` attributes by hash
+/// (`'unsafe-hashes'` is needed for attributes), no scripts at all. Refuses a document with a
+/// script, so a change in the report cannot silently weaken the policy.
+pub fn report_csp(html: &str) -> AppResult<String> {
+    if html.to_ascii_lowercase().contains("<script") {
+        return Err(AppError::Internal("the report contains a script".into()));
+    }
+    let mut hashes = std::collections::BTreeSet::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("<style>") {
+        let after = &rest[i + 7..];
+        let end = after
+            .find("</style>")
+            .ok_or_else(|| AppError::Internal("unclosed style".into()))?;
+        hashes.insert(csp_hash(&after[..end]));
+        rest = &after[end..];
+    }
+    let mut attrs = false;
+    let mut rest = html;
+    while let Some(i) = rest.find(" style=\"") {
+        let after = &rest[i + 8..];
+        let end = after
+            .find('"')
+            .ok_or_else(|| AppError::Internal("unclosed attribute".into()))?;
+        hashes.insert(csp_hash(&after[..end]));
+        attrs = true;
+        rest = &after[end..];
+    }
+    let hashes: Vec<String> = hashes.into_iter().collect();
+    Ok(format!(
+        "default-src 'none'; script-src 'none'; style-src {}{}; img-src data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        if attrs { "'unsafe-hashes' " } else { "" },
+        hashes.join(" ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csp_names_each_style_by_hash_and_refuses_scripts() {
+        let doc = "<html><style>body{color:red}</style><svg style=\"max-width:640px\"></svg><p style=\"max-width:640px\"></p></html>";
+        let csp = report_csp(doc).unwrap();
+        assert!(csp.contains(&csp_hash("body{color:red}")), "{csp}");
+        assert!(csp.contains(&csp_hash("max-width:640px")), "{csp}");
+        assert!(csp.contains("'unsafe-hashes'"));
+        assert!(csp.contains("script-src 'none'"));
+        assert_eq!(
+            csp.matches("'sha256-").count(),
+            2,
+            "duplicates are listed once"
+        );
+        assert!(report_csp("<style>x</style><SCRIPT>1</SCRIPT>").is_err());
+        // The known value for the empty string, so the encoding is the one browsers compute.
+        assert_eq!(
+            csp_hash(""),
+            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+        );
+    }
+
+    #[test]
+    fn small_counts_are_suppressed() {
+        assert_eq!(shown(0), "0");
+        assert_eq!(shown(1), SUPPRESSED);
+        assert_eq!(shown(7), SUPPRESSED);
+        assert_eq!(shown(8), "8");
+    }
+}
