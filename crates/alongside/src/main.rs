@@ -254,16 +254,16 @@ enum UserCommand {
         /// The name they sign in with.
         username: String,
         /// administrator, coordinator, health_coach, educator, peer_support_lead, volunteer, analyst or person.
-        #[arg(long)]
+        #[arg(long, env = "ALONGSIDE_USER_ROLE")]
         role: String,
         /// Their full name as shown on pages (defaults to the user name).
-        #[arg(long)]
+        #[arg(long, env = "ALONGSIDE_USER_NAME")]
         name: Option<String>,
         /// Organisation to add them to; created if there is none yet.
-        #[arg(long, default_value = "My organisation")]
+        #[arg(long, env = "ALONGSIDE_ORGANISATION", default_value = "My organisation")]
         organisation: String,
         /// For a person's own account: the id of their record.
-        #[arg(long)]
+        #[arg(long, env = "ALONGSIDE_USER_PERSON_ID")]
         person_id: Option<String>,
         /// Read the password from standard input.
         #[arg(long)]
