@@ -255,6 +255,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
     let mut thetas = Vec::with_capacity(people);
     let mut first_person: Option<(PersonId, String)> = None;
     let mut coach_pending = Vec::new();
+    let mut covariates = Vec::with_capacity(people);
     for i in 0..people {
         let d = synthetic_person(&mut rng, i, today);
         let id = PersonId::new();
@@ -266,12 +267,28 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
             coach_pending.push(id);
         }
         thetas.push((id, latent_activation(&mut rng, &d, today)));
+        covariates.push((
+            id,
+            alongside_core::time::age_on(d.date_of_birth, today),
+            d.deprivation_decile.unwrap_or(5),
+            d.conditions.len(),
+        ));
         batch.push((id, d, None));
     }
     store
         .insert_people_unaudited_actor(org, batch, "demo data")
         .await?;
-    seed_assessments(store, &org, &mut rng, &thetas).await?;
+    let first_levels = seed_assessments(store, &org, &mut rng, &thetas).await?;
+    seed_utilisation(
+        store,
+        org,
+        &mut rng,
+        &covariates,
+        &thetas,
+        &first_levels,
+        today,
+    )
+    .await?;
     for (username, name, role) in ACCOUNTS {
         let (display, person_id) = match role {
             Role::Person => {
@@ -375,14 +392,15 @@ async fn seed_assessments(
     org: &alongside_core::OrgId,
     rng: &mut ChaCha8Rng,
     people: &[(PersonId, f64)],
-) -> Result<()> {
+) -> Result<std::collections::HashMap<PersonId, u8>> {
+    let mut first_levels = std::collections::HashMap::new();
     let org = *org;
     let rows = store.instruments(org).await?;
     let Some(row) = rows
         .iter()
         .find(|r| r.active && r.key == "alongside-demo-activation")
     else {
-        return Ok(());
+        return Ok(first_levels);
     };
     let ins = alongside_measure::Instrument::from_json_str(&row.definition)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -404,18 +422,94 @@ async fn seed_assessments(
             let outcome = ins
                 .score_answers(answers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            batch.push((
-                *pid,
-                row.id,
-                at,
-                answers,
-                alongside_web::pages::activation::stored_result(&outcome),
-            ));
+            let stored = alongside_web::pages::activation::stored_result(&outcome);
+            if let Some(level) = stored.level {
+                first_levels.entry(*pid).or_insert(level as u8);
+            }
+            batch.push((*pid, row.id, at, answers, stored));
             at += rng.gen_range(150..260) * day;
             theta += rng.gen_range(-0.2..0.6);
         }
     }
     store.insert_completed_assessments(org, batch).await?;
+    Ok(first_levels)
+}
+
+/// Level-4-against-level-1 rate ratios from the reference study (Barker et al. 2018; missed
+/// outpatient appointments assumed), with rates per person-year at level 1 for a 50-year-old
+/// in decile 5 with one condition.
+const UTILISATION: [(u8, f64, f64); 6] = [
+    (0, 4.5, 0.82),  // gp_appointment
+    (1, 0.45, 0.77), // gp_dna
+    (2, 0.40, 0.68), // ae_attendance (30% self-referred minor, ratio 0.67)
+    (3, 0.16, 0.62), // emergency_admission
+    (4, 1.40, 0.81), // outpatient_attendance
+    (5, 0.14, 0.80), // outpatient_dna
+];
+
+fn poisson(rng: &mut ChaCha8Rng, mean: f64) -> u32 {
+    // Knuth's method in steps, exact for the small means used here.
+    let mut n = 0u32;
+    let mut left = mean;
+    while left > 0.0 {
+        let step = left.min(20.0);
+        left -= step;
+        let l = (-step).exp();
+        let mut p: f64 = rng.gen();
+        while p > l {
+            n += 1;
+            p *= rng.gen::<f64>();
+        }
+    }
+    n
+}
+
+/// Two years of GP, A&E, admission and outpatient events for every demo person, from a Poisson
+/// model with a gamma frailty (variance 0.5) whose rates fall with activation level as in the
+/// reference study and rise with age, deprivation and number of conditions. Stored through the
+/// store's bulk path as one import.
+async fn seed_utilisation(
+    store: &Store,
+    org: alongside_core::OrgId,
+    rng: &mut ChaCha8Rng,
+    covariates: &[(PersonId, i32, u8, usize)],
+    thetas: &[(PersonId, f64)],
+    first_levels: &std::collections::HashMap<PersonId, u8>,
+    today: time::Date,
+) -> Result<()> {
+    let days = 730;
+    let end = alongside_stats::Day(
+        (today - time::Date::from_calendar_date(1970, time::Month::January, 1)?).whole_days()
+            as i32,
+    );
+    let mut events = Vec::new();
+    for ((pid, age, decile, conditions), (_, theta)) in covariates.iter().zip(thetas) {
+        let level = first_levels.get(pid).copied().unwrap_or(match *theta {
+            t if t < 0.5 => 1,
+            t if t < 1.2 => 2,
+            t if t < 2.6 => 3,
+            _ => 4,
+        });
+        let frailty =
+            0.5 * (-(rng.gen::<f64>().max(1e-12)).ln() - (rng.gen::<f64>().max(1e-12)).ln());
+        let cov = (1.0 + 0.015 * f64::from(age - 50)).max(0.5)
+            * (1.0 + 0.05 * (5.0 - f64::from(*decile)))
+            * (1.0 + 0.25 * (*conditions as f64 - 1.0));
+        for (ty, base, ratio) in UTILISATION {
+            let rate = base * cov * frailty * ratio.powf(f64::from(level - 1) / 3.0);
+            for _ in 0..poisson(rng, rate * f64::from(days) / 365.25) {
+                events.push(alongside_store::outcomes::NewEvent {
+                    person_id: *pid,
+                    day: alongside_stats::Day(end.0 - rng.gen_range(1..=days)),
+                    event_type: ty,
+                    minor: ty == 2 && rng.gen_bool(0.3),
+                });
+            }
+        }
+    }
+    store
+        .insert_generated_events(org, "demo utilisation data (synthetic)", events)
+        .await?;
     Ok(())
 }
 
