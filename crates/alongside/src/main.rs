@@ -260,7 +260,11 @@ enum UserCommand {
         #[arg(long, env = "ALONGSIDE_USER_NAME")]
         name: Option<String>,
         /// Organisation to add them to; created if there is none yet.
-        #[arg(long, env = "ALONGSIDE_ORGANISATION", default_value = "My organisation")]
+        #[arg(
+            long,
+            env = "ALONGSIDE_ORGANISATION",
+            default_value = "My organisation"
+        )]
         organisation: String,
         /// For a person's own account: the id of their record.
         #[arg(long, env = "ALONGSIDE_USER_PERSON_ID")]

@@ -295,11 +295,11 @@ async fn group_writer(mut source: WriterConn, mut rx: mpsc::Receiver<Job>, begin
                 Err(_) => break,
             }
         }
-        let mut pooled = None;
+        let mut pooled: Option<sqlx::pool::PoolConnection<sqlx::Any>> = None;
         let conn: &mut AnyConnection = match &mut source {
             WriterConn::Dedicated(c) => c,
             WriterConn::Pool(pool) => match pool.acquire().await {
-                Ok(c) => &mut **pooled.insert(c),
+                Ok(c) => pooled.insert(c),
                 Err(e) => {
                     tracing::error!(error = %e, "no database connection for a write transaction");
                     batch.clear();

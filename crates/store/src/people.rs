@@ -383,7 +383,14 @@ impl Store {
                         // does not exist) is recorded, refused, in the actor's own log.
                         let ev = AuditEvent {
                             person_id: None,
-                            ..event(&actor, AuditAction::PersonRead, Outcome::Refused, Some(id), &source, Some("no such record in this organisation".into()))
+                            ..event(
+                                &actor,
+                                AuditAction::PersonRead,
+                                Outcome::Refused,
+                                Some(id),
+                                &source,
+                                Some("no such record in this organisation".into()),
+                            )
                         };
                         audit::append(c, &ev).await?;
                         return Ok(Err(StoreError::NotFound));
@@ -667,12 +674,14 @@ impl Store {
 
     /// Whether a record with this id exists in the organisation (no personal data returned).
     pub async fn person_exists(&self, org: OrgId, id: PersonId) -> Result<bool> {
-        Ok(sqlx::query("SELECT 1 AS one FROM people WHERE org_id = $1 AND id = $2")
-            .bind(org.as_text())
-            .bind(id.as_text())
-            .fetch_optional(self.reader())
-            .await?
-            .is_some())
+        Ok(
+            sqlx::query("SELECT 1 AS one FROM people WHERE org_id = $1 AND id = $2")
+                .bind(org.as_text())
+                .bind(id.as_text())
+                .fetch_optional(self.reader())
+                .await?
+                .is_some(),
+        )
     }
 
     /// How many people an organisation has on record.

@@ -132,8 +132,14 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
             r("POST", "/admin/instruments/{id}/rescore", SignedIn),
             post(activation::admin_rescore),
         ),
-        (r("GET", "/admin/settings", SignedIn), get(activation::settings)),
-        (r("POST", "/admin/settings", SignedIn), post(activation::save_settings)),
+        (
+            r("GET", "/admin/settings", SignedIn),
+            get(activation::settings),
+        ),
+        (
+            r("POST", "/admin/settings", SignedIn),
+            post(activation::save_settings),
+        ),
     ]
 }
 

@@ -247,8 +247,12 @@ pub fn table() -> Vec<Row> {
             org_wide(w, &[Administrator])
         }),
         row("POST", "/admin/instruments/{id}/rescore", user_route),
-        row("GET", "/admin/settings", |w, _| org_wide(w, &[Administrator])),
-        row("POST", "/admin/settings", |w, _| org_wide(w, &[Administrator])),
+        row("GET", "/admin/settings", |w, _| {
+            org_wide(w, &[Administrator])
+        }),
+        row("POST", "/admin/settings", |w, _| {
+            org_wide(w, &[Administrator])
+        }),
     ]
 }
 
@@ -1078,12 +1082,18 @@ async fn run_cell(
             // An invalid interval: an allowed administrator gets the form back with the error,
             // and in no case does any setting change.
             let p = b
-                .post_form_from("/admin/settings", &path, &[("remeasure_months", "0"), ("rules", "{}")])
+                .post_form_from(
+                    "/admin/settings",
+                    &path,
+                    &[("remeasure_months", "0"), ("rules", "{}")],
+                )
                 .await;
             if expect == Expect::Allow {
                 ensure!(
                     p.status == StatusCode::UNPROCESSABLE_ENTITY
-                        && p.main_text().contains("Months between measurements must be a whole number from 1 to 36"),
+                        && p.main_text().contains(
+                            "Months between measurements must be a whole number from 1 to 36"
+                        ),
                     "invalid settings should be refused with a message, got {}: {}",
                     p.status,
                     p.snippet()
@@ -1091,7 +1101,11 @@ async fn run_cell(
             } else {
                 check_status(&p, expect)?;
             }
-            let stored = app.store.setting(w.org_a, "remeasure_months").await.expect("setting");
+            let stored = app
+                .store
+                .setting(w.org_a, "remeasure_months")
+                .await
+                .expect("setting");
             ensure!(stored.is_none(), "a setting changed: {stored:?}");
             p
         }
@@ -1417,7 +1431,9 @@ fn check_allowed_page(
         }
         "/outcomes" | "/outcomes/report" => {
             ensure!(
-                p.h1() == "Outcomes" || p.h1() == "Outcomes report" || p.h1().starts_with("Utilisation of care"),
+                p.h1() == "Outcomes"
+                    || p.h1() == "Outcomes report"
+                    || p.h1().starts_with("Utilisation of care"),
                 "h1 {:?}",
                 p.h1()
             );
