@@ -2,6 +2,8 @@
 //! listening, create users through its CLI, and talk to it over HTTP as a browser would.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod webdriver;
+
 use reqwest::{redirect, StatusCode};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
