@@ -5,14 +5,14 @@
 
 use crate::users::parse_uuid;
 use crate::{audit, now_micros, Result, Store, StoreError};
-use alongside_core::access::{decide, Action, Actor, PersonRelation, Target};
+use alongside_core::access::{decide, Action, Actor, Target};
 use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
 use alongside_core::{AssessmentId, InstrumentId, OrgId, PersonId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
 
-use crate::people::Source;
+use crate::people::{relation, Source};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstrumentRow {
@@ -153,28 +153,6 @@ async fn person_exists(c: &mut AnyConnection, org: OrgId, person: PersonId) -> R
             .await?
             .is_some(),
     )
-}
-
-async fn relation(
-    c: &mut AnyConnection,
-    actor: &Actor,
-    person: PersonId,
-) -> Result<PersonRelation> {
-    let on_caseload = sqlx::query(
-        "SELECT 1 AS one FROM caseload WHERE org_id = $1 AND coach_id = $2 AND person_id = $3",
-    )
-    .bind(actor.org_id.as_text())
-    .bind(actor.user_id.as_text())
-    .bind(person.as_text())
-    .fetch_optional(&mut *c)
-    .await?
-    .is_some();
-    Ok(PersonRelation {
-        org_id: actor.org_id,
-        person_id: person,
-        on_caseload,
-        shares_session: false,
-    })
 }
 
 /// Checks `actor` may record assessments for `person` (which must exist in their organisation);

@@ -182,7 +182,12 @@ async fn load_person(
     Ok(Some(record_from_row(&row, conds)?))
 }
 
-async fn relation(c: &mut AnyConnection, actor: &Actor, id: PersonId) -> Result<PersonRelation> {
+/// The actor's relationship to a person, for `access::decide`.
+pub(crate) async fn relation(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    id: PersonId,
+) -> Result<PersonRelation> {
     let on_caseload = sqlx::query(
         "SELECT 1 AS one FROM caseload WHERE org_id = $1 AND coach_id = $2 AND person_id = $3",
     )

@@ -227,6 +227,20 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// Refuses (403) unless the access rules allow `action` organisation-wide.
+    pub fn require(&self, action: alongside_core::Action) -> Result<(), AppError> {
+        let d = alongside_core::decide(
+            &self.actor,
+            action,
+            alongside_core::access::Target::Org(self.actor.org_id),
+        );
+        if d.allowed {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(d.reason))
+        }
+    }
+
     /// Checks a submitted form's CSRF token against the session's.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
         if constant_time_eq(submitted, &self.csrf) {

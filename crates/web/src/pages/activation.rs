@@ -996,6 +996,9 @@ pub async fn outreach(
     let condition = p.condition.clone().unwrap_or_default();
     let level: Option<i64> = p.level.as_deref().and_then(|l| l.parse().ok());
     let practice = p.practice.clone().unwrap_or_default();
+    // The practice filter's choices come from the same read, before any filter applies.
+    let practices: std::collections::BTreeSet<String> =
+        rows.iter().filter_map(|r| r.gp_practice.clone()).collect();
     rows.retain(|r| r.score.is_some());
     rows.retain(|r| condition.is_empty() || r.conditions.contains(&condition));
     rows.retain(|r| level.is_none() || r.level == level);
@@ -1052,13 +1055,6 @@ pub async fn outreach(
         )
             .into_response());
     }
-    let practices: std::collections::BTreeSet<String> = state
-        .store
-        .latest_measures(&user.actor, "outreach filters", Source::default())
-        .await?
-        .into_iter()
-        .filter_map(|r| r.gp_practice)
-        .collect();
     let cond_opts: Vec<(&str, &str)> = std::iter::once(("", "Any condition"))
         .chain(
             alongside_core::conditions::CONDITIONS
@@ -1166,19 +1162,6 @@ pub async fn due(
 
 // ----- administering instruments ------------------------------------------------------------
 
-fn guard_admin(user: &CurrentUser) -> AppResult<()> {
-    let d = decide(
-        &user.actor,
-        Action::ManageInstruments,
-        Target::Org(user.actor.org_id),
-    );
-    if d.allowed {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(d.reason))
-    }
-}
-
 fn instruments_page(
     user: &CurrentUser,
     list: &[InstrumentRow],
@@ -1229,7 +1212,7 @@ fn instruments_page(
 }
 
 pub async fn admin_list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Response> {
-    guard_admin(&user)?;
+    user.require(Action::ManageInstruments)?;
     let list = state.store.instruments(user.actor.org_id).await?;
     Ok(ok(instruments_page(
         &user,
@@ -1246,7 +1229,7 @@ pub async fn admin_import(
     ClientSource(source): ClientSource,
     body: Bytes,
 ) -> AppResult<Response> {
-    guard_admin(&user)?;
+    user.require(Action::ManageInstruments)?;
     let f = FormData::parse(&body);
     user.check_csrf(&f.get("csrf_token"))?;
     let json = f.get("definition");
@@ -1327,7 +1310,7 @@ fn settings_page(
 }
 
 pub async fn settings(State(state): State<AppState>, user: CurrentUser) -> AppResult<Response> {
-    guard_admin(&user)?;
+    user.require(Action::ManageInstruments)?;
     let org = user.actor.org_id;
     let months = remeasure_months(&state, org).await?.to_string();
     let rules = state
@@ -1350,7 +1333,7 @@ pub async fn save_settings(
     ClientSource(source): ClientSource,
     body: Bytes,
 ) -> AppResult<Response> {
-    guard_admin(&user)?;
+    user.require(Action::ManageInstruments)?;
     let f = FormData::parse(&body);
     user.check_csrf(&f.get("csrf_token"))?;
     let (months, rules) = (f.get("remeasure_months"), f.get("rules"));
@@ -1397,7 +1380,7 @@ pub async fn admin_rescore(
     Path(id): Path<String>,
     body: Bytes,
 ) -> AppResult<Response> {
-    guard_admin(&user)?;
+    user.require(Action::ManageInstruments)?;
     let f = FormData::parse(&body);
     user.check_csrf(&f.get("csrf_token"))?;
     let from_id: InstrumentId = parse(&id)?;

@@ -6,7 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::AppState;
-use alongside_core::access::{decide, Action, Target};
+use alongside_core::access::Action;
 use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
 use alongside_core::validation::ValidationErrors;
 use alongside_core::{PersonId, Role, UserId};
@@ -17,25 +17,12 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use maud::{html, Markup};
 
-fn guard(user: &CurrentUser) -> AppResult<()> {
-    let d = decide(
-        &user.actor,
-        Action::ManageUsers,
-        Target::Org(user.actor.org_id),
-    );
-    if d.allowed {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(d.reason))
-    }
-}
-
 fn role_options() -> Vec<(&'static str, &'static str)> {
     Role::ALL.iter().map(|r| (r.code(), r.label())).collect()
 }
 
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Response> {
-    guard(&user)?;
+    user.require(Action::ManageUsers)?;
     let users = state.store.users(user.actor.org_id).await?;
     Ok(ok(layout::page(
         Some(&user),
@@ -91,7 +78,7 @@ fn new_page(user: &CurrentUser, f: &UserForm, e: &ValidationErrors) -> Markup {
 }
 
 pub async fn new_form(user: CurrentUser) -> AppResult<Response> {
-    guard(&user)?;
+    user.require(Action::ManageUsers)?;
     let f = UserForm {
         username: String::new(),
         display_name: String::new(),
@@ -113,7 +100,7 @@ pub async fn create(
     ClientSource(source): ClientSource,
     body: Bytes,
 ) -> AppResult<Response> {
-    guard(&user)?;
+    user.require(Action::ManageUsers)?;
     let d = FormData::parse(&body);
     user.check_csrf(&d.get("csrf_token"))?;
     let f = UserForm {
@@ -241,7 +228,7 @@ pub async fn edit_form(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    guard(&user)?;
+    user.require(Action::ManageUsers)?;
     let target = target_user(&state, &user, &id).await?;
     Ok(ok(edit_page(
         &user,
@@ -259,7 +246,7 @@ pub async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> AppResult<Response> {
-    guard(&user)?;
+    user.require(Action::ManageUsers)?;
     let target = target_user(&state, &user, &id).await?;
     let d = FormData::parse(&body);
     user.check_csrf(&d.get("csrf_token"))?;

@@ -252,21 +252,8 @@ fn new_page(user: &CurrentUser, f: &PersonForm, e: &ValidationErrors) -> Markup 
     )
 }
 
-fn may_register(user: &CurrentUser) -> AppResult<()> {
-    let d = alongside_core::decide(
-        &user.actor,
-        alongside_core::Action::RegisterPerson,
-        alongside_core::access::Target::Org(user.actor.org_id),
-    );
-    if d.allowed {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(d.reason))
-    }
-}
-
 pub async fn new_form(user: CurrentUser) -> AppResult<Response> {
-    may_register(&user)?;
+    user.require(alongside_core::Action::RegisterPerson)?;
     Ok(ok(new_page(
         &user,
         &PersonForm {
@@ -293,7 +280,7 @@ pub async fn create(
     let details = match parse_person(&data, &form) {
         Ok(d) => d,
         Err(e) => {
-            may_register(&user)?;
+            user.require(alongside_core::Action::RegisterPerson)?;
             return Ok(invalid(new_page(&user, &form, &e)));
         }
     };
