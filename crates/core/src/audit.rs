@@ -42,10 +42,19 @@ pub enum AuditAction {
     SettingChanged,
     UtilisationImported,
     OutcomesEvaluated,
+    ServiceCreated,
+    ServiceUpdated,
+    ServiceReferralCreated,
+    ServiceReferralUpdated,
+    ServiceReferralsRead,
+    OverdueReferralsListed,
+    CarePlanRead,
+    CarePlanSaved,
+    CarePlanDownloaded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::PersonRead,
         AuditAction::PersonCreated,
         AuditAction::PersonUpdated,
@@ -70,6 +79,15 @@ impl AuditAction {
         AuditAction::SettingChanged,
         AuditAction::UtilisationImported,
         AuditAction::OutcomesEvaluated,
+        AuditAction::ServiceCreated,
+        AuditAction::ServiceUpdated,
+        AuditAction::ServiceReferralCreated,
+        AuditAction::ServiceReferralUpdated,
+        AuditAction::ServiceReferralsRead,
+        AuditAction::OverdueReferralsListed,
+        AuditAction::CarePlanRead,
+        AuditAction::CarePlanSaved,
+        AuditAction::CarePlanDownloaded,
     ];
     pub fn code(self) -> &'static str {
         match self {
@@ -97,6 +115,15 @@ impl AuditAction {
             AuditAction::SettingChanged => "setting.change",
             AuditAction::UtilisationImported => "utilisation.import",
             AuditAction::OutcomesEvaluated => "outcomes.evaluate",
+            AuditAction::ServiceCreated => "service.create",
+            AuditAction::ServiceUpdated => "service.update",
+            AuditAction::ServiceReferralCreated => "service_referral.create",
+            AuditAction::ServiceReferralUpdated => "service_referral.update",
+            AuditAction::ServiceReferralsRead => "service_referral.read",
+            AuditAction::OverdueReferralsListed => "service_referral.overdue",
+            AuditAction::CarePlanRead => "care_plan.read",
+            AuditAction::CarePlanSaved => "care_plan.save",
+            AuditAction::CarePlanDownloaded => "care_plan.download",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
@@ -129,6 +156,15 @@ impl AuditAction {
             AuditAction::SettingChanged => "Changed a setting",
             AuditAction::UtilisationImported => "Imported utilisation data",
             AuditAction::OutcomesEvaluated => "Ran an outcome evaluation",
+            AuditAction::ServiceCreated => "Added a directory service",
+            AuditAction::ServiceUpdated => "Changed a directory service",
+            AuditAction::ServiceReferralCreated => "Referred to another service",
+            AuditAction::ServiceReferralUpdated => "Recorded a referral step",
+            AuditAction::ServiceReferralsRead => "Viewed referrals to other services",
+            AuditAction::OverdueReferralsListed => "Viewed overdue referrals",
+            AuditAction::CarePlanRead => "Viewed care and support plan",
+            AuditAction::CarePlanSaved => "Saved a care and support plan version",
+            AuditAction::CarePlanDownloaded => "Downloaded a care and support plan",
         }
     }
 }

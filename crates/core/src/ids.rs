@@ -64,3 +64,11 @@ id_type!(
     AssessmentId,
     "One completion (or attempt) of a questionnaire by or for a person."
 );
+id_type!(
+    ServiceId,
+    "An entry in an organisation's directory of services."
+);
+id_type!(
+    ServiceReferralId,
+    "A referral of a person to a service in the directory."
+);

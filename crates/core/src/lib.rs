@@ -6,7 +6,9 @@
 
 pub mod access;
 pub mod audit;
+pub mod careplan;
 pub mod conditions;
+pub mod directory;
 pub mod ids;
 pub mod nhs_number;
 pub mod person;

@@ -19,6 +19,8 @@
 
 pub mod activation;
 pub mod audit;
+pub mod careplan;
+pub mod directory;
 pub mod outcomes;
 pub mod people;
 pub mod testing;
