@@ -540,7 +540,7 @@ pub fn parse_flexible_date(s: &str) -> Option<Date> {
         return Some(d);
     }
     let parts: Vec<&str> = s
-        .split(|c: char| c == '/' || c == ' ' || c == '-' || c == '.')
+        .split(['/', ' ', '-', '.'])
         .filter(|p| !p.is_empty())
         .collect();
     if parts.len() != 3 {

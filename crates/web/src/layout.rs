@@ -46,6 +46,11 @@ fn nav_links(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Analyst => v.extend([("/statistics", "Statistics"), ("/outcomes", "Outcomes")]),
         Role::Educator | Role::PeerSupportLead | Role::Volunteer | Role::Person => {}
     }
+    // The service directory is open to everyone; overdue referrals to coordinators.
+    v.push(("/directory", "Service directory"));
+    if role == Role::Coordinator {
+        v.push(("/referrals/overdue", "Overdue referrals"));
+    }
     v.push(("/account/password", "Change password"));
     v
 }

@@ -5,6 +5,8 @@ pub mod account;
 pub mod activation;
 pub mod admin;
 pub mod audit;
+pub mod careplan;
+pub mod directory;
 pub mod home;
 pub mod outcomes;
 pub mod people;
