@@ -627,13 +627,12 @@ pub async fn create_referral(
         }
     };
     let service: Option<ServiceId> = f.service.parse().ok();
-    if parsed.is_ok() {
-        if service.is_none() {
-            let mut e = ValidationErrors::default();
-            e.add("service", "Select a service from the directory");
-            parsed = Err(e);
-        }
+    if parsed.is_ok() && service.is_none() {
+        let mut e = ValidationErrors::default();
+        e.add("service", "Select a service from the directory");
+        parsed = Err(e);
     }
+
     let new = match parsed {
         Ok(n) => n,
         Err(e) => {
@@ -722,8 +721,10 @@ fn referral_page(
                     li { strong { (s.status.label()) } " on " (show_date(&s.on_date)) " by " (s.by_name) @if let Some(n) = &s.note { br; span { (n) } } }
                 }
             }
-            div id="step" {
-                @if who.can_manage && !steps.is_empty() {
+            @if !who.can_manage || steps.is_empty() {
+                // Where a refused step's error message leads when no step can be recorded.
+                div id="step" {}
+            } @else {
                     h2 { "Record what happened" }
                     form method="post" action={ "/people/" (person) "/referrals/" (r.id) } novalidate {
                         (layout::csrf(&user.csrf))
@@ -742,7 +743,6 @@ fn referral_page(
                         (layout::textarea("note", "Note (optional; needed when the service declined)", None, &f.note, e))
                         button.button type="submit" { "Save" }
                     }
-                }
             }
             p { a href={ "/people/" (person) "/referrals" } { "All referrals" } }
         },
