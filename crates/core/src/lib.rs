@@ -7,10 +7,12 @@
 pub mod access;
 pub mod audit;
 pub mod conditions;
+pub mod ical;
 pub mod ids;
 pub mod nhs_number;
 pub mod person;
 pub mod recommend;
+pub mod recurrence;
 pub mod role;
 pub mod time;
 pub mod validation;
