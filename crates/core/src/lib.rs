@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod coaching;
 pub mod conditions;
 pub mod ical;
 pub mod ids;
@@ -18,7 +19,10 @@ pub mod time;
 pub mod validation;
 
 pub use access::{decide, Action, Actor, Decision, PersonRelation};
-pub use ids::{AssessmentId, InstrumentId, OrgId, PersonId, UserId};
+pub use ids::{
+    AssessmentId, EpisodeId, GoalId, InstrumentId, OrgId, PersonId, ReferralId, SessionId, StepId,
+    UserId,
+};
 pub use nhs_number::NhsNumber;
 pub use role::Role;
 pub use validation::{FieldError, ValidationErrors};
