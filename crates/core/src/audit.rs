@@ -42,6 +42,19 @@ pub enum AuditAction {
     SettingChanged,
     UtilisationImported,
     OutcomesEvaluated,
+    ReferralCreated,
+    ReferralChanged,
+    CoachingRead,
+    CoachingQueueRead,
+    SessionBooked,
+    SessionRecorded,
+    GoalChanged,
+    EpisodeDischarged,
+    EpisodeReopened,
+    CoachProfileChanged,
+    CalendarFeedChanged,
+    CalendarFeedRead,
+    CaseloadRead,
     ServiceCreated,
     ServiceUpdated,
     ServiceReferralCreated,
@@ -54,7 +67,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: &'static [AuditAction] = &[
         AuditAction::PersonRead,
         AuditAction::PersonCreated,
         AuditAction::PersonUpdated,
@@ -79,6 +92,19 @@ impl AuditAction {
         AuditAction::SettingChanged,
         AuditAction::UtilisationImported,
         AuditAction::OutcomesEvaluated,
+        AuditAction::ReferralCreated,
+        AuditAction::ReferralChanged,
+        AuditAction::CoachingRead,
+        AuditAction::CoachingQueueRead,
+        AuditAction::SessionBooked,
+        AuditAction::SessionRecorded,
+        AuditAction::GoalChanged,
+        AuditAction::EpisodeDischarged,
+        AuditAction::EpisodeReopened,
+        AuditAction::CoachProfileChanged,
+        AuditAction::CalendarFeedChanged,
+        AuditAction::CalendarFeedRead,
+        AuditAction::CaseloadRead,
         AuditAction::ServiceCreated,
         AuditAction::ServiceUpdated,
         AuditAction::ServiceReferralCreated,
@@ -115,6 +141,19 @@ impl AuditAction {
             AuditAction::SettingChanged => "setting.change",
             AuditAction::UtilisationImported => "utilisation.import",
             AuditAction::OutcomesEvaluated => "outcomes.evaluate",
+            AuditAction::ReferralCreated => "coaching.referral.create",
+            AuditAction::ReferralChanged => "coaching.referral.update",
+            AuditAction::CoachingRead => "coaching.read",
+            AuditAction::CoachingQueueRead => "coaching.queue.read",
+            AuditAction::SessionBooked => "coaching.session.book",
+            AuditAction::SessionRecorded => "coaching.session.record",
+            AuditAction::GoalChanged => "coaching.goal.update",
+            AuditAction::EpisodeDischarged => "coaching.episode.discharge",
+            AuditAction::EpisodeReopened => "coaching.episode.reopen",
+            AuditAction::CoachProfileChanged => "coaching.coach.update",
+            AuditAction::CalendarFeedChanged => "coaching.calendar.update",
+            AuditAction::CalendarFeedRead => "coaching.calendar.read",
+            AuditAction::CaseloadRead => "coaching.caseload.read",
             AuditAction::ServiceCreated => "service.create",
             AuditAction::ServiceUpdated => "service.update",
             AuditAction::ServiceReferralCreated => "service_referral.create",
@@ -127,7 +166,7 @@ impl AuditAction {
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.code() == s)
+        Self::ALL.iter().copied().find(|a| a.code() == s)
     }
     /// Plain-English description for the access history page.
     pub fn label(self) -> &'static str {
@@ -156,6 +195,21 @@ impl AuditAction {
             AuditAction::SettingChanged => "Changed a setting",
             AuditAction::UtilisationImported => "Imported utilisation data",
             AuditAction::OutcomesEvaluated => "Ran an outcome evaluation",
+            AuditAction::ReferralCreated => "Made a referral into coaching",
+            AuditAction::ReferralChanged => {
+                "Allocated, accepted, declined or withdrew a coaching referral"
+            }
+            AuditAction::CoachingRead => "Viewed coaching record",
+            AuditAction::CoachingQueueRead => "Viewed coaching waiting list",
+            AuditAction::SessionBooked => "Booked a coaching session",
+            AuditAction::SessionRecorded => "Recorded or cancelled a coaching session",
+            AuditAction::GoalChanged => "Changed a goal or its steps",
+            AuditAction::EpisodeDischarged => "Ended a coaching episode",
+            AuditAction::EpisodeReopened => "Reopened a coaching episode",
+            AuditAction::CoachProfileChanged => "Changed a coach's caseload limit or hours",
+            AuditAction::CalendarFeedChanged => "Created or revoked a calendar feed address",
+            AuditAction::CalendarFeedRead => "Calendar feed read",
+            AuditAction::CaseloadRead => "Viewed coaching caseload",
             AuditAction::ServiceCreated => "Added a directory service",
             AuditAction::ServiceUpdated => "Changed a directory service",
             AuditAction::ServiceReferralCreated => "Referred to another service",
@@ -407,7 +461,7 @@ mod tests {
     #[test]
     fn action_codes_round_trip() {
         for a in AuditAction::ALL {
-            assert_eq!(AuditAction::from_code(a.code()), Some(a));
+            assert_eq!(AuditAction::from_code(a.code()), Some(*a));
         }
     }
 }

@@ -11,9 +11,9 @@ use crate::validation::{clean_text, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-/// Where the coaching goals will be linked from the plan (the lead's coaching module renders
-/// them; the plan page shows a link to this path under the goals summary when it exists).
-pub const GOALS_HOOK: &str = "/people/{id}/goals";
+/// Where the plan page links to the person's coaching goals (kept by the coaching module, with
+/// their steps and reviews); `{id}` is the person's id.
+pub const GOALS_HOOK: &str = "/people/{id}/coaching";
 
 /// The most agreed-action rows a plan holds.
 pub const MAX_ACTIONS: usize = 20;

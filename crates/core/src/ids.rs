@@ -72,3 +72,11 @@ id_type!(
     ServiceReferralId,
     "A referral of a person to a service in the directory."
 );
+id_type!(ReferralId, "A referral into health coaching.");
+id_type!(
+    EpisodeId,
+    "A coaching episode: from acceptance to discharge."
+);
+id_type!(SessionId, "One booked coaching session.");
+id_type!(GoalId, "A goal in the person's own words.");
+id_type!(StepId, "One small step of a goal's action plan.");

@@ -20,6 +20,7 @@
 pub mod activation;
 pub mod audit;
 pub mod careplan;
+pub mod coaching;
 pub mod directory;
 pub mod outcomes;
 pub mod people;
@@ -52,6 +53,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("refused: {0}")]
     Refused(&'static str),
+    /// The request broke a rule; each error names the form field it belongs to.
+    #[error("{0}")]
+    Invalid(alongside_core::ValidationErrors),
     #[error("the record was changed by someone else since it was opened")]
     StaleVersion,
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]

@@ -61,7 +61,7 @@ fn plan_body(person: PersonId, v: &PlanVersion, view: &PlanView) -> Markup {
             (layout::row("My goals", html! {
                 (text_block(&o(&c.goals)))
                 // Hook: the coaching goals, in the person's own words, with their steps and reviews.
-                p.secondary-text.no-print { "Goals set with a health coach are kept with the coaching record." }
+                p.secondary-text.no-print { "Goals set with a health coach, with their steps and reviews, are kept with the " a href=(careplan::GOALS_HOOK.replace("{id}", &person.to_string())) { "coaching record" } "." }
             }))
         }
         h2 { "Agreed actions" }

@@ -6,6 +6,7 @@ pub mod activation;
 pub mod admin;
 pub mod audit;
 pub mod careplan;
+pub mod coaching;
 pub mod directory;
 pub mod home;
 pub mod outcomes;
