@@ -818,3 +818,338 @@ async fn calendar_feed_has_utc_instants_across_the_clock_changes(backend: Backen
         .await
         .assert_status(StatusCode::NOT_FOUND, "revoked feed");
 }
+
+both_backends!(every_coaching_form_answers_bad_input_clearly);
+
+/// Every coaching form: missing, malformed, oversized, hostile and repeated values and a
+/// missing CSRF token each get a clear answer naming the field, never a server error, never
+/// markup echoed raw, and nothing written.
+async fn every_coaching_form_answers_bad_input_clearly(backend: Backend) {
+    const SCRIPT: &str = "<script>alert(1)</script>";
+    let (app, w, _clock) = setup(backend, "2027-05-03").await;
+    let coord = app.sign_in("coordinator", PASSWORD).await;
+    let coachb = app.sign_in("health_coach", PASSWORD).await;
+    let person = app.sign_in("person", PASSWORD).await;
+    let audit_before = app.audit(w.org_a).await.len();
+
+    // Referral by staff.
+    let refer = format!("/people/{}/coaching/refer", w.off_caseload.id);
+    let p = coord
+        .post_form(&refer, &[("source", "nobody"), ("urgency", "whenever")])
+        .await;
+    p.assert_status(StatusCode::UNPROCESSABLE_ENTITY, "empty referral");
+    p.assert_error("source", "Select who is making the referral", "referral");
+    p.assert_error("reason", "Enter the reason for the referral", "referral");
+    p.assert_error("urgency", "Select how urgent the referral is", "referral");
+    let long = "a".repeat(2001);
+    let p = coord
+        .post_form(
+            &refer,
+            &[
+                ("source", "clinician"),
+                ("reason", long.as_str()),
+                ("urgency", "soon"),
+                ("modes", "carrier_pigeon"),
+            ],
+        )
+        .await;
+    p.assert_error(
+        "reason",
+        "The reason for the referral must be 2000 characters or fewer",
+        "long reason",
+    );
+    p.assert_error("modes", "Select ways of meeting from the list", "bad mode");
+    let p = coord
+        .post_form(
+            &refer,
+            &[
+                ("source", "clinician"),
+                ("source", "coordinator"),
+                ("reason", "x"),
+                ("urgency", "soon"),
+            ],
+        )
+        .await;
+    p.assert_error(
+        "source",
+        "This was sent more than once: enter it once and try again",
+        "repeated",
+    );
+    let p = coord
+        .post_form(
+            &refer,
+            &[
+                ("source", "clinician"),
+                ("reason", SCRIPT),
+                ("urgency", "soon"),
+                ("times", "\u{0007}"),
+            ],
+        )
+        .await;
+    assert!(!p.body.contains(SCRIPT), "markup echoed raw");
+    p.assert_error(
+        "times",
+        "The times that suit must not contain control characters",
+        "control",
+    );
+    let no_csrf = coord
+        .post_pairs(
+            &refer,
+            &[
+                ("source", "clinician"),
+                ("reason", "x"),
+                ("urgency", "soon"),
+            ],
+        )
+        .await;
+    no_csrf.assert_status(StatusCode::FORBIDDEN, "no CSRF token");
+
+    // Self-referral.
+    let p = person
+        .post_form("/coaching/refer-myself", &[("reason", "  ")])
+        .await;
+    p.assert_error(
+        "reason",
+        "Enter what you would like help with",
+        "self-referral",
+    );
+
+    // Nothing was referred by any of that.
+    let q = coord.get("/coaching/queue").await;
+    assert!(q.main_text().contains("0 waiting"), "{}", q.main_text());
+
+    // Coach profile.
+    let path = format!("/coaching/coaches/{}", coach(&w).id);
+    let p = coord
+        .post_form(
+            &path,
+            &[
+                ("caseload_limit", "-3"),
+                ("hours_mon", "17:00-09:00"),
+                ("hours_tue", "nine to five"),
+                ("hours_wed", "09:00-25:00"),
+            ],
+        )
+        .await;
+    p.assert_status(StatusCode::UNPROCESSABLE_ENTITY, "coach profile");
+    p.assert_error(
+        "caseload_limit",
+        "Enter the caseload limit as a whole number from 0 to 200",
+        "limit",
+    );
+    p.assert_error(
+        "hours_mon",
+        "Monday: The end must be after the start",
+        "monday",
+    );
+    p.assert_error(
+        "hours_tue",
+        "Tuesday: Enter hours like 09:00-17:00, or leave it empty for a day off",
+        "tuesday",
+    );
+    p.assert_error(
+        "hours_wed",
+        "Wednesday: Enter the end as a 24-hour time, like 17:00",
+        "wednesday",
+    );
+
+    // Allocation, decline and withdrawal need a choice and reasons.
+    set_hours(&coord, &w, "09:00-17:00", "", "40").await;
+    let p = coord
+        .post_form(
+            &refer,
+            &[
+                ("source", "clinician"),
+                ("reason", "Wants help with breathlessness"),
+                ("urgency", "soon"),
+            ],
+        )
+        .await;
+    let rid = id_in(p.location(), "/coaching/referrals/");
+    let detail = format!("/coaching/referrals/{rid}");
+    let p = coord
+        .post_form_from(
+            &detail,
+            &format!("{detail}/allocate"),
+            &[("coach", "not-a-user")],
+        )
+        .await;
+    p.assert_error("coach", "Select a coach", "allocate nobody");
+    let p = coord
+        .post_form_from(
+            &detail,
+            &format!("{detail}/withdraw"),
+            &[("withdraw_reason", "")],
+        )
+        .await;
+    p.assert_error(
+        "withdraw_reason",
+        "Enter the reason for withdrawing",
+        "withdraw without reason",
+    );
+    coord
+        .post_form_from(
+            &detail,
+            &format!("{detail}/allocate"),
+            &[("coach", coach(&w).id.to_string())],
+        )
+        .await
+        .assert_redirect("/coaching/queue", "allocate");
+    let p = coachb
+        .post_form_from(
+            &detail,
+            &format!("{detail}/decline"),
+            &[("decline_reason", "")],
+        )
+        .await;
+    p.assert_error(
+        "decline_reason",
+        "Enter the reason for declining",
+        "decline without reason",
+    );
+    let p = coachb
+        .post_form_from(&detail, &format!("{detail}/accept"), &[] as &[(&str, &str)])
+        .await;
+    let eid = id_in(p.location(), "/coaching/episodes/");
+
+    // Booking.
+    let p = book(&coachb, &eid, "31/02/2027", "25:00", "sixty", &[]).await;
+    p.assert_error(
+        "date",
+        "Enter the date of the session as a real date, like 2027-03-14",
+        "bad date",
+    );
+    p.assert_error(
+        "time",
+        "Enter the start time as a 24-hour time, like 14:30",
+        "bad time",
+    );
+    p.assert_error(
+        "minutes",
+        "Enter the length as a whole number of minutes, like 60",
+        "bad minutes",
+    );
+    let p = coachb
+        .post_form_from(
+            &format!("/coaching/episodes/{eid}"),
+            &format!("/coaching/episodes/{eid}/book"),
+            &[
+                ("date", "2027-05-04"),
+                ("time", "10:00"),
+                ("minutes", "600"),
+                ("mode", "face_to_face"),
+            ],
+        )
+        .await;
+    p.assert_error(
+        "minutes",
+        "The session must be between 10 and 180 minutes long",
+        "too long",
+    );
+    p.assert_error(
+        "place",
+        "Enter where you will meet for a face-to-face session",
+        "no place",
+    );
+    let p = coachb
+        .post_form_from(
+            &format!("/coaching/episodes/{eid}"),
+            &format!("/coaching/episodes/{eid}/book"),
+            &[("date", ""), ("time", ""), ("minutes", ""), ("mode", "")],
+        )
+        .await;
+    p.assert_error("date", "Enter the date of the session", "empty date");
+    p.assert_error(
+        "mode",
+        "Select how the session takes place: face to face, telephone or video call",
+        "empty mode",
+    );
+    assert_eq!(sessions_used(&coachb, &eid).await, "0 of 6");
+
+    // Goals.
+    let goals = format!("/people/{}/goals", w.off_caseload.id);
+    let p = coachb
+        .post_form_from(
+            &format!("{goals}/new"),
+            &goals,
+            &[
+                ("own_words", ""),
+                ("category", "juggling"),
+                ("importance", "11"),
+                ("confidence", ""),
+            ],
+        )
+        .await;
+    p.assert_error(
+        "own_words",
+        "Enter the goal in the person's own words",
+        "goal words",
+    );
+    p.assert_error("category", "Select what the goal is about", "goal category");
+    p.assert_error(
+        "importance",
+        "How important it is must be a whole number from 0 to 10",
+        "importance",
+    );
+    p.assert_error(
+        "confidence",
+        "Enter how confident they feel from 0 to 10",
+        "confidence",
+    );
+    let p = coachb
+        .post_form_from(
+            &format!("{goals}/new"),
+            &goals,
+            &[
+                ("own_words", "Walk more"),
+                ("category", "rest"),
+                ("importance", "5"),
+                ("confidence", "5"),
+                ("episode", "not-an-episode"),
+            ],
+        )
+        .await;
+    p.assert_status(StatusCode::BAD_REQUEST, "bad episode reference");
+    let ep = coachb.get(&format!("/coaching/episodes/{eid}")).await;
+    assert!(ep.main_text().contains("No goals yet"), "no goal written");
+
+    // Discharge and reopening.
+    let p = coachb
+        .post_form(
+            &format!("/coaching/episodes/{eid}/discharge"),
+            &[("summary", "")],
+        )
+        .await;
+    p.assert_error("summary", "Enter a discharge summary", "discharge");
+    let still = coachb.get(&format!("/coaching/episodes/{eid}")).await;
+    assert!(still.main_text().contains("Open"), "episode still open");
+
+    // Calendar: an unknown action.
+    let p = coachb
+        .post_form_from(
+            "/coaching/calendar",
+            "/coaching/calendar",
+            &[("action", "explode")],
+        )
+        .await;
+    p.assert_status(StatusCode::BAD_REQUEST, "unknown calendar action");
+    assert!(p
+        .main_text()
+        .contains("Choose to make a new address or turn the feed off"));
+
+    // Malformed ids are simply not found.
+    for path in [
+        "/coaching/referrals/nope",
+        "/coaching/episodes/nope",
+        "/coaching/sessions/nope",
+        "/goals/nope",
+        "/calendar/nope/nope.ics",
+    ] {
+        coord
+            .get(path)
+            .await
+            .assert_status(StatusCode::NOT_FOUND, path);
+    }
+    assert!(app.audit(w.org_a).await.len() > audit_before);
+    app.assert_audit_verifies().await;
+}
