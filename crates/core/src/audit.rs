@@ -42,10 +42,18 @@ pub enum AuditAction {
     SettingChanged,
     UtilisationImported,
     OutcomesEvaluated,
+    CourseChanged,
+    CourseEnrolled,
+    CourseWithdrawn,
+    CoursePromoted,
+    EnrolmentsRead,
+    AttendanceRecorded,
+    CourseFeedbackGiven,
+    CourseProgressSaved,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::PersonRead,
         AuditAction::PersonCreated,
         AuditAction::PersonUpdated,
@@ -70,6 +78,14 @@ impl AuditAction {
         AuditAction::SettingChanged,
         AuditAction::UtilisationImported,
         AuditAction::OutcomesEvaluated,
+        AuditAction::CourseChanged,
+        AuditAction::CourseEnrolled,
+        AuditAction::CourseWithdrawn,
+        AuditAction::CoursePromoted,
+        AuditAction::EnrolmentsRead,
+        AuditAction::AttendanceRecorded,
+        AuditAction::CourseFeedbackGiven,
+        AuditAction::CourseProgressSaved,
     ];
     pub fn code(self) -> &'static str {
         match self {
@@ -97,6 +113,14 @@ impl AuditAction {
             AuditAction::SettingChanged => "setting.change",
             AuditAction::UtilisationImported => "utilisation.import",
             AuditAction::OutcomesEvaluated => "outcomes.evaluate",
+            AuditAction::CourseChanged => "course.change",
+            AuditAction::CourseEnrolled => "course.enrol",
+            AuditAction::CourseWithdrawn => "course.withdraw",
+            AuditAction::CoursePromoted => "course.promote",
+            AuditAction::EnrolmentsRead => "course.enrolments.read",
+            AuditAction::AttendanceRecorded => "course.attendance",
+            AuditAction::CourseFeedbackGiven => "course.feedback",
+            AuditAction::CourseProgressSaved => "course.progress",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
@@ -129,6 +153,14 @@ impl AuditAction {
             AuditAction::SettingChanged => "Changed a setting",
             AuditAction::UtilisationImported => "Imported utilisation data",
             AuditAction::OutcomesEvaluated => "Ran an outcome evaluation",
+            AuditAction::CourseChanged => "Changed a course",
+            AuditAction::CourseEnrolled => "Enrolled on a course",
+            AuditAction::CourseWithdrawn => "Withdrew from a course",
+            AuditAction::CoursePromoted => "Offered a place from a waiting list",
+            AuditAction::EnrolmentsRead => "Viewed course enrolments",
+            AuditAction::AttendanceRecorded => "Recorded course attendance",
+            AuditAction::CourseFeedbackGiven => "Gave course feedback",
+            AuditAction::CourseProgressSaved => "Saved online course progress",
         }
     }
 }

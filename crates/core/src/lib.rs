@@ -7,6 +7,7 @@
 pub mod access;
 pub mod audit;
 pub mod conditions;
+pub mod education;
 pub mod ids;
 pub mod nhs_number;
 pub mod person;
