@@ -137,6 +137,8 @@ pub struct OnlineProgress {
 /// Everything about one person's courses.
 #[derive(Debug, Clone)]
 pub struct PersonCourses {
+    pub given_name: String,
+    pub family_name: String,
     pub enrolments: Vec<Enrolment>,
     pub notices: Vec<Notice>,
     pub online: Vec<OnlineProgress>,
@@ -1083,6 +1085,8 @@ impl Store {
                     return Ok(Err(e));
                 }
                 let org = actor.org_id.as_text();
+                let who = sqlx::query("SELECT given_name, family_name FROM people WHERE org_id = $1 AND id = $2")
+                    .bind(&org).bind(person.as_text()).fetch_one(&mut *c).await?;
                 let rows = sqlx::query("SELECT e.run_id, e.status, e.route, e.joined_at, p.title, p.completion_min, p.sessions FROM edu_enrolments e \
                      JOIN edu_runs r ON r.org_id = e.org_id AND r.id = e.run_id JOIN edu_programmes p ON p.org_id = r.org_id AND p.id = r.programme_id \
                      WHERE e.org_id = $1 AND e.person_id = $2 ORDER BY r.first_starts_at, r.id")
@@ -1129,7 +1133,7 @@ impl Store {
                     }
                 }
                 audit::append(c, &ev(&actor, AuditAction::EnrolmentsRead, Outcome::Allowed, "person", Some(person.as_text()), Some(person), &source, Some("courses".into()))).await?;
-                Ok(Ok(PersonCourses { enrolments, notices, online }))
+                Ok(Ok(PersonCourses { given_name: who.try_get("given_name")?, family_name: who.try_get("family_name")?, enrolments, notices, online }))
             })
         })
         .await?
