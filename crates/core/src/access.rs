@@ -165,9 +165,11 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
             allow("aggregate statistics")
         }
         (BrowseCourses, _, Target::Org(_)) => allow("course catalogue"),
-        (ManageCourses | ReadCourseRoster, Administrator | Coordinator | Educator, Target::Org(_)) => {
-            allow("runs or coordinates education")
-        }
+        (
+            ManageCourses | ReadCourseRoster,
+            Administrator | Coordinator | Educator,
+            Target::Org(_),
+        ) => allow("runs or coordinates education"),
         (EnrolOnCourse | ReadEnrolments, Coordinator, Target::Person(_)) => allow("coordinator"),
         (ReadEnrolments, Administrator, Target::Person(_)) => allow("organisation-wide role"),
         (EnrolOnCourse | ReadEnrolments, HealthCoach, Target::Person(p)) => {
@@ -368,12 +370,24 @@ mod tests {
             assert!(decide(&a, Action::BrowseCourses, Target::Org(org)).allowed);
             assert!(!decide(&a, Action::BrowseCourses, Target::Org(OrgId::new())).allowed);
             let manages = matches!(r, Role::Administrator | Role::Coordinator | Role::Educator);
-            assert_eq!(decide(&a, Action::ManageCourses, Target::Org(org)).allowed, manages, "{r:?}");
-            assert_eq!(decide(&a, Action::ReadCourseRoster, Target::Org(org)).allowed, manages, "{r:?}");
+            assert_eq!(
+                decide(&a, Action::ManageCourses, Target::Org(org)).allowed,
+                manages,
+                "{r:?}"
+            );
+            assert_eq!(
+                decide(&a, Action::ReadCourseRoster, Target::Org(org)).allowed,
+                manages,
+                "{r:?}"
+            );
         }
         let own = actor(Role::Person, org, Some(pid));
         let other = actor(Role::Person, org, Some(PersonId::new()));
-        for act in [Action::EnrolOnCourse, Action::ReadEnrolments, Action::TakePartInCourse] {
+        for act in [
+            Action::EnrolOnCourse,
+            Action::ReadEnrolments,
+            Action::TakePartInCourse,
+        ] {
             assert!(decide(&own, act, rel(false, false)).allowed);
             assert!(!decide(&other, act, rel(false, false)).allowed);
         }
@@ -386,10 +400,23 @@ mod tests {
         assert!(!decide(&educator, Action::EnrolOnCourse, rel(false, true)).allowed);
         for r in [Role::Volunteer, Role::Analyst, Role::PeerSupportLead] {
             let a = actor(r, org, None);
-            assert!(!decide(&a, Action::ReadEnrolments, rel(true, true)).allowed, "{r:?}");
-            assert!(!decide(&a, Action::EnrolOnCourse, rel(true, true)).allowed, "{r:?}");
+            assert!(
+                !decide(&a, Action::ReadEnrolments, rel(true, true)).allowed,
+                "{r:?}"
+            );
+            assert!(
+                !decide(&a, Action::EnrolOnCourse, rel(true, true)).allowed,
+                "{r:?}"
+            );
         }
-        assert!(!decide(&actor(Role::Coordinator, org, None), Action::TakePartInCourse, rel(true, true)).allowed);
+        assert!(
+            !decide(
+                &actor(Role::Coordinator, org, None),
+                Action::TakePartInCourse,
+                rel(true, true)
+            )
+            .allowed
+        );
     }
 
     #[test]

@@ -137,20 +137,20 @@ impl ProgrammeDetails {
     pub fn parse(f: &ProgrammeForm) -> Result<ProgrammeDetails, ValidationErrors> {
         let mut e = ValidationErrors::default();
         let title = clean_text(&mut e, "title", "a title", &f.title, 120, true);
-        let summary = clean_text(&mut e, "summary", "a short description", &f.summary, 1000, true);
+        let summary = clean_text(
+            &mut e,
+            "summary",
+            "a short description",
+            &f.summary,
+            1000,
+            true,
+        );
         let provider = clean_text(&mut e, "provider", "the provider", &f.provider, 120, true);
         let mode = DeliveryMode::parse(f.mode.trim());
         if mode.is_none() {
             e.add("mode", "Select how the programme is delivered");
         }
-        let sessions = whole(
-            &mut e,
-            "sessions",
-            "Number of sessions",
-            &f.sessions,
-            1,
-            52,
-        );
+        let sessions = whole(&mut e, "sessions", "Number of sessions", &f.sessions, 1, 52);
         let minutes = whole(
             &mut e,
             "session_minutes",
@@ -187,7 +187,12 @@ impl ProgrammeDetails {
         if let Some(t) = clean_text(&mut e, "topics", "the topics", &f.topics, 4000, true) {
             topics = t
                 .lines()
-                .map(|l| l.trim().trim_start_matches(['-', '*', '•']).trim().to_string())
+                .map(|l| {
+                    l.trim()
+                        .trim_start_matches(['-', '*', '•'])
+                        .trim()
+                        .to_string()
+                })
                 .filter(|l| !l.is_empty())
                 .collect();
             if topics.len() > 20 {
@@ -219,7 +224,10 @@ impl ProgrammeDetails {
         conds.sort();
         conds.dedup();
         if conds.is_empty() {
-            e.add("conditions", "Select at least one condition the programme is for");
+            e.add(
+                "conditions",
+                "Select at least one condition the programme is for",
+            );
         } else if conds.iter().any(|c| conditions::by_key(c).is_none()) {
             e.add("conditions", "Select conditions from the list");
         }
@@ -451,7 +459,10 @@ impl RunDetails {
                     }
                     Ok(n) => Some(n as u32),
                     Err(_) => {
-                        e.add("capacity", "Number of places must be a whole number, like 12");
+                        e.add(
+                            "capacity",
+                            "Number of places must be a whole number, like 12",
+                        );
                         None
                     }
                 }
@@ -463,8 +474,11 @@ impl RunDetails {
                 "Online self-paced programmes have no runs: people start them when they like",
             );
         }
-        let mut facilitators: Vec<String> =
-            f.facilitators.iter().map(|s| s.trim().to_string()).collect();
+        let mut facilitators: Vec<String> = f
+            .facilitators
+            .iter()
+            .map(|s| s.trim().to_string())
+            .collect();
         facilitators.sort();
         facilitators.dedup();
         if facilitators.is_empty() {
@@ -555,7 +569,14 @@ impl Feedback {
             }
         };
         let helped = clean_text(&mut e, "helped", "what helped", helped, 1000, false);
-        let better = clean_text(&mut e, "better", "what could be better", better, 1000, false);
+        let better = clean_text(
+            &mut e,
+            "better",
+            "what could be better",
+            better,
+            1000,
+            false,
+        );
         e.into_result(()).map(|_| Feedback {
             rating: r.expect("checked"),
             helped,
@@ -585,9 +606,9 @@ pub fn is_safe_url(s: &str) -> bool {
         && host
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
-        && !s
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+        && !s.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '`')
+        })
         && s.len() <= 500
 }
 
@@ -600,7 +621,14 @@ impl ContentPage {
         resources: &str,
     ) -> Result<ContentPage, ValidationErrors> {
         let mut e = ValidationErrors::default();
-        let module_title = clean_text(&mut e, "module_title", "the module", module_title, 120, true);
+        let module_title = clean_text(
+            &mut e,
+            "module_title",
+            "the module",
+            module_title,
+            120,
+            true,
+        );
         let title = clean_text(&mut e, "title", "a page title", title, 120, true);
         let body = clean_text(&mut e, "body", "the page text", body, 20_000, true);
         let video = clean_text(&mut e, "video_url", "the video link", video_url, 500, false);
@@ -880,7 +908,10 @@ mod tests {
     fn feedback_and_pages() {
         assert!(Feedback::parse("6", "", "").is_err());
         assert!(Feedback::parse("0", "", "").is_err());
-        assert_eq!(Feedback::parse("4", " x ", "").unwrap().helped.as_deref(), Some("x"));
+        assert_eq!(
+            Feedback::parse("4", " x ", "").unwrap().helped.as_deref(),
+            Some("x")
+        );
         let e = ContentPage::parse("M", "T", "Body", "javascript:alert(1)", "").unwrap_err();
         assert!(e.for_field("video_url").is_some());
         let e = ContentPage::parse("M", "T", "Body", "", "Leaflet | http://x.example").unwrap_err();

@@ -69,4 +69,7 @@ id_type!(
     "A self-management education programme in an organisation's catalogue."
 );
 id_type!(RunId, "One cohort (course run) of an education programme.");
-id_type!(PageId, "One content page of an online self-paced programme.");
+id_type!(
+    PageId,
+    "One content page of an online self-paced programme."
+);

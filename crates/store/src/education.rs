@@ -1149,7 +1149,9 @@ impl Store {
         source: Source,
     ) -> Result<()> {
         let Some(person) = actor.person_id else {
-            return Err(StoreError::Refused("only participants give course feedback"));
+            return Err(StoreError::Refused(
+                "only participants give course feedback",
+            ));
         };
         let actor = actor.clone();
         self.write(move |c| {

@@ -51,7 +51,10 @@ fn nav_links(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Person => v.push(("/my/courses", "Your courses")),
         _ => v.push(("/courses", "Courses")),
     }
-    if matches!(role, Role::Administrator | Role::Coordinator | Role::Analyst) {
+    if matches!(
+        role,
+        Role::Administrator | Role::Coordinator | Role::Analyst
+    ) {
         v.push(("/reports/education", "Education report"));
     }
     v.push(("/account/password", "Change password"));

@@ -329,10 +329,7 @@ pub async fn enrol(
         let page = render_person(&state, &user, source, pid, None, &e).await?;
         return Ok(invalid(page));
     };
-    let out = state
-        .store
-        .enrol(&user.actor, run.id, pid, source)
-        .await?;
+    let out = state.store.enrol(&user.actor, run.id, pid, source).await?;
     let flag = match out {
         EnrolOutcome::Enrolled => "enrolled=1",
         EnrolOutcome::Waiting(_) => "waiting=1",

@@ -145,10 +145,8 @@ pub async fn catalogue(
             "evening" => h >= 17,
             _ => true,
         };
-        let place_ok = place.is_empty()
-            || where_line(r)
-                .to_lowercase()
-                .contains(&place.to_lowercase());
+        let place_ok =
+            place.is_empty() || where_line(r).to_lowercase().contains(&place.to_lowercase());
         day_ok && time_ok && place_ok
     };
     let shown: Vec<(&Programme, Vec<&Run>)> = programmes

@@ -100,11 +100,22 @@ pub async fn create(
         &d,
         &["module_title", "title", "body", "video_url", "resources"],
     )
-    .and_then(|_| ContentPage::parse(&f.module_title, &f.title, &f.body, &f.video_url, &f.resources));
+    .and_then(|_| {
+        ContentPage::parse(
+            &f.module_title,
+            &f.title,
+            &f.body,
+            &f.video_url,
+            &f.resources,
+        )
+    });
     match parsed {
         Err(e) => Ok(invalid(page_form(&user, &p, &f, &e))),
         Ok(page) => {
-            state.store.add_page(&user.actor, p.id, page, source).await?;
+            state
+                .store
+                .add_page(&user.actor, p.id, page, source)
+                .await?;
             Ok(see_other(&format!("/courses/{}", p.id)))
         }
     }
@@ -221,8 +232,14 @@ pub async fn learners(
     let p = online_programme(&state, &user, &id).await?;
     user.require(Action::ReadCourseRoster)?;
     let total = state.store.pages(user.actor.org_id, p.id).await?.len() as i64;
-    let people = state.store.online_learners(&user.actor, p.id, source).await?;
-    let complete = people.iter().filter(|l| total > 0 && l.done >= total).count();
+    let people = state
+        .store
+        .online_learners(&user.actor, p.id, source)
+        .await?;
+    let complete = people
+        .iter()
+        .filter(|l| total > 0 && l.done >= total)
+        .count();
     Ok(ok(layout::page(
         Some(&user),
         "Progress",

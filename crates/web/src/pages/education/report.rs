@@ -169,7 +169,12 @@ pub async fn show(
     let prog_bars: Vec<(String, Option<f64>)> = r
         .programmes
         .iter()
-        .map(|f| (f.title.chars().take(30).collect(), rate(f.completed, f.enrolments)))
+        .map(|f| {
+            (
+                f.title.chars().take(30).collect(),
+                rate(f.completed, f.enrolments),
+            )
+        })
         .collect();
     let level_bars: Vec<(String, Option<f64>)> = l
         .iter()

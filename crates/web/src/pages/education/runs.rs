@@ -2,9 +2,7 @@
 //! waiting list), a person enrolling or withdrawing themselves, taking the register, and
 //! feedback.
 
-use super::{
-    may, programme_id, refuse_repeats, run_id, run_line, where_line, DeliveryMode,
-};
+use super::{may, programme_id, refuse_repeats, run_id, run_line, where_line, DeliveryMode};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
 use crate::form::FormData;
@@ -75,7 +73,12 @@ async fn staff_options(state: &AppState, user: &CurrentUser) -> AppResult<Vec<(S
         .await?
         .into_iter()
         .filter(|u| u.active && u.role != Role::Person)
-        .map(|u| (u.id.to_string(), format!("{} ({})", u.display_name, u.role.label())))
+        .map(|u| {
+            (
+                u.id.to_string(),
+                format!("{} ({})", u.display_name, u.role.label()),
+            )
+        })
         .collect())
 }
 
@@ -109,7 +112,13 @@ pub async fn new_form(
         },
         ..Default::default()
     };
-    Ok(ok(run_page(&user, &p, &staff, &f, &ValidationErrors::default())))
+    Ok(ok(run_page(
+        &user,
+        &p,
+        &staff,
+        &f,
+        &ValidationErrors::default(),
+    )))
 }
 
 /// POST /courses/{id}/runs
@@ -194,7 +203,12 @@ pub async fn show(
     let (run, p) = load_run(&state, &user, &id).await?;
     user.require(Action::BrowseCourses)?;
     let roster = if may(&user, Action::ReadCourseRoster) {
-        Some(state.store.roster(&user.actor, run.id, source.clone()).await?)
+        Some(
+            state
+                .store
+                .roster(&user.actor, run.id, source.clone())
+                .await?,
+        )
     } else {
         None
     };
@@ -382,7 +396,10 @@ fn register_page(
 ) -> Markup {
     let s = run.sessions[n as usize - 1];
     let title = format!("Register for session {n}");
-    let opts: Vec<(&str, &str)> = people.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let opts: Vec<(&str, &str)> = people
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     layout::page(
         Some(user),
         &layout::title_with_errors(&title, e),
@@ -420,7 +437,12 @@ pub async fn register_form(
     let people: Vec<(String, String)> = roster
         .enrolled
         .iter()
-        .map(|x| (x.person_id.to_string(), format!("{} {}", x.given_name, x.family_name)))
+        .map(|x| {
+            (
+                x.person_id.to_string(),
+                format!("{} {}", x.given_name, x.family_name),
+            )
+        })
         .collect();
     let present: Vec<String> = roster
         .enrolled
@@ -452,11 +474,19 @@ pub async fn register_save(
     let n = session_number(&run, &n)?;
     let d = FormData::parse(&body);
     user.check_csrf(&d.get("csrf_token"))?;
-    let roster = state.store.roster(&user.actor, run.id, source.clone()).await?;
+    let roster = state
+        .store
+        .roster(&user.actor, run.id, source.clone())
+        .await?;
     let people: Vec<(String, String)> = roster
         .enrolled
         .iter()
-        .map(|x| (x.person_id.to_string(), format!("{} {}", x.given_name, x.family_name)))
+        .map(|x| {
+            (
+                x.person_id.to_string(),
+                format!("{} {}", x.given_name, x.family_name),
+            )
+        })
         .collect();
     let submitted = d.all("present");
     let mut e = ValidationErrors::default();
