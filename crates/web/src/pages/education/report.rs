@@ -85,17 +85,20 @@ fn bar_chart(id: &str, title: &str, bars: &[(String, Option<f64>)]) -> Markup {
     }
 }
 
-fn totals(r: &EducationReport) -> ([(u64, u64); 5], [(u64, u64); 11]) {
+/// (completed, participants) per group.
+type Groups<const N: usize> = [(u64, u64); N];
+
+fn totals(r: &EducationReport) -> (Groups<5>, Groups<11>) {
     let mut l = [(0, 0); 5];
     let mut d = [(0, 0); 11];
     for f in &r.programmes {
-        for i in 0..5 {
-            l[i].0 += f.by_level[i].0;
-            l[i].1 += f.by_level[i].1;
+        for (t, x) in l.iter_mut().zip(f.by_level.iter()) {
+            t.0 += x.0;
+            t.1 += x.1;
         }
-        for i in 0..11 {
-            d[i].0 += f.by_decile[i].0;
-            d[i].1 += f.by_decile[i].1;
+        for (t, x) in d.iter_mut().zip(f.by_decile.iter()) {
+            t.0 += x.0;
+            t.1 += x.1;
         }
     }
     (l, d)
