@@ -50,10 +50,23 @@ pub enum AuditAction {
     AttendanceRecorded,
     CourseFeedbackGiven,
     CourseProgressSaved,
+    ReferralCreated,
+    ReferralChanged,
+    CoachingRead,
+    CoachingQueueRead,
+    SessionBooked,
+    SessionRecorded,
+    GoalChanged,
+    EpisodeDischarged,
+    EpisodeReopened,
+    CoachProfileChanged,
+    CalendarFeedChanged,
+    CalendarFeedRead,
+    CaseloadRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: &'static [AuditAction] = &[
         AuditAction::PersonRead,
         AuditAction::PersonCreated,
         AuditAction::PersonUpdated,
@@ -86,6 +99,19 @@ impl AuditAction {
         AuditAction::AttendanceRecorded,
         AuditAction::CourseFeedbackGiven,
         AuditAction::CourseProgressSaved,
+        AuditAction::ReferralCreated,
+        AuditAction::ReferralChanged,
+        AuditAction::CoachingRead,
+        AuditAction::CoachingQueueRead,
+        AuditAction::SessionBooked,
+        AuditAction::SessionRecorded,
+        AuditAction::GoalChanged,
+        AuditAction::EpisodeDischarged,
+        AuditAction::EpisodeReopened,
+        AuditAction::CoachProfileChanged,
+        AuditAction::CalendarFeedChanged,
+        AuditAction::CalendarFeedRead,
+        AuditAction::CaseloadRead,
     ];
     pub fn code(self) -> &'static str {
         match self {
@@ -121,10 +147,23 @@ impl AuditAction {
             AuditAction::AttendanceRecorded => "course.attendance",
             AuditAction::CourseFeedbackGiven => "course.feedback",
             AuditAction::CourseProgressSaved => "course.progress",
+            AuditAction::ReferralCreated => "coaching.referral.create",
+            AuditAction::ReferralChanged => "coaching.referral.update",
+            AuditAction::CoachingRead => "coaching.read",
+            AuditAction::CoachingQueueRead => "coaching.queue.read",
+            AuditAction::SessionBooked => "coaching.session.book",
+            AuditAction::SessionRecorded => "coaching.session.record",
+            AuditAction::GoalChanged => "coaching.goal.update",
+            AuditAction::EpisodeDischarged => "coaching.episode.discharge",
+            AuditAction::EpisodeReopened => "coaching.episode.reopen",
+            AuditAction::CoachProfileChanged => "coaching.coach.update",
+            AuditAction::CalendarFeedChanged => "coaching.calendar.update",
+            AuditAction::CalendarFeedRead => "coaching.calendar.read",
+            AuditAction::CaseloadRead => "coaching.caseload.read",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.code() == s)
+        Self::ALL.iter().copied().find(|a| a.code() == s)
     }
     /// Plain-English description for the access history page.
     pub fn label(self) -> &'static str {
@@ -161,6 +200,21 @@ impl AuditAction {
             AuditAction::AttendanceRecorded => "Recorded course attendance",
             AuditAction::CourseFeedbackGiven => "Gave course feedback",
             AuditAction::CourseProgressSaved => "Saved online course progress",
+            AuditAction::ReferralCreated => "Made a referral into coaching",
+            AuditAction::ReferralChanged => {
+                "Allocated, accepted, declined or withdrew a coaching referral"
+            }
+            AuditAction::CoachingRead => "Viewed coaching record",
+            AuditAction::CoachingQueueRead => "Viewed coaching waiting list",
+            AuditAction::SessionBooked => "Booked a coaching session",
+            AuditAction::SessionRecorded => "Recorded or cancelled a coaching session",
+            AuditAction::GoalChanged => "Changed a goal or its steps",
+            AuditAction::EpisodeDischarged => "Ended a coaching episode",
+            AuditAction::EpisodeReopened => "Reopened a coaching episode",
+            AuditAction::CoachProfileChanged => "Changed a coach's caseload limit or hours",
+            AuditAction::CalendarFeedChanged => "Created or revoked a calendar feed address",
+            AuditAction::CalendarFeedRead => "Calendar feed read",
+            AuditAction::CaseloadRead => "Viewed coaching caseload",
         }
     }
 }
@@ -403,7 +457,7 @@ mod tests {
     #[test]
     fn action_codes_round_trip() {
         for a in AuditAction::ALL {
-            assert_eq!(AuditAction::from_code(a.code()), Some(a));
+            assert_eq!(AuditAction::from_code(a.code()), Some(*a));
         }
     }
 }

@@ -73,3 +73,11 @@ id_type!(
     PageId,
     "One content page of an online self-paced programme."
 );
+id_type!(ReferralId, "A referral into health coaching.");
+id_type!(
+    EpisodeId,
+    "A coaching episode: from acceptance to discharge."
+);
+id_type!(SessionId, "One booked coaching session.");
+id_type!(GoalId, "A goal in the person's own words.");
+id_type!(StepId, "One small step of a goal's action plan.");

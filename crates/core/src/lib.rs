@@ -6,18 +6,24 @@
 
 pub mod access;
 pub mod audit;
+pub mod coaching;
 pub mod conditions;
 pub mod education;
+pub mod ical;
 pub mod ids;
 pub mod nhs_number;
 pub mod person;
 pub mod recommend;
+pub mod recurrence;
 pub mod role;
 pub mod time;
 pub mod validation;
 
 pub use access::{decide, Action, Actor, Decision, PersonRelation};
-pub use ids::{AssessmentId, InstrumentId, OrgId, PersonId, UserId};
+pub use ids::{
+    AssessmentId, EpisodeId, GoalId, InstrumentId, OrgId, PersonId, ReferralId, SessionId, StepId,
+    UserId,
+};
 pub use nhs_number::NhsNumber;
 pub use role::Role;
 pub use validation::{FieldError, ValidationErrors};
