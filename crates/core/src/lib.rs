@@ -8,6 +8,7 @@ pub mod access;
 pub mod audit;
 pub mod coaching;
 pub mod conditions;
+pub mod education;
 pub mod ical;
 pub mod ids;
 pub mod nhs_number;

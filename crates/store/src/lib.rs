@@ -20,6 +20,7 @@
 pub mod activation;
 pub mod audit;
 pub mod coaching;
+pub mod education;
 pub mod outcomes;
 pub mod people;
 pub mod testing;

@@ -49,6 +49,17 @@ fn nav_links(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Person => v.push(("/my/coaching", "Your coaching")),
         Role::Educator | Role::PeerSupportLead | Role::Volunteer => {}
     }
+    // Self-management education.
+    match role {
+        Role::Person => v.push(("/my/courses", "Your courses")),
+        _ => v.push(("/courses", "Courses")),
+    }
+    if matches!(
+        role,
+        Role::Administrator | Role::Coordinator | Role::Analyst
+    ) {
+        v.push(("/reports/education", "Education report"));
+    }
     v.push(("/account/password", "Change password"));
     v
 }

@@ -6,6 +6,7 @@ pub mod activation;
 pub mod admin;
 pub mod audit;
 pub mod coaching;
+pub mod education;
 pub mod home;
 pub mod outcomes;
 pub mod people;
