@@ -45,6 +45,18 @@ pub enum Action {
     ReadOutreach,
     /// Load, replace and re-score instrument definitions; change organisation settings.
     ManageInstruments,
+    /// Browse the self-management education catalogue and its course runs (no names).
+    BrowseCourses,
+    /// Add and change programmes, course runs and online content.
+    ManageCourses,
+    /// Enrol a person on a course run (or put them on its waiting list), or withdraw them.
+    EnrolOnCourse,
+    /// See a person's course enrolments, attendance and online progress.
+    ReadEnrolments,
+    /// See who is enrolled on or waiting for a run, take its register, read its feedback.
+    ReadCourseRoster,
+    /// Give feedback on a course, or save progress through an online programme.
+    TakePartInCourse,
     /// Refer a person into health coaching (a person may refer themselves).
     ReferToCoaching,
     /// Run the coaching waiting list: allocate, set coaches' limits and hours, add sessions
@@ -233,6 +245,35 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
         (ReadAggregates, Administrator | Coordinator | Analyst, Target::Org(_)) => {
             allow("aggregate statistics")
         }
+        (BrowseCourses, _, Target::Org(_)) => allow("course catalogue"),
+        (
+            ManageCourses | ReadCourseRoster,
+            Administrator | Coordinator | Educator,
+            Target::Org(_),
+        ) => allow("runs or coordinates education"),
+        (EnrolOnCourse | ReadEnrolments, Coordinator, Target::Person(_)) => allow("coordinator"),
+        (ReadEnrolments, Administrator, Target::Person(_)) => allow("organisation-wide role"),
+        (EnrolOnCourse | ReadEnrolments, HealthCoach, Target::Person(p)) => {
+            if p.on_caseload {
+                allow("person is on the coach's caseload")
+            } else {
+                deny("person is not on the coach's caseload")
+            }
+        }
+        (ReadEnrolments, Educator, Target::Person(p)) => {
+            if p.shares_session {
+                allow("facilitates a course the person is on")
+            } else {
+                deny("does not facilitate a course the person is on")
+            }
+        }
+        (EnrolOnCourse | ReadEnrolments | TakePartInCourse, Person, Target::Person(p)) => {
+            if actor.person_id == Some(p.person_id) {
+                allow("the person's own courses")
+            } else {
+                deny("not the person's own record")
+            }
+        }
         _ => deny("role does not permit this"),
     }
 }
@@ -391,6 +432,72 @@ mod tests {
                 "{r:?}"
             );
         }
+    }
+
+    #[test]
+    fn education_follows_role_and_relationship() {
+        let org = OrgId::new();
+        let pid = PersonId::new();
+        let rel = |on_caseload, shares_session| {
+            Target::Person(PersonRelation {
+                org_id: org,
+                person_id: pid,
+                on_caseload,
+                shares_session,
+            })
+        };
+        for r in Role::ALL {
+            let a = actor(r, org, None);
+            assert!(decide(&a, Action::BrowseCourses, Target::Org(org)).allowed);
+            assert!(!decide(&a, Action::BrowseCourses, Target::Org(OrgId::new())).allowed);
+            let manages = matches!(r, Role::Administrator | Role::Coordinator | Role::Educator);
+            assert_eq!(
+                decide(&a, Action::ManageCourses, Target::Org(org)).allowed,
+                manages,
+                "{r:?}"
+            );
+            assert_eq!(
+                decide(&a, Action::ReadCourseRoster, Target::Org(org)).allowed,
+                manages,
+                "{r:?}"
+            );
+        }
+        let own = actor(Role::Person, org, Some(pid));
+        let other = actor(Role::Person, org, Some(PersonId::new()));
+        for act in [
+            Action::EnrolOnCourse,
+            Action::ReadEnrolments,
+            Action::TakePartInCourse,
+        ] {
+            assert!(decide(&own, act, rel(false, false)).allowed);
+            assert!(!decide(&other, act, rel(false, false)).allowed);
+        }
+        let coach = actor(Role::HealthCoach, org, None);
+        assert!(decide(&coach, Action::EnrolOnCourse, rel(true, false)).allowed);
+        assert!(!decide(&coach, Action::EnrolOnCourse, rel(false, false)).allowed);
+        let educator = actor(Role::Educator, org, None);
+        assert!(decide(&educator, Action::ReadEnrolments, rel(false, true)).allowed);
+        assert!(!decide(&educator, Action::ReadEnrolments, rel(false, false)).allowed);
+        assert!(!decide(&educator, Action::EnrolOnCourse, rel(false, true)).allowed);
+        for r in [Role::Volunteer, Role::Analyst, Role::PeerSupportLead] {
+            let a = actor(r, org, None);
+            assert!(
+                !decide(&a, Action::ReadEnrolments, rel(true, true)).allowed,
+                "{r:?}"
+            );
+            assert!(
+                !decide(&a, Action::EnrolOnCourse, rel(true, true)).allowed,
+                "{r:?}"
+            );
+        }
+        assert!(
+            !decide(
+                &actor(Role::Coordinator, org, None),
+                Action::TakePartInCourse,
+                rel(true, true)
+            )
+            .allowed
+        );
     }
 
     #[test]

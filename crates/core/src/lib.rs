@@ -10,6 +10,7 @@ pub mod careplan;
 pub mod coaching;
 pub mod conditions;
 pub mod directory;
+pub mod education;
 pub mod ical;
 pub mod ids;
 pub mod nhs_number;

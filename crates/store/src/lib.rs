@@ -22,6 +22,7 @@ pub mod audit;
 pub mod careplan;
 pub mod coaching;
 pub mod directory;
+pub mod education;
 pub mod outcomes;
 pub mod people;
 pub mod testing;

@@ -17,6 +17,11 @@ pub async fn home(
     ClientSource(source): ClientSource,
 ) -> AppResult<Response> {
     let role = user.actor.role;
+    let education_block = if role == Role::Person {
+        crate::pages::education::mine::home_notices(&state, &user, source.clone()).await
+    } else {
+        html! {}
+    };
     let body = match role {
         Role::Administrator => html! {
             p.lede { "You manage who can use Alongside in " (user.org_name) ", and you can check who has looked at people's records." }
@@ -63,7 +68,9 @@ pub async fn home(
         }
         Role::Educator => html! {
             p.lede { "Self-management education: courses that build knowledge, skills and confidence." }
-            div.inset { p { "You have no courses to run yet. When course runs are set up for you, your sessions and the people enrolled on them will appear here." } }
+            div.card-group {
+                div.card { h2 { a href="/courses" { "Courses" } } p { "The programme catalogue, course runs, registers, waiting lists and feedback." } }
+            }
         },
         Role::PeerSupportLead => html! {
             p.lede { "Peer support: people with shared experience supporting each other." }
@@ -89,6 +96,7 @@ pub async fn home(
                     div.card { h2 { a href={ "/people/" (pid) "/plan" } { "Your care and support plan" } } p { "What matters to you, what you agreed to do, and what to do if things get worse. You can print it or download it." } }
                     div.card { h2 { a href={ "/people/" (pid) "/referrals" } { "Your referrals" } } p { "Services you have been referred to, and where each referral has got to." } }
                 }
+                (education_block)
             } @else {
                 div.inset { p { "Your account is not linked to a record yet. Ask your coordinator to link it." } }
             }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod careplan;
 pub mod coaching;
 pub mod directory;
+pub mod education;
 pub mod home;
 pub mod outcomes;
 pub mod people;

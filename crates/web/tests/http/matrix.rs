@@ -60,6 +60,14 @@ pub enum Target {
     SameOrgService,
     /// A directory service of another organisation.
     OtherOrgService,
+    /// Education: a group programme, an online programme and a course run, in this or
+    /// another organisation (see matrix_education.rs).
+    SameOrgProgramme,
+    OtherOrgProgramme,
+    SameOrgOnline,
+    OtherOrgOnline,
+    SameOrgRun,
+    OtherOrgRun,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -346,6 +354,9 @@ pub fn table() -> Vec<Row> {
             person_route(w, t, reads_plan)
         }),
     ]
+    .into_iter()
+    .chain(education::rows())
+    .collect()
 }
 
 /// Cells where the application may differ from the policy: none any more (kept so the matrix
@@ -355,6 +366,9 @@ fn known_deviation(_method: &str, _path: &str, _who: Who, _t: Target) -> bool {
 }
 
 fn targets(path: &str) -> Vec<Target> {
+    if let Some(t) = education::targets(path) {
+        return t;
+    }
     if path.contains("/people/{id}") || path.starts_with("/questionnaires/{id}") {
         vec![
             Target::OnCaseload,
@@ -431,6 +445,7 @@ struct Ctx<'a> {
     w: &'a World,
     act: &'a Activation,
     plans: &'a crate::plans::Fixture,
+    edu: &'a education::Edu,
 }
 
 const DEMO: &str = "alongside-demo-activation";
@@ -601,6 +616,9 @@ impl Ctx<'_> {
         {
             return p;
         }
+        if let Some(p) = education::path(self.edu, template, t) {
+            return p;
+        }
         if template.starts_with("/questionnaires/{id}") {
             return template
                 .replace("{id}", &self.act.assessment(t).to_string())
@@ -731,7 +749,8 @@ async fn run_cell(
     let app = cx.app;
     let w = cx.w;
     let path = cx.path(row.path, t);
-    let hidden = cx.hidden_people(who);
+    let mut hidden = cx.hidden_people(who);
+    education::visible_names(who, row.path, &mut hidden, &w.own);
     let role = match who {
         Who::Signed(r) => Some(r),
         Who::Anonymous => None,
@@ -744,6 +763,16 @@ async fn run_cell(
         check_status(p, expect)
     };
 
+    if let Some(r) = education::post_cell(cx, b, who, row, t, expect, &path).await {
+        let page = r?;
+        ensure!(
+            !page.status.is_server_error(),
+            "server error {}",
+            page.status
+        );
+        no_names(&page, &hidden)?;
+        return Ok(());
+    }
     let page = match (row.method, row.path) {
         ("POST", "/sign-in") => {
             let p = b
@@ -1355,6 +1384,9 @@ fn check_allowed_page(
     t: Target,
     p: &Page,
 ) -> Result<(), String> {
+    if let Some(r) = education::check_page(cx, who, template, t, p) {
+        return r;
+    }
     let w = cx.w;
     let role = match who {
         Who::Signed(r) => Some(r),
@@ -1595,11 +1627,13 @@ async fn authorization_matrix(backend: Backend) {
     let w = world(&app).await;
     let act = activation_fixture(&app, &w).await;
     let plans = crate::plans::fixture(&app, &w, &act.coord_b).await;
+    let edu = education::fixture(&app, &w).await;
     let cx = Ctx {
         app: &app,
         w: &w,
         act: &act,
         plans: &plans,
+        edu: &edu,
     };
 
     let mut rows = table();
@@ -1697,3 +1731,6 @@ mod other_organisation_records_are_not_found {
         super::other_organisation_records_are_not_found(alongside_store::Backend::Postgres).await
     }
 }
+
+#[path = "matrix_education.rs"]
+mod education;
