@@ -1843,6 +1843,29 @@ async fn directory_search_edit_and_bad_input(backend: Backend) {
     let form = coord.get(&edit).await;
     assert_eq!(form.h1(), "Change a service");
     let stale = form.form_values(&edit);
+    // Bad input on the change form: named, nothing written.
+    let p = coord
+        .post_pairs(
+            &edit,
+            &with(&stale, &[("name", ""), ("website", "example.org")]),
+        )
+        .await;
+    p.assert_status(StatusCode::UNPROCESSABLE_ENTITY, "bad change");
+    p.assert_error("name", "Enter the name of the service", "bad change");
+    p.assert_error(
+        "website",
+        "Enter a website address starting with https://, like https://example.org",
+        "bad change",
+    );
+    assert_eq!(
+        coord.get(&breathe).await.h1(),
+        "Breathe Easy Riverside",
+        "nothing changed"
+    );
+    let p = coord
+        .post_pairs(&edit, &without(&stale, &["version"]))
+        .await;
+    p.assert_status(StatusCode::BAD_REQUEST, "no version");
     coord
         .post_pairs(
             &edit,
@@ -1883,3 +1906,103 @@ both_backends!(
     referral_life_cycle_and_overdue,
     directory_search_edit_and_bad_input,
 );
+
+/// Saves racing from two application instances (two stores, each with its own writer, on one
+/// database), all based on the same version: exactly one wins, every other is refused as
+/// stale, and one version is written — on SQLite and on PostgreSQL.
+async fn concurrent_saves_from_two_instances_one_wins(backend: Backend) {
+    use alongside_store::testing::TestDatabase;
+    use alongside_store::{Store, StoreError};
+    let db = TestDatabase::new(backend).await;
+    let first = Store::open(&db.url).await.expect("open");
+    let second = Store::open(&db.url).await.expect("open again");
+    let org = first
+        .create_organisation("Riverside Primary Care Network", "pcn")
+        .await
+        .unwrap();
+    let person = PersonId::new();
+    first
+        .insert_people_unaudited_actor(
+            org,
+            vec![(person, details("Rhea", "Racewell"), None)],
+            "fixture",
+        )
+        .await
+        .unwrap();
+    let coordinator = first
+        .create_user(
+            alongside_store::users::NewUser {
+                org_id: org,
+                username: "coordinator".into(),
+                display_name: "Corin Coordinator".into(),
+                role: Role::Coordinator,
+                person_id: None,
+                password_hash: "x".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let actor = alongside_core::access::Actor {
+        user_id: coordinator,
+        org_id: org,
+        role: Role::Coordinator,
+        person_id: None,
+    };
+    for round in 0..3i64 {
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let store = if i % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            let actor = actor.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .save_care_plan(
+                        &actor,
+                        person,
+                        round,
+                        plan_content(&format!("Round {round}, writer {i}"), "Ring 111"),
+                        src(),
+                    )
+                    .await
+            }));
+        }
+        let mut won = Vec::new();
+        let mut stale = 0;
+        for t in tasks {
+            match t.await.expect("task") {
+                Ok(v) => won.push(v),
+                Err(StoreError::StaleVersion) => stale += 1,
+                Err(e) => panic!("{backend:?}: unexpected error {e}"),
+            }
+        }
+        assert_eq!(
+            won,
+            vec![round + 1],
+            "{backend:?} round {round}: exactly one save wins"
+        );
+        assert_eq!(
+            stale, 7,
+            "{backend:?} round {round}: every other save is refused as stale"
+        );
+    }
+    let view = first
+        .care_plan(&actor, person, PlanPurpose::Versions, src())
+        .await
+        .unwrap();
+    assert_eq!(
+        view.versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert!(
+        first.verify_audit().await.unwrap().ok(),
+        "audit chain intact"
+    );
+    first.close().await;
+    second.close().await;
+}
+
+both_backends!(concurrent_saves_from_two_instances_one_wins);
