@@ -5,6 +5,7 @@
 //! and no SQL.
 
 mod demo;
+mod demo_education;
 mod loadgen;
 mod outcomes;
 
