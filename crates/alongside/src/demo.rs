@@ -257,6 +257,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
     let mut first_person: Option<(PersonId, String)> = None;
     let mut coach_pending = Vec::new();
     let mut covariates = Vec::with_capacity(people);
+    let mut edu_people = Vec::with_capacity(people);
     for i in 0..people {
         let d = synthetic_person(&mut rng, i, today);
         let id = PersonId::new();
@@ -274,6 +275,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
             d.deprivation_decile.unwrap_or(5),
             d.conditions.len(),
         ));
+        edu_people.push((id, d.conditions.clone()));
         batch.push((id, d, None));
     }
     store
@@ -290,6 +292,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         today,
     )
     .await?;
+    let mut staff = std::collections::BTreeMap::new();
     for (username, name, role) in ACCOUNTS {
         let (display, person_id) = match role {
             Role::Person => {
@@ -329,6 +332,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         if *role == Role::Coordinator {
             coordinator_id = Some(id);
         }
+        staff.insert(*role, id);
     }
     if let Some(coach) = coach_id {
         for pid in &coach_pending {
@@ -340,6 +344,14 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         (coordinator_id, coach_id, first_person.clone())
     {
         crate::demo_plans::seed(store, org, coordinator, coach, own, &coach_pending).await?;
+    }
+    if let (Some(ed), Some(co), Some((own, _))) = (
+        staff.get(&Role::Educator),
+        staff.get(&Role::Coordinator),
+        first_person.clone(),
+    ) {
+        crate::demo_education::seed(store, org, &mut rng, *ed, *co, &edu_people, own, today)
+            .await?;
     }
     Ok(())
 }

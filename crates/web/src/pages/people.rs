@@ -363,6 +363,9 @@ fn record_page(
             h2 { "Coaching and goals" }
             p { a href={ "/people/" (view.record.id) "/coaching" } { @if own { "Your coaching and goals" } @else { "Coaching, goals and referrals" } } }
         }
+        // Everyone who may read the record may see the person's courses (access::ReadEnrolments).
+        h2 { "Courses" }
+        p { a href={ "/people/" (view.record.id) "/courses" } { @if own { "Your courses" } @else { "Courses: enrolments, attendance and enrolling by referral" } } }
         div.no-print {
             @if view.can_edit { a.button href={ "/people/" (view.record.id) "/edit" } { "Change details" } }
             @if view.can_view_audit { a.button.button--secondary href={ "/people/" (view.record.id) "/audit" } { "Who has viewed this record" } }
