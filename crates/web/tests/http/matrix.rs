@@ -68,6 +68,12 @@ pub enum Target {
     OtherOrgOnline,
     SameOrgRun,
     OtherOrgRun,
+    /// A health coach of the same organisation (not the signed-in coach).
+    SameOrgCoach,
+    /// A health coach of another organisation.
+    OtherOrgCoach,
+    /// A coach's live calendar feed address.
+    Feed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,6 +362,7 @@ pub fn table() -> Vec<Row> {
     ]
     .into_iter()
     .chain(education::rows())
+    .chain(coaching::table())
     .collect()
 }
 
@@ -367,6 +374,9 @@ fn known_deviation(_method: &str, _path: &str, _who: Who, _t: Target) -> bool {
 
 fn targets(path: &str) -> Vec<Target> {
     if let Some(t) = education::targets(path) {
+        return t;
+    }
+    if let Some(t) = coaching::targets(path) {
         return t;
     }
     if path.contains("/people/{id}") || path.starts_with("/questionnaires/{id}") {
@@ -446,6 +456,7 @@ struct Ctx<'a> {
     act: &'a Activation,
     plans: &'a crate::plans::Fixture,
     edu: &'a education::Edu,
+    coach: &'a coaching::Coaching,
 }
 
 const DEMO: &str = "alongside-demo-activation";
@@ -616,6 +627,9 @@ impl Ctx<'_> {
         {
             return p;
         }
+        if let Some(p) = coaching::path(self, template, t) {
+            return p;
+        }
         if let Some(p) = education::path(self.edu, template, t) {
             return p;
         }
@@ -763,6 +777,17 @@ async fn run_cell(
         check_status(p, expect)
     };
 
+    if let Some((page, names)) = coaching::run(cx, b, who, row, t, expect, &path).await? {
+        ensure!(
+            !page.status.is_server_error(),
+            "server error {}",
+            page.status
+        );
+        if names {
+            no_names(&page, &hidden)?;
+        }
+        return Ok(());
+    }
     if let Some(r) = education::post_cell(cx, b, who, row, t, expect, &path).await {
         let page = r?;
         ensure!(
@@ -1387,6 +1412,9 @@ fn check_allowed_page(
     if let Some(r) = education::check_page(cx, who, template, t, p) {
         return r;
     }
+    if let Some(r) = coaching::check_page(cx, who, template, t, p) {
+        return r;
+    }
     let w = cx.w;
     let role = match who {
         Who::Signed(r) => Some(r),
@@ -1628,12 +1656,14 @@ async fn authorization_matrix(backend: Backend) {
     let act = activation_fixture(&app, &w).await;
     let plans = crate::plans::fixture(&app, &w, &act.coord_b).await;
     let edu = education::fixture(&app, &w).await;
+    let coach = coaching::fixture(&app, &w, &act.coord_b).await;
     let cx = Ctx {
         app: &app,
         w: &w,
         act: &act,
         plans: &plans,
         edu: &edu,
+        coach: &coach,
     };
 
     let mut rows = table();
@@ -1734,3 +1764,5 @@ mod other_organisation_records_are_not_found {
 
 #[path = "matrix_education.rs"]
 mod education;
+
+mod coaching;
