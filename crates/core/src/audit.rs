@@ -42,10 +42,23 @@ pub enum AuditAction {
     SettingChanged,
     UtilisationImported,
     OutcomesEvaluated,
+    GroupCreated,
+    GroupUpdated,
+    GroupSessionChanged,
+    DoorSignIn,
+    DoorListRead,
+    GroupJoined,
+    SessionBooked,
+    BookingCancelled,
+    AttendanceRead,
+    RotaChanged,
+    TrainingRecorded,
+    ActivitySignUp,
+    PeerSupportReportRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 37] = [
         AuditAction::PersonRead,
         AuditAction::PersonCreated,
         AuditAction::PersonUpdated,
@@ -70,6 +83,19 @@ impl AuditAction {
         AuditAction::SettingChanged,
         AuditAction::UtilisationImported,
         AuditAction::OutcomesEvaluated,
+        AuditAction::GroupCreated,
+        AuditAction::GroupUpdated,
+        AuditAction::GroupSessionChanged,
+        AuditAction::DoorSignIn,
+        AuditAction::DoorListRead,
+        AuditAction::GroupJoined,
+        AuditAction::SessionBooked,
+        AuditAction::BookingCancelled,
+        AuditAction::AttendanceRead,
+        AuditAction::RotaChanged,
+        AuditAction::TrainingRecorded,
+        AuditAction::ActivitySignUp,
+        AuditAction::PeerSupportReportRead,
     ];
     pub fn code(self) -> &'static str {
         match self {
@@ -97,6 +123,19 @@ impl AuditAction {
             AuditAction::SettingChanged => "setting.change",
             AuditAction::UtilisationImported => "utilisation.import",
             AuditAction::OutcomesEvaluated => "outcomes.evaluate",
+            AuditAction::GroupCreated => "group.create",
+            AuditAction::GroupUpdated => "group.update",
+            AuditAction::GroupSessionChanged => "group_session.change",
+            AuditAction::DoorSignIn => "group_session.sign_in",
+            AuditAction::DoorListRead => "group_session.door_read",
+            AuditAction::GroupJoined => "group.join",
+            AuditAction::SessionBooked => "group_session.book",
+            AuditAction::BookingCancelled => "group_session.cancel_booking",
+            AuditAction::AttendanceRead => "attendance.read",
+            AuditAction::RotaChanged => "rota.change",
+            AuditAction::TrainingRecorded => "training.record",
+            AuditAction::ActivitySignUp => "group_activity.sign_up",
+            AuditAction::PeerSupportReportRead => "peer_support_report.read",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
@@ -129,6 +168,19 @@ impl AuditAction {
             AuditAction::SettingChanged => "Changed a setting",
             AuditAction::UtilisationImported => "Imported utilisation data",
             AuditAction::OutcomesEvaluated => "Ran an outcome evaluation",
+            AuditAction::GroupCreated => "Created a peer-support group",
+            AuditAction::GroupUpdated => "Changed a peer-support group",
+            AuditAction::GroupSessionChanged => "Cancelled or moved a group session",
+            AuditAction::DoorSignIn => "Signed in at a group session",
+            AuditAction::DoorListRead => "Viewed a session's door list",
+            AuditAction::GroupJoined => "Joined a peer-support group",
+            AuditAction::SessionBooked => "Booked a group session",
+            AuditAction::BookingCancelled => "Cancelled a group session booking",
+            AuditAction::AttendanceRead => "Viewed attendance history",
+            AuditAction::RotaChanged => "Changed a session rota",
+            AuditAction::TrainingRecorded => "Recorded training",
+            AuditAction::ActivitySignUp => "Signed up for a session activity",
+            AuditAction::PeerSupportReportRead => "Viewed the peer-support report",
         }
     }
 }

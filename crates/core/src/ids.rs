@@ -64,3 +64,7 @@ id_type!(
     AssessmentId,
     "One completion (or attempt) of a questionnaire by or for a person."
 );
+id_type!(
+    GroupId,
+    "A peer-support group (its sessions follow from its recurrence rule)."
+);

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod audit;
 pub mod conditions;
+pub mod groups;
 pub mod ids;
 pub mod nhs_number;
 pub mod person;
@@ -16,6 +17,7 @@ pub mod time;
 pub mod validation;
 
 pub use access::{decide, Action, Actor, Decision, PersonRelation};
+pub use ids::GroupId;
 pub use ids::{AssessmentId, InstrumentId, OrgId, PersonId, UserId};
 pub use nhs_number::NhsNumber;
 pub use role::Role;
