@@ -19,6 +19,7 @@
 
 pub mod activation;
 pub mod audit;
+pub mod groups;
 pub mod outcomes;
 pub mod people;
 pub mod testing;
