@@ -6,6 +6,7 @@
 //! store materialises one only when it is touched.
 
 use crate::conditions;
+use crate::recurrence::{Frequency, Rule, Series, Until};
 use crate::time::{iso_date, parse_iso_date};
 use crate::validation::{clean_name, clean_text, ValidationErrors};
 use time::{Date, Month, Weekday};
@@ -487,8 +488,8 @@ impl GroupDetails {
                     .trim_start_matches("RRULE:")
                     .to_ascii_uppercase();
                 match Rule::parse(&text) {
-                    Err(msg) => {
-                        e.add("rrule", msg);
+                    Err(err) => {
+                        e.add("rrule", err.to_string());
                         None
                     }
                     Ok(rule) => {
@@ -639,14 +640,13 @@ impl GroupDetails {
             attendees_per_volunteer,
             required_training,
         };
-        if details
-            .occurrences(
-                first_date,
-                first_date.saturating_add(time::Duration::days(366 * 20)),
-            )
-            .is_empty()
-        {
-            e.add("first_day", "These settings give no sessions at all: check the first date, the days and the end date");
+        if let Err(err) = details.series().and_then(|s| s.validate()) {
+            let field = if f.repeat == "custom" {
+                "rrule"
+            } else {
+                "until_day"
+            };
+            e.add(field, err.to_string());
             return Err(e);
         }
         Ok(details)
@@ -688,9 +688,16 @@ impl GroupDetails {
         };
         // Simple rules go back into the simple controls.
         if let Ok(rule) = Rule::parse(&self.rrule) {
-            let simple = match (rule.freq, rule.interval, rule.by_day.as_slice()) {
-                (Freq::Daily, 1, []) => Some("daily"),
-                (Freq::Weekly, 1, days)
+            let by_day: Vec<(Option<i8>, Weekday)> =
+                rule.by_day.iter().map(|b| (b.ordinal, b.weekday)).collect();
+            let simple = match (
+                rule.freq,
+                rule.interval,
+                by_day.as_slice(),
+                rule.by_month_day.is_empty(),
+            ) {
+                (Frequency::Daily, 1, [], true) => Some("daily"),
+                (Frequency::Weekly, 1, days, true)
                     if !days.is_empty() && days.iter().all(|(n, _)| n.is_none()) =>
                 {
                     f.days = days
@@ -701,7 +708,7 @@ impl GroupDetails {
                         .collect();
                     Some("weekly")
                 }
-                (Freq::Monthly, 1, [(Some(n), w)]) if matches!(n, 1..=4 | -1) => {
+                (Frequency::Monthly, 1, [(Some(n), w)], true) if matches!(n, 1..=4 | -1) => {
                     f.month_week = n.to_string();
                     f.month_day = WEEKDAYS
                         .iter()
@@ -716,7 +723,7 @@ impl GroupDetails {
                 f.repeat = s.into();
                 f.rrule.clear();
                 match (rule.until, rule.count) {
-                    (Some(u), _) => {
+                    (Some(Until::Date(u)), _) => {
                         f.until_day = u.day().to_string();
                         f.until_month = u8::from(u.month()).to_string();
                         f.until_year = u.year().to_string();
@@ -732,13 +739,29 @@ impl GroupDetails {
     /// Session dates (by the rule, before one-off moves) from `from` to `to` inclusive,
     /// closures left out.
     pub fn occurrences(&self, from: Date, to: Date) -> Vec<Date> {
-        let Ok(rule) = Rule::parse(&self.rrule) else {
+        let Ok(series) = self.series() else {
             return Vec::new();
         };
-        rule.dates(self.first_date, from, to)
-            .into_iter()
-            .filter(|d| !self.closures.contains(d))
-            .collect()
+        series
+            .expand(from, to)
+            .map(|v| v.into_iter().map(|o| o.original_date).collect())
+            .unwrap_or_default()
+    }
+
+    /// The series for [`crate::recurrence`]: local times in Europe/London, closures as
+    /// exceptions (one-off moves and cancellations are the store's, per session).
+    pub fn series(&self) -> Result<Series, crate::recurrence::RecurrenceError> {
+        let rule = Rule::parse(&self.rrule)?;
+        let start = time::Time::from_hms(
+            (self.start_time.0 / 60) as u8,
+            (self.start_time.0 % 60) as u8,
+            0,
+        )
+        .unwrap_or(time::Time::MIDNIGHT);
+        let minutes = u32::from(self.end_time.0.saturating_sub(self.start_time.0)).max(1);
+        let mut s = Series::new(self.first_date, start, minutes, Some(rule), None);
+        s.exceptions = self.closures.iter().copied().collect();
+        Ok(s)
     }
 
     /// Whether `date` is a session date by the rule (closures excluded).
@@ -763,295 +786,6 @@ impl GroupDetails {
 /// Places that may be booked ahead when `walk_in` of `capacity` are held back for walk-ins.
 pub fn bookable_places(capacity: u32, walk_in: u32) -> u32 {
     capacity.saturating_sub(walk_in)
-}
-
-// ---- recurrence (the subset the forms produce) --------------------------------------------
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Freq {
-    Daily,
-    Weekly,
-    Monthly,
-}
-
-/// A parsed recurrence rule: FREQ (DAILY, WEEKLY, MONTHLY), INTERVAL, BYDAY (with an ordinal
-/// for MONTHLY, e.g. `1MO`, `-1FR`), COUNT and UNTIL. Dates only: times are the group's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule {
-    pub freq: Freq,
-    pub interval: u32,
-    pub by_day: Vec<(Option<i8>, Weekday)>,
-    pub count: Option<u32>,
-    pub until: Option<Date>,
-}
-
-impl Rule {
-    pub fn parse(text: &str) -> Result<Rule, String> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(
-                "Enter a recurrence rule, for example FREQ=WEEKLY;BYDAY=TU;COUNT=10".into(),
-            );
-        }
-        let mut freq = None;
-        let mut interval = 1;
-        let mut by_day = Vec::new();
-        let mut count = None;
-        let mut until = None;
-        for part in text.split(';').filter(|p| !p.is_empty()) {
-            let Some((k, v)) = part.split_once('=') else {
-                return Err(format!(
-                    "The rule part \u{201c}{part}\u{201d} is not of the form NAME=VALUE"
-                ));
-            };
-            match k.trim() {
-                "FREQ" => {
-                    freq = Some(match v.trim() {
-                        "DAILY" => Freq::Daily,
-                        "WEEKLY" => Freq::Weekly,
-                        "MONTHLY" => Freq::Monthly,
-                        other => return Err(format!("Repeating {other} is not supported: use DAILY, WEEKLY or MONTHLY")),
-                    })
-                }
-                "INTERVAL" => {
-                    interval = v.trim().parse::<u32>().ok().filter(|n| (1..=52).contains(n)).ok_or("INTERVAL must be a whole number from 1 to 52")?
-                }
-                "COUNT" => {
-                    count = Some(v.trim().parse::<u32>().ok().filter(|n| (1..=5000).contains(n)).ok_or("COUNT must be a whole number from 1 to 5000")?)
-                }
-                "UNTIL" => {
-                    let v = v.trim();
-                    let d = v.get(..8).filter(|d| d.chars().all(|c| c.is_ascii_digit()));
-                    let parsed = d.and_then(|d| {
-                        form_date(&d[6..8], &d[4..6], &d[..4]).ok().flatten()
-                    });
-                    until = Some(parsed.ok_or("UNTIL must be a date such as 20271231")?);
-                }
-                "BYDAY" => {
-                    for item in v.split(',') {
-                        let item = item.trim();
-                        if item.len() < 2 {
-                            return Err(format!("\u{201c}{item}\u{201d} is not a day such as MO or 1MO"));
-                        }
-                        let (n, day) = item.split_at(item.len() - 2);
-                        let w = weekday_code(day).ok_or_else(|| format!("\u{201c}{item}\u{201d} is not a day such as MO or 1MO"))?;
-                        let n = if n.is_empty() {
-                            None
-                        } else {
-                            Some(n.trim_start_matches('+').parse::<i8>().ok().filter(|n| *n != 0 && (-5..=5).contains(n)).ok_or_else(|| format!("\u{201c}{item}\u{201d}: the week number must be 1 to 5 or -1 to -5"))?)
-                        };
-                        by_day.push((n, w));
-                    }
-                }
-                "WKST" => {}
-                other => return Err(format!("The rule part {other} is not supported: use FREQ, INTERVAL, BYDAY, COUNT or UNTIL")),
-            }
-        }
-        let freq = freq.ok_or("The rule must say how often: FREQ=DAILY, WEEKLY or MONTHLY")?;
-        if count.is_some() && until.is_some() {
-            return Err("A rule may have COUNT or UNTIL, not both".into());
-        }
-        if freq != Freq::Monthly && by_day.iter().any(|(n, _)| n.is_some()) {
-            return Err("Numbered days such as 1MO only make sense with FREQ=MONTHLY".into());
-        }
-        Ok(Rule {
-            freq,
-            interval,
-            by_day,
-            count,
-            until,
-        })
-    }
-
-    /// Dates from `start` by this rule that fall within `[from, to]`.
-    pub fn dates(&self, start: Date, from: Date, to: Date) -> Vec<Date> {
-        let mut out = Vec::new();
-        let mut produced = 0u32;
-        let hard_end = start.saturating_add(time::Duration::days(366 * 100));
-        let end = self.until.map_or(to, |u| u.min(to)).min(hard_end);
-        let mut emit = |d: Date, out: &mut Vec<Date>| -> bool {
-            // Returns false when the rule is exhausted.
-            if d < start {
-                return true;
-            }
-            if let Some(u) = self.until {
-                if d > u {
-                    return false;
-                }
-            }
-            if let Some(c) = self.count {
-                if produced >= c {
-                    return false;
-                }
-            }
-            produced += 1;
-            if d >= from && d <= to {
-                out.push(d);
-            }
-            true
-        };
-        // A counted rule must be walked from the start; an unbounded one may skip ahead.
-        match self.freq {
-            Freq::Daily => {
-                let mut d = start;
-                while d <= end {
-                    let ok_day = self.by_day.is_empty()
-                        || self.by_day.iter().any(|(_, w)| *w == d.weekday());
-                    if ok_day && !emit(d, &mut out) {
-                        break;
-                    }
-                    match d.checked_add(time::Duration::days(self.interval as i64)) {
-                        Some(n) => d = n,
-                        None => break,
-                    }
-                }
-            }
-            Freq::Weekly => {
-                let days: Vec<Weekday> = if self.by_day.is_empty() {
-                    vec![start.weekday()]
-                } else {
-                    self.by_day.iter().map(|(_, w)| *w).collect()
-                };
-                // Weeks start on Monday.
-                let mut week = start.saturating_sub(time::Duration::days(
-                    start.weekday().number_days_from_monday() as i64,
-                ));
-                'weeks: while week <= to {
-                    for i in 0..7 {
-                        let d = week.saturating_add(time::Duration::days(i));
-                        if days.contains(&d.weekday()) {
-                            if d > to {
-                                break 'weeks;
-                            }
-                            if !emit(d, &mut out) {
-                                break 'weeks;
-                            }
-                        }
-                    }
-                    week = week.saturating_add(time::Duration::weeks(self.interval as i64));
-                    if week > hard_end {
-                        break;
-                    }
-                }
-            }
-            Freq::Monthly => {
-                let (mut y, mut m) = (start.year(), start.month());
-                loop {
-                    let first = match Date::from_calendar_date(y, m, 1) {
-                        Ok(d) => d,
-                        Err(_) => break,
-                    };
-                    if first > to || first > hard_end {
-                        break;
-                    }
-                    let mut in_month: Vec<Date> = Vec::new();
-                    let days_in = m.length(y);
-                    if self.by_day.is_empty() {
-                        if let Ok(d) = Date::from_calendar_date(y, m, start.day()) {
-                            in_month.push(d);
-                        }
-                    } else {
-                        for (n, w) in &self.by_day {
-                            let matching: Vec<Date> = (1..=days_in)
-                                .filter_map(|day| Date::from_calendar_date(y, m, day).ok())
-                                .filter(|d| d.weekday() == *w)
-                                .collect();
-                            match n {
-                                None => in_month.extend(matching),
-                                Some(k) if *k > 0 => {
-                                    if let Some(d) = matching.get(*k as usize - 1) {
-                                        in_month.push(*d);
-                                    }
-                                }
-                                Some(k) => {
-                                    let idx = matching.len() as i64 + *k as i64;
-                                    if idx >= 0 {
-                                        if let Some(d) = matching.get(idx as usize) {
-                                            in_month.push(*d);
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    in_month.sort();
-                    in_month.dedup();
-                    for d in in_month {
-                        if d > to {
-                            return out;
-                        }
-                        if !emit(d, &mut out) {
-                            return out;
-                        }
-                    }
-                    for _ in 0..self.interval {
-                        m = m.next();
-                        if m == Month::January {
-                            y += 1;
-                        }
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    pub fn describe(&self) -> String {
-        let day_name = |w: Weekday| {
-            WEEKDAYS
-                .iter()
-                .find(|x| x.2 == w)
-                .map(|x| x.1)
-                .unwrap_or("")
-        };
-        let base = match (self.freq, self.interval, self.by_day.as_slice()) {
-            (Freq::Daily, 1, []) => "Every day".to_string(),
-            (Freq::Daily, n, []) => format!("Every {n} days"),
-            (Freq::Weekly, 1, []) => "Every week".to_string(),
-            (Freq::Weekly, n, days) | (Freq::Daily, n, days) => {
-                let names: Vec<&str> = days.iter().map(|(_, w)| day_name(*w)).collect();
-                let list = names.join(", ");
-                if n == 1 {
-                    format!("Every {list}")
-                } else {
-                    format!("Every {n} weeks on {list}")
-                }
-            }
-            (Freq::Monthly, n, days) => {
-                let ord = |k: i8| match k {
-                    1 => "First",
-                    2 => "Second",
-                    3 => "Third",
-                    4 => "Fourth",
-                    5 => "Fifth",
-                    -1 => "Last",
-                    _ => "Some",
-                };
-                let each = if n == 1 {
-                    "the month".to_string()
-                } else {
-                    format!("every {n} months")
-                };
-                if days.is_empty() {
-                    format!("Monthly ({each})")
-                } else {
-                    let parts: Vec<String> = days
-                        .iter()
-                        .map(|(k, w)| match k {
-                            Some(k) => format!("{} {}", ord(*k), day_name(*w)),
-                            None => format!("Every {}", day_name(*w)),
-                        })
-                        .collect();
-                    format!("{} of {each}", parts.join(" and "))
-                }
-            }
-        };
-        match (self.until, self.count) {
-            (Some(u), _) => format!("{base}, until {}", crate::time::display_date(u)),
-            (None, Some(c)) => format!("{base}, {c} sessions"),
-            _ => base,
-        }
-    }
 }
 
 // ---- staffing and training ----------------------------------------------------------------
@@ -1153,53 +887,40 @@ mod tests {
     }
 
     #[test]
-    fn weekly_and_monthly_rules() {
-        let r = Rule::parse("FREQ=WEEKLY;BYDAY=TU;COUNT=3").unwrap();
+    fn weekly_and_monthly_forms() {
+        let mut f = cafe_form();
+        f.repeat = "weekly".into();
+        f.days = vec!["TU".into()];
+        f.until_day.clear();
+        f.until_month.clear();
+        f.until_year.clear();
+        f.count = "3".into();
+        let g = GroupDetails::parse(&f).unwrap();
+        assert_eq!(g.rrule, "FREQ=WEEKLY;BYDAY=TU;COUNT=3");
         assert_eq!(
-            r.dates(
-                date!(2026 - 11 - 20),
-                date!(2026 - 01 - 01),
-                date!(2027 - 12 - 31)
-            ),
+            g.occurrences(date!(2026 - 01 - 01), date!(2028 - 12 - 31)),
             vec![
-                date!(2026 - 11 - 24),
-                date!(2026 - 12 - 01),
-                date!(2026 - 12 - 08)
+                date!(2027 - 01 - 05),
+                date!(2027 - 01 - 12),
+                date!(2027 - 01 - 19)
             ]
         );
-        let r = Rule::parse("FREQ=MONTHLY;BYDAY=1MO;UNTIL=20270331").unwrap();
+        assert_eq!(GroupDetails::parse(&g.to_form()).unwrap(), g);
+        let mut f = cafe_form();
+        f.repeat = "monthly".into();
+        f.month_week = "1".into();
+        f.month_day = "MO".into();
+        f.until_month = "3".into();
+        let g = GroupDetails::parse(&f).unwrap();
         assert_eq!(
-            r.dates(
-                date!(2026 - 12 - 01),
-                date!(2026 - 01 - 01),
-                date!(2027 - 12 - 31)
-            ),
+            g.occurrences(date!(2026 - 01 - 01), date!(2028 - 12 - 31)),
             vec![
-                date!(2026 - 12 - 07),
                 date!(2027 - 01 - 04),
                 date!(2027 - 02 - 01),
                 date!(2027 - 03 - 01)
             ]
         );
-        let r = Rule::parse("FREQ=MONTHLY;BYDAY=-1FR;COUNT=2").unwrap();
-        assert_eq!(
-            r.dates(
-                date!(2026 - 12 - 01),
-                date!(2026 - 01 - 01),
-                date!(2027 - 12 - 31)
-            ),
-            vec![date!(2026 - 12 - 25), date!(2027 - 01 - 29)]
-        );
-        // A window in the middle of a counted rule still counts from the start.
-        let r = Rule::parse("FREQ=DAILY;COUNT=10").unwrap();
-        assert_eq!(
-            r.dates(
-                date!(2027 - 01 - 01),
-                date!(2027 - 01 - 09),
-                date!(2027 - 02 - 01)
-            ),
-            vec![date!(2027 - 01 - 09), date!(2027 - 01 - 10)]
-        );
+        assert_eq!(GroupDetails::parse(&g.to_form()).unwrap(), g);
     }
 
     #[test]

@@ -89,8 +89,12 @@ pub enum SignInOutcome {
         capacity: u32,
     },
     /// Every place is taken; nothing was written.
-    Full { capacity: u32 },
-    AlreadySignedIn { first_name: String },
+    Full {
+        capacity: u32,
+    },
+    AlreadySignedIn {
+        first_name: String,
+    },
     Cancelled,
 }
 
@@ -166,7 +170,8 @@ fn group_from_row(r: &AnyRow) -> Result<GroupRow> {
         details: GroupDetails {
             name: r.try_get("name")?,
             description: r.try_get("description")?,
-            kind: GroupKind::parse(&r.try_get::<String, _>("kind")?).ok_or_else(|| corrupt("kind"))?,
+            kind: GroupKind::parse(&r.try_get::<String, _>("kind")?)
+                .ok_or_else(|| corrupt("kind"))?,
             peer_leader: r.try_get("peer_leader")?,
             focus: r.try_get("focus")?,
             interest: r.try_get("interest")?,
@@ -409,7 +414,16 @@ impl Store {
         self.write(move |c| {
             let (actor, details, source) = (actor.clone(), details.clone(), source.clone());
             Box::pin(async move {
-                let ev = event(&actor, AuditAction::GroupCreated, outcome(d.allowed), "group", Some(id.as_text()), None, &source, (!d.allowed).then(|| d.reason.to_string()));
+                let ev = event(
+                    &actor,
+                    AuditAction::GroupCreated,
+                    outcome(d.allowed),
+                    "group",
+                    Some(id.as_text()),
+                    None,
+                    &source,
+                    (!d.allowed).then(|| d.reason.to_string()),
+                );
                 if !d.allowed {
                     audit::append(c, &ev).await?;
                     return Ok(Err(StoreError::Refused(d.reason)));
@@ -468,7 +482,9 @@ impl Store {
     /// A group of the organisation (listings name no one, so reads are not audited).
     pub async fn group(&self, org: OrgId, id: GroupId) -> Result<GroupRow> {
         let mut c = self.reader().acquire().await?;
-        load_group(&mut c, org, id).await?.ok_or(StoreError::NotFound)
+        load_group(&mut c, org, id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Every group of the organisation, by name.
@@ -738,7 +754,13 @@ impl Store {
     }
 
     /// The first name on an attendance row of this session (for the door's confirmation).
-    pub async fn attendance_first_name(&self, org: OrgId, group: GroupId, original: Date, attendance_id: &str) -> Result<Option<String>> {
+    pub async fn attendance_first_name(
+        &self,
+        org: OrgId,
+        group: GroupId,
+        original: Date,
+        attendance_id: &str,
+    ) -> Result<Option<String>> {
         let r = sqlx::query("SELECT a.first_name FROM session_attendance a JOIN group_sessions s ON s.org_id = a.org_id AND s.id = a.session_id WHERE a.org_id = $1 AND a.id = $2 AND s.group_id = $3 AND s.original_date = $4")
             .bind(org.as_text()).bind(attendance_id).bind(group.as_text()).bind(iso_date(original))
             .fetch_optional(self.reader()).await?;
@@ -765,20 +787,61 @@ impl Store {
             let (actor, source) = (actor.clone(), source.clone());
             Box::pin(async move {
                 let Some(pid) = actor.person_id else {
-                    audit::append(c, &event(&actor, AuditAction::GroupJoined, Outcome::Refused, "group", Some(group.as_text()), None, &source, Some("account has no record".into()))).await?;
-                    return Ok(Err(StoreError::Refused("only a person's own account joins groups")));
+                    audit::append(
+                        c,
+                        &event(
+                            &actor,
+                            AuditAction::GroupJoined,
+                            Outcome::Refused,
+                            "group",
+                            Some(group.as_text()),
+                            None,
+                            &source,
+                            Some("account has no record".into()),
+                        ),
+                    )
+                    .await?;
+                    return Ok(Err(StoreError::Refused(
+                        "only a person's own account joins groups",
+                    )));
                 };
                 let rel = crate::people::relation(c, &actor, pid).await?;
                 let d = decide(&actor, Action::BookGroups, Target::Person(rel));
                 if !d.allowed {
-                    audit::append(c, &event(&actor, AuditAction::GroupJoined, Outcome::Refused, "group", Some(group.as_text()), Some(pid), &source, Some(d.reason.into()))).await?;
+                    audit::append(
+                        c,
+                        &event(
+                            &actor,
+                            AuditAction::GroupJoined,
+                            Outcome::Refused,
+                            "group",
+                            Some(group.as_text()),
+                            Some(pid),
+                            &source,
+                            Some(d.reason.into()),
+                        ),
+                    )
+                    .await?;
                     return Ok(Err(StoreError::Refused(d.reason)));
                 }
                 if load_group(c, actor.org_id, group).await?.is_none() {
                     return Ok(Err(StoreError::NotFound));
                 }
                 join(c, actor.org_id, group, pid).await?;
-                audit::append(c, &event(&actor, AuditAction::GroupJoined, Outcome::Allowed, "group", Some(group.as_text()), Some(pid), &source, None)).await?;
+                audit::append(
+                    c,
+                    &event(
+                        &actor,
+                        AuditAction::GroupJoined,
+                        Outcome::Allowed,
+                        "group",
+                        Some(group.as_text()),
+                        Some(pid),
+                        &source,
+                        None,
+                    ),
+                )
+                .await?;
                 Ok(Ok(()))
             })
         })
@@ -786,14 +849,26 @@ impl Store {
     }
 
     /// Adds a person to a group without an actor (demo data and fixtures).
-    pub async fn add_group_member_unaudited(&self, org: OrgId, group: GroupId, person: PersonId) -> Result<()> {
+    pub async fn add_group_member_unaudited(
+        &self,
+        org: OrgId,
+        group: GroupId,
+        person: PersonId,
+    ) -> Result<()> {
         self.write(move |c| Box::pin(async move { join(c, org, group, person).await }))
             .await
     }
 
     /// Books the person's own place at a session (joining the group if need be). At most
     /// `capacity − walk_in_places` places are ever booked, and never more than are free.
-    pub async fn book_session(&self, actor: &Actor, group: GroupId, original: Date, today: Date, source: Source) -> Result<BookOutcome> {
+    pub async fn book_session(
+        &self,
+        actor: &Actor,
+        group: GroupId,
+        original: Date,
+        today: Date,
+        source: Source,
+    ) -> Result<BookOutcome> {
         let actor = actor.clone();
         self.write(move |c| {
             let (actor, source) = (actor.clone(), source.clone());
@@ -851,7 +926,13 @@ impl Store {
 
     /// Cancels the person's own booking (before they are signed in), freeing the place.
     /// Returns whether there was a booking to cancel.
-    pub async fn cancel_booking(&self, actor: &Actor, group: GroupId, original: Date, source: Source) -> Result<bool> {
+    pub async fn cancel_booking(
+        &self,
+        actor: &Actor,
+        group: GroupId,
+        original: Date,
+        source: Source,
+    ) -> Result<bool> {
         let actor = actor.clone();
         self.write(move |c| {
             let (actor, source) = (actor.clone(), source.clone());
@@ -894,7 +975,13 @@ impl Store {
     }
 
     /// Whether the person holds a booking for the session.
-    pub async fn has_booking(&self, org: OrgId, group: GroupId, original: Date, person: PersonId) -> Result<bool> {
+    pub async fn has_booking(
+        &self,
+        org: OrgId,
+        group: GroupId,
+        original: Date,
+        person: PersonId,
+    ) -> Result<bool> {
         Ok(sqlx::query("SELECT 1 AS one FROM session_bookings b JOIN group_sessions s ON s.org_id = b.org_id AND s.id = b.session_id WHERE b.org_id = $1 AND s.group_id = $2 AND s.original_date = $3 AND b.person_id = $4 AND b.status = 'booked'")
             .bind(org.as_text()).bind(group.as_text()).bind(iso_date(original)).bind(person.as_text())
             .fetch_optional(self.reader()).await?.is_some())
@@ -902,13 +989,34 @@ impl Store {
 
     /// What the person has coming up from `today` for `days` days: their booked sessions, and
     /// the sessions of the groups they belong to. Audited as a read of their record.
-    pub async fn upcoming_groups(&self, actor: &Actor, person: PersonId, today: Date, days: i64, source: Source) -> Result<Vec<Upcoming>> {
+    pub async fn upcoming_groups(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        today: Date,
+        days: i64,
+        source: Source,
+    ) -> Result<Vec<Upcoming>> {
         let rel = {
             let mut c = self.reader().acquire().await?;
             crate::people::relation(&mut c, actor, person).await?
         };
         let d = decide(actor, Action::ReadAttendance, Target::Person(rel));
-        self.audit(event(actor, AuditAction::AttendanceRead, outcome(d.allowed), "person", Some(person.as_text()), Some(person), &source, Some(if d.allowed { "upcoming".into() } else { d.reason.into() }))).await?;
+        self.audit(event(
+            actor,
+            AuditAction::AttendanceRead,
+            outcome(d.allowed),
+            "person",
+            Some(person.as_text()),
+            Some(person),
+            &source,
+            Some(if d.allowed {
+                "upcoming".into()
+            } else {
+                d.reason.into()
+            }),
+        ))
+        .await?;
         if !d.allowed {
             return Err(StoreError::Refused(d.reason));
         }
@@ -952,7 +1060,15 @@ impl Store {
             for (bg, date) in booked.iter().filter(|(bg, d)| *bg == gid && *d > until) {
                 let s = self.group_session(&g, *date).await?;
                 let _ = bg;
-                out.push(Upcoming { date: s.date, start: s.start, end: s.end, title: g.details.name.clone(), link: format!("/groups/{gid}/sessions/{}", iso_date(*date)), booked: true, where_: where_.clone() });
+                out.push(Upcoming {
+                    date: s.date,
+                    start: s.start,
+                    end: s.end,
+                    title: g.details.name.clone(),
+                    link: format!("/groups/{gid}/sessions/{}", iso_date(*date)),
+                    booked: true,
+                    where_: where_.clone(),
+                });
             }
         }
         out.sort_by(|a, b| (a.date, a.start, &a.title).cmp(&(b.date, b.start, &b.title)));
@@ -960,7 +1076,12 @@ impl Store {
     }
 
     /// A person's attendance history, newest first, if `actor` may see it; audited.
-    pub async fn attendance_history(&self, actor: &Actor, person: PersonId, source: Source) -> Result<Vec<AttendanceItem>> {
+    pub async fn attendance_history(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        source: Source,
+    ) -> Result<Vec<AttendanceItem>> {
         let actor = actor.clone();
         self.write(move |c| {
             let (actor, source) = (actor.clone(), source.clone());
@@ -998,7 +1119,12 @@ impl Store {
     }
 
     /// Attendance rows of a session (for tests and reports): (person, walk-in).
-    pub async fn session_attendance_count(&self, org: OrgId, group: GroupId, original: Date) -> Result<i64> {
+    pub async fn session_attendance_count(
+        &self,
+        org: OrgId,
+        group: GroupId,
+        original: Date,
+    ) -> Result<i64> {
         let r = sqlx::query("SELECT COUNT(*) AS n FROM session_attendance a JOIN group_sessions s ON s.org_id = a.org_id AND s.id = a.session_id WHERE a.org_id = $1 AND s.group_id = $2 AND s.original_date = $3")
             .bind(org.as_text()).bind(group.as_text()).bind(iso_date(original))
             .fetch_one(self.reader()).await?;
@@ -1009,9 +1135,15 @@ impl Store {
 /// A one-off change to a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionChange {
-    Cancel { note: Option<String> },
+    Cancel {
+        note: Option<String>,
+    },
     Reinstate,
-    Move { date: Date, start: ClockTime, end: ClockTime },
+    Move {
+        date: Date,
+        start: ClockTime,
+        end: ClockTime,
+    },
 }
 
 async fn join(c: &mut AnyConnection, org: OrgId, group: GroupId, person: PersonId) -> Result<()> {
