@@ -46,6 +46,15 @@ fn nav_links(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Analyst => v.extend([("/statistics", "Statistics"), ("/outcomes", "Outcomes")]),
         Role::Educator | Role::PeerSupportLead | Role::Volunteer | Role::Person => {}
     }
+    // Peer support.
+    match role {
+        Role::Person => v.extend([("/groups", "Find a group"), ("/my/upcoming", "Coming up")]),
+        Role::Volunteer => v.push(("/groups", "Sessions")),
+        Role::Administrator | Role::Coordinator | Role::PeerSupportLead => {
+            v.push(("/groups", "Peer support"))
+        }
+        _ => {}
+    }
     v.push(("/account/password", "Change password"));
     v
 }

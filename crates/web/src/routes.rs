@@ -2,7 +2,9 @@
 //! router and is exported for the authorization-matrix test, so a route cannot be added
 //! without appearing in the test.
 
-use crate::pages::{account, activation, admin, audit, home, outcomes, people, signin, stats};
+use crate::pages::{
+    account, activation, admin, audit, groups, home, outcomes, people, signin, stats,
+};
 use crate::{assets, AppState};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderName, HeaderValue};
@@ -139,6 +141,45 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
         (
             r("POST", "/admin/settings", SignedIn),
             post(activation::save_settings),
+        ),
+        // Peer support: groups, sessions, booking, the door, attendance.
+        (r("GET", "/groups", SignedIn), get(groups::list)),
+        (r("GET", "/groups/new", SignedIn), get(groups::new_form)),
+        (r("POST", "/groups", SignedIn), post(groups::create)),
+        (r("GET", "/groups/{id}", SignedIn), get(groups::show)),
+        (
+            r("GET", "/groups/{id}/edit", SignedIn),
+            get(groups::edit_form),
+        ),
+        (
+            r("POST", "/groups/{id}/edit", SignedIn),
+            post(groups::update),
+        ),
+        (r("POST", "/groups/{id}/join", SignedIn), post(groups::join)),
+        (
+            r("GET", "/groups/{id}/sessions/{date}", SignedIn),
+            get(groups::session),
+        ),
+        (
+            r("POST", "/groups/{id}/sessions/{date}/change", SignedIn),
+            post(groups::change),
+        ),
+        (
+            r("POST", "/groups/{id}/sessions/{date}/booking", SignedIn),
+            post(groups::booking),
+        ),
+        (
+            r("GET", "/groups/{id}/sessions/{date}/door", SignedIn),
+            get(groups::door),
+        ),
+        (
+            r("POST", "/groups/{id}/sessions/{date}/door", SignedIn),
+            post(groups::door_sign_in),
+        ),
+        (r("GET", "/my/upcoming", SignedIn), get(groups::my_upcoming)),
+        (
+            r("GET", "/people/{id}/attendance", SignedIn),
+            get(groups::person_attendance),
         ),
     ]
 }
