@@ -169,7 +169,8 @@ async fn bad_group_input_is_refused(backend: Backend) {
             ("capacity", "12"),
         ],
     );
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: &[Case] = &[
         (
             &[("end_time", "09:00")],
             "end_time",

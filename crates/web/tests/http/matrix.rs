@@ -56,6 +56,10 @@ pub enum Target {
     SameOrgInstrument,
     /// An instrument of another organisation.
     OtherOrgInstrument,
+    /// A peer-support group of the same organisation.
+    SameOrgGroup,
+    /// A peer-support group of another organisation.
+    OtherOrgGroup,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,7 +166,7 @@ fn user_route(who: Who, t: Target) -> Expect {
 pub fn table() -> Vec<Row> {
     use Role::*;
     let row = |method, path, rule: Rule| Row { method, path, rule };
-    vec![
+    let mut rows = vec![
         row("GET", "/health", public),
         row("GET", "/assets/{file}", public),
         row("GET", "/sign-in", public),
@@ -253,7 +257,9 @@ pub fn table() -> Vec<Row> {
         row("POST", "/admin/settings", |w, _| {
             org_wide(w, &[Administrator])
         }),
-    ]
+    ];
+    rows.extend(groups::rows());
+    rows
 }
 
 /// Cells where the application may differ from the policy: none any more (kept so the matrix
@@ -263,6 +269,9 @@ fn known_deviation(_method: &str, _path: &str, _who: Who, _t: Target) -> bool {
 }
 
 fn targets(path: &str) -> Vec<Target> {
+    if let Some(t) = groups::targets(path) {
+        return t;
+    }
     if path.contains("/people/{id}") || path.starts_with("/questionnaires/{id}") {
         vec![
             Target::OnCaseload,
@@ -336,6 +345,7 @@ struct Ctx<'a> {
     app: &'a TestApp,
     w: &'a World,
     act: &'a Activation,
+    grp: &'a groups::Fixture,
 }
 
 const DEMO: &str = "alongside-demo-activation";
@@ -501,6 +511,9 @@ impl Ctx<'_> {
     }
 
     fn path(&self, template: &str, t: Target) -> String {
+        if let Some(p) = groups::path(self.grp, template, t) {
+            return p;
+        }
         if template.starts_with("/questionnaires/{id}") {
             return template
                 .replace("{id}", &self.act.assessment(t).to_string())
@@ -555,6 +568,10 @@ macro_rules! ensure {
         }
     };
 }
+
+// After the macro, so the peer-support part can use `ensure!`.
+#[path = "matrix_groups.rs"]
+mod groups;
 
 fn check_status(p: &Page, expect: Expect) -> Result<(), String> {
     match expect {
@@ -1165,6 +1182,12 @@ async fn run_cell(
             ensure!(after == before, "instruments changed");
             p
         }
+        ("POST", tpl) if groups::handles(tpl) => {
+            if expect != Expect::Allow && deviation {
+                return Err("no deviations expected for peer-support routes".into());
+            }
+            groups::post_cell(cx, b, tpl, t, expect).await?
+        }
         ("GET", "/questionnaires/{id}") if expect == Expect::Allow => {
             let p = b.get(&path).await;
             let aid = cx.act.assessment(t);
@@ -1449,6 +1472,7 @@ fn check_allowed_page(
         "/admin/settings" => {
             ensure!(p.h1() == "Measurement settings", "h1 {:?}", p.h1());
         }
+        tpl if groups::handles(tpl) => groups::check_page(cx, role, tpl, t, p)?,
         other => {
             return Err(format!(
                 "no content check for {other}: add one to check_allowed_page"
@@ -1463,10 +1487,12 @@ async fn authorization_matrix(backend: Backend) {
     let app = spawn_app(backend).await;
     let w = world(&app).await;
     let act = activation_fixture(&app, &w).await;
+    let grp = groups::fixture(&app, &w).await;
     let cx = Ctx {
         app: &app,
         w: &w,
         act: &act,
+        grp: &grp,
     };
 
     let mut rows = table();
