@@ -251,6 +251,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut coach_id: Option<UserId> = None;
+    let mut staff: Vec<(Role, UserId)> = Vec::new();
     let mut batch = Vec::with_capacity(people);
     let mut thetas = Vec::with_capacity(people);
     let mut first_person: Option<(PersonId, String)> = None;
@@ -325,11 +326,28 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         if *role == Role::HealthCoach {
             coach_id = Some(id);
         }
+        staff.push((*role, id));
     }
     if let Some(coach) = coach_id {
         for pid in coach_pending {
             store.add_to_caseload(org, coach, pid).await?;
         }
+    }
+    // Peer support: the evening café and two smaller groups.
+    let actor = |role: Role| {
+        staff
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map(|(_, id)| alongside_core::Actor {
+                user_id: *id,
+                org_id: org,
+                role,
+                person_id: None,
+            })
+    };
+    if let (Some(lead), Some(volunteer)) = (actor(Role::PeerSupportLead), actor(Role::Volunteer)) {
+        let ids: Vec<PersonId> = thetas.iter().map(|(id, _)| *id).collect();
+        crate::demo_groups::seed(store, org, &lead, &volunteer, &ids, today).await?;
     }
     Ok(())
 }

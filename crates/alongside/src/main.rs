@@ -5,6 +5,7 @@
 //! and no SQL.
 
 mod demo;
+mod demo_groups;
 mod loadgen;
 mod outcomes;
 
@@ -65,6 +66,10 @@ struct WebArgs {
     /// Trust X-Forwarded-For for the client address (only behind your own reverse proxy).
     #[arg(long, env = "ALONGSIDE_TRUST_PROXY")]
     trust_proxy: bool,
+    /// The address people reach Alongside at, e.g. https://alongside.example.nhs.uk, for links
+    /// given out (calendar feeds). When unset, taken from each request's Host header.
+    #[arg(long, env = "ALONGSIDE_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -597,6 +602,8 @@ async fn serve(store: Store, web: WebArgs) -> Result<()> {
     let config = alongside_web::Config {
         secure_cookies: web.secure_cookies,
         trust_proxy: web.trust_proxy,
+        public_url: web.public_url.clone(),
+        clock: alongside_web::Clock::from_env(),
         ..Default::default()
     };
     let app = alongside_web::app(alongside_web::AppState::new(store.clone(), config));

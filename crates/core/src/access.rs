@@ -57,6 +57,20 @@ pub enum Action {
     ReadAttendance,
     /// Peer-support reach and attendance, de-identified.
     ReadPeerSupportReport,
+    /// Refer a person into health coaching (a person may refer themselves).
+    ReferToCoaching,
+    /// Run the coaching waiting list: allocate, set coaches' limits and hours, add sessions
+    /// beyond the maximum, reopen episodes.
+    ManageCoachingQueue,
+    /// See a person's coaching: episodes, sessions, notes, goals (a person sees their own,
+    /// with only the notes their coach shared).
+    ReadCoaching,
+    /// Book and record sessions, set goals, discharge: the coaching team's work.
+    ManageCoaching,
+    /// Change goals and their steps (the coaching team, or the person between sessions).
+    UpdateGoals,
+    /// A coach's own caseload view and calendar feed.
+    OwnCaseload,
 }
 
 /// Facts about a person's record relevant to access, looked up by the caller.
@@ -154,6 +168,31 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
                 deny("not the person's own record")
             }
         }
+        (
+            ReferToCoaching | ReadCoaching | ManageCoaching | UpdateGoals,
+            Coordinator,
+            Target::Person(_),
+        ) => allow("coordinator"),
+        (
+            ReferToCoaching | ReadCoaching | ManageCoaching | UpdateGoals,
+            HealthCoach,
+            Target::Person(p),
+        ) => {
+            if p.on_caseload {
+                allow("person is on the coach's caseload")
+            } else {
+                deny("person is not on the coach's caseload")
+            }
+        }
+        (ReferToCoaching | ReadCoaching | UpdateGoals, Person, Target::Person(p)) => {
+            if actor.person_id == Some(p.person_id) {
+                allow("the person's own coaching")
+            } else {
+                deny("not the person's own record")
+            }
+        }
+        (ManageCoachingQueue, Coordinator, Target::Org(_)) => allow("coordinator"),
+        (OwnCaseload, HealthCoach, Target::Org(_)) => allow("health coach"),
         (ReadOutreach, Coordinator | Administrator, Target::Org(_)) => allow("coordination role"),
         (ManageInstruments, Administrator, Target::Org(_)) => allow("administrator"),
         (ReadPersonAudit, Administrator | Coordinator, Target::Person(_)) => {
@@ -392,6 +431,61 @@ mod tests {
         }
         let other = actor(Role::Person, org, Some(PersonId::new()));
         assert!(!decide(&other, Action::BookGroups, own).allowed);
+    }
+
+    #[test]
+    fn coaching_follows_the_caseload_and_the_person() {
+        let org = OrgId::new();
+        let pid = PersonId::new();
+        let rel = |on_caseload| {
+            Target::Person(PersonRelation {
+                org_id: org,
+                person_id: pid,
+                on_caseload,
+                shares_session: false,
+            })
+        };
+        for action in [
+            Action::ReadCoaching,
+            Action::ManageCoaching,
+            Action::UpdateGoals,
+        ] {
+            let coach = actor(Role::HealthCoach, org, None);
+            assert!(decide(&coach, action, rel(true)).allowed);
+            assert!(!decide(&coach, action, rel(false)).allowed);
+            assert!(decide(&actor(Role::Coordinator, org, None), action, rel(false)).allowed);
+            for r in [
+                Role::Analyst,
+                Role::Volunteer,
+                Role::Educator,
+                Role::PeerSupportLead,
+                Role::Administrator,
+            ] {
+                assert!(
+                    !decide(&actor(r, org, None), action, rel(true)).allowed,
+                    "{r:?} {action:?}"
+                );
+            }
+        }
+        let me = actor(Role::Person, org, Some(pid));
+        assert!(decide(&me, Action::ReadCoaching, rel(false)).allowed);
+        assert!(decide(&me, Action::UpdateGoals, rel(false)).allowed);
+        assert!(decide(&me, Action::ReferToCoaching, rel(false)).allowed);
+        assert!(!decide(&me, Action::ManageCoaching, rel(false)).allowed);
+        let other = actor(Role::Person, org, Some(PersonId::new()));
+        assert!(!decide(&other, Action::ReadCoaching, rel(false)).allowed);
+        for r in Role::ALL {
+            assert_eq!(
+                decide(
+                    &actor(r, org, None),
+                    Action::ManageCoachingQueue,
+                    Target::Org(org)
+                )
+                .allowed,
+                r == Role::Coordinator,
+                "{r:?}"
+            );
+        }
     }
 
     #[test]

@@ -48,17 +48,30 @@ pub enum AuditAction {
     DoorSignIn,
     DoorListRead,
     GroupJoined,
-    SessionBooked,
+    GroupSessionBooked,
     BookingCancelled,
     AttendanceRead,
     RotaChanged,
     TrainingRecorded,
     ActivitySignUp,
     PeerSupportReportRead,
+    ReferralCreated,
+    ReferralChanged,
+    CoachingRead,
+    CoachingQueueRead,
+    SessionBooked,
+    SessionRecorded,
+    GoalChanged,
+    EpisodeDischarged,
+    EpisodeReopened,
+    CoachProfileChanged,
+    CalendarFeedChanged,
+    CalendarFeedRead,
+    CaseloadRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 37] = [
+    pub const ALL: &'static [AuditAction] = &[
         AuditAction::PersonRead,
         AuditAction::PersonCreated,
         AuditAction::PersonUpdated,
@@ -89,13 +102,26 @@ impl AuditAction {
         AuditAction::DoorSignIn,
         AuditAction::DoorListRead,
         AuditAction::GroupJoined,
-        AuditAction::SessionBooked,
+        AuditAction::GroupSessionBooked,
         AuditAction::BookingCancelled,
         AuditAction::AttendanceRead,
         AuditAction::RotaChanged,
         AuditAction::TrainingRecorded,
         AuditAction::ActivitySignUp,
         AuditAction::PeerSupportReportRead,
+        AuditAction::ReferralCreated,
+        AuditAction::ReferralChanged,
+        AuditAction::CoachingRead,
+        AuditAction::CoachingQueueRead,
+        AuditAction::SessionBooked,
+        AuditAction::SessionRecorded,
+        AuditAction::GoalChanged,
+        AuditAction::EpisodeDischarged,
+        AuditAction::EpisodeReopened,
+        AuditAction::CoachProfileChanged,
+        AuditAction::CalendarFeedChanged,
+        AuditAction::CalendarFeedRead,
+        AuditAction::CaseloadRead,
     ];
     pub fn code(self) -> &'static str {
         match self {
@@ -129,17 +155,30 @@ impl AuditAction {
             AuditAction::DoorSignIn => "group_session.sign_in",
             AuditAction::DoorListRead => "group_session.door_read",
             AuditAction::GroupJoined => "group.join",
-            AuditAction::SessionBooked => "group_session.book",
+            AuditAction::GroupSessionBooked => "group_session.book",
             AuditAction::BookingCancelled => "group_session.cancel_booking",
             AuditAction::AttendanceRead => "attendance.read",
             AuditAction::RotaChanged => "rota.change",
             AuditAction::TrainingRecorded => "training.record",
             AuditAction::ActivitySignUp => "group_activity.sign_up",
             AuditAction::PeerSupportReportRead => "peer_support_report.read",
+            AuditAction::ReferralCreated => "coaching.referral.create",
+            AuditAction::ReferralChanged => "coaching.referral.update",
+            AuditAction::CoachingRead => "coaching.read",
+            AuditAction::CoachingQueueRead => "coaching.queue.read",
+            AuditAction::SessionBooked => "coaching.session.book",
+            AuditAction::SessionRecorded => "coaching.session.record",
+            AuditAction::GoalChanged => "coaching.goal.update",
+            AuditAction::EpisodeDischarged => "coaching.episode.discharge",
+            AuditAction::EpisodeReopened => "coaching.episode.reopen",
+            AuditAction::CoachProfileChanged => "coaching.coach.update",
+            AuditAction::CalendarFeedChanged => "coaching.calendar.update",
+            AuditAction::CalendarFeedRead => "coaching.calendar.read",
+            AuditAction::CaseloadRead => "coaching.caseload.read",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.code() == s)
+        Self::ALL.iter().copied().find(|a| a.code() == s)
     }
     /// Plain-English description for the access history page.
     pub fn label(self) -> &'static str {
@@ -174,13 +213,28 @@ impl AuditAction {
             AuditAction::DoorSignIn => "Signed in at a group session",
             AuditAction::DoorListRead => "Viewed a session's door list",
             AuditAction::GroupJoined => "Joined a peer-support group",
-            AuditAction::SessionBooked => "Booked a group session",
+            AuditAction::GroupSessionBooked => "Booked a group session",
             AuditAction::BookingCancelled => "Cancelled a group session booking",
             AuditAction::AttendanceRead => "Viewed attendance history",
             AuditAction::RotaChanged => "Changed a session rota",
             AuditAction::TrainingRecorded => "Recorded training",
             AuditAction::ActivitySignUp => "Signed up for a session activity",
             AuditAction::PeerSupportReportRead => "Viewed the peer-support report",
+            AuditAction::ReferralCreated => "Made a referral into coaching",
+            AuditAction::ReferralChanged => {
+                "Allocated, accepted, declined or withdrew a coaching referral"
+            }
+            AuditAction::CoachingRead => "Viewed coaching record",
+            AuditAction::CoachingQueueRead => "Viewed coaching waiting list",
+            AuditAction::SessionBooked => "Booked a coaching session",
+            AuditAction::SessionRecorded => "Recorded or cancelled a coaching session",
+            AuditAction::GoalChanged => "Changed a goal or its steps",
+            AuditAction::EpisodeDischarged => "Ended a coaching episode",
+            AuditAction::EpisodeReopened => "Reopened a coaching episode",
+            AuditAction::CoachProfileChanged => "Changed a coach's caseload limit or hours",
+            AuditAction::CalendarFeedChanged => "Created or revoked a calendar feed address",
+            AuditAction::CalendarFeedRead => "Calendar feed read",
+            AuditAction::CaseloadRead => "Viewed coaching caseload",
         }
     }
 }
@@ -423,7 +477,7 @@ mod tests {
     #[test]
     fn action_codes_round_trip() {
         for a in AuditAction::ALL {
-            assert_eq!(AuditAction::from_code(a.code()), Some(a));
+            assert_eq!(AuditAction::from_code(a.code()), Some(*a));
         }
     }
 }

@@ -68,3 +68,11 @@ id_type!(
     GroupId,
     "A peer-support group (its sessions follow from its recurrence rule)."
 );
+id_type!(ReferralId, "A referral into health coaching.");
+id_type!(
+    EpisodeId,
+    "A coaching episode: from acceptance to discharge."
+);
+id_type!(SessionId, "One booked coaching session.");
+id_type!(GoalId, "A goal in the person's own words.");
+id_type!(StepId, "One small step of a goal's action plan.");

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod coaching;
 pub mod conditions;
 pub mod groups;
 pub mod ical;
@@ -20,7 +21,10 @@ pub mod validation;
 
 pub use access::{decide, Action, Actor, Decision, PersonRelation};
 pub use ids::GroupId;
-pub use ids::{AssessmentId, InstrumentId, OrgId, PersonId, UserId};
+pub use ids::{
+    AssessmentId, EpisodeId, GoalId, InstrumentId, OrgId, PersonId, ReferralId, SessionId, StepId,
+    UserId,
+};
 pub use nhs_number::NhsNumber;
 pub use role::Role;
 pub use validation::{FieldError, ValidationErrors};

@@ -861,7 +861,7 @@ impl Store {
 
     /// Books the person's own place at a session (joining the group if need be). At most
     /// `capacity − walk_in_places` places are ever booked, and never more than are free.
-    pub async fn book_session(
+    pub async fn book_group_session(
         &self,
         actor: &Actor,
         group: GroupId,
@@ -875,13 +875,13 @@ impl Store {
             Box::pin(async move {
                 let resource = Some(format!("{group}/{}", iso_date(original)));
                 let Some(pid) = actor.person_id else {
-                    audit::append(c, &event(&actor, AuditAction::SessionBooked, Outcome::Refused, "group_session", resource, None, &source, Some("account has no record".into()))).await?;
+                    audit::append(c, &event(&actor, AuditAction::GroupSessionBooked, Outcome::Refused, "group_session", resource, None, &source, Some("account has no record".into()))).await?;
                     return Ok(Err(StoreError::Refused("only a person's own account books sessions")));
                 };
                 let rel = crate::people::relation(c, &actor, pid).await?;
                 let d = decide(&actor, Action::BookGroups, Target::Person(rel));
                 if !d.allowed {
-                    audit::append(c, &event(&actor, AuditAction::SessionBooked, Outcome::Refused, "group_session", resource, Some(pid), &source, Some(d.reason.into()))).await?;
+                    audit::append(c, &event(&actor, AuditAction::GroupSessionBooked, Outcome::Refused, "group_session", resource, Some(pid), &source, Some(d.reason.into()))).await?;
                     return Ok(Err(StoreError::Refused(d.reason)));
                 }
                 let org = actor.org_id.as_text();
@@ -917,7 +917,7 @@ impl Store {
                         .execute(&mut *c).await?;
                 }
                 join(c, actor.org_id, group, pid).await?;
-                audit::append(c, &event(&actor, AuditAction::SessionBooked, Outcome::Allowed, "group_session", resource, Some(pid), &source, None)).await?;
+                audit::append(c, &event(&actor, AuditAction::GroupSessionBooked, Outcome::Allowed, "group_session", resource, Some(pid), &source, None)).await?;
                 Ok(Ok(BookOutcome::Booked))
             })
         })
@@ -926,7 +926,7 @@ impl Store {
 
     /// Cancels the person's own booking (before they are signed in), freeing the place.
     /// Returns whether there was a booking to cancel.
-    pub async fn cancel_booking(
+    pub async fn cancel_group_booking(
         &self,
         actor: &Actor,
         group: GroupId,

@@ -19,6 +19,7 @@
 
 pub mod activation;
 pub mod audit;
+pub mod coaching;
 pub mod groups;
 pub mod outcomes;
 pub mod people;
@@ -51,6 +52,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("refused: {0}")]
     Refused(&'static str),
+    /// The request broke a rule; each error names the form field it belongs to.
+    #[error("{0}")]
+    Invalid(alongside_core::ValidationErrors),
     #[error("the record was changed by someone else since it was opened")]
     StaleVersion,
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]

@@ -31,6 +31,8 @@ pub struct PersonView {
     pub record: PersonRecord,
     pub can_edit: bool,
     pub can_view_audit: bool,
+    /// The actor may open the person's coaching, goals and referrals.
+    pub can_read_coaching: bool,
 }
 
 /// One row of a people list.
@@ -180,6 +182,22 @@ async fn load_person(
         .map(|r| r.try_get::<String, _>("condition"))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(record_from_row(&row, conds)?))
+}
+
+/// Whether a person's record exists in the organisation, on a given connection.
+pub(crate) async fn person_exists_in(
+    c: &mut AnyConnection,
+    org: OrgId,
+    id: PersonId,
+) -> Result<bool> {
+    Ok(
+        sqlx::query("SELECT 1 AS one FROM people WHERE org_id = $1 AND id = $2")
+            .bind(org.as_text())
+            .bind(id.as_text())
+            .fetch_optional(&mut *c)
+            .await?
+            .is_some(),
+    )
 }
 
 /// The actor's relationship to a person, for `access::decide`.
@@ -431,6 +449,12 @@ impl Store {
                             Target::Person(rel),
                         )
                         .allowed,
+                        can_read_coaching: decide(
+                            &actor,
+                            Action::ReadCoaching,
+                            Target::Person(rel),
+                        )
+                        .allowed,
                     }))
                 })
             })
@@ -679,14 +703,8 @@ impl Store {
 
     /// Whether a record with this id exists in the organisation (no personal data returned).
     pub async fn person_exists(&self, org: OrgId, id: PersonId) -> Result<bool> {
-        Ok(
-            sqlx::query("SELECT 1 AS one FROM people WHERE org_id = $1 AND id = $2")
-                .bind(org.as_text())
-                .bind(id.as_text())
-                .fetch_optional(self.reader())
-                .await?
-                .is_some(),
-        )
+        let mut c = self.reader().acquire().await?;
+        person_exists_in(&mut c, org, id).await
     }
 
     /// How many people an organisation has on record.

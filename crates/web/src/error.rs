@@ -30,6 +30,7 @@ impl From<StoreError> for AppError {
             StoreError::Refused(r) => AppError::Forbidden(r),
             StoreError::Conflict(m) => AppError::BadRequest(m),
             StoreError::StaleVersion => AppError::BadRequest(e.to_string()),
+            StoreError::Invalid(v) => AppError::BadRequest(v.to_string()),
             other => AppError::Internal(other.to_string()),
         }
     }

@@ -34,17 +34,20 @@ fn nav_links(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Coordinator => v.extend([
             ("/people", "People"),
             ("/people/new", "Register a person"),
+            ("/coaching/queue", "Coaching referrals"),
             ("/activation/outreach", "Outreach"),
             ("/activation/due", "Due for re-measurement"),
             ("/statistics", "Statistics"),
             ("/outcomes", "Outcomes"),
         ]),
         Role::HealthCoach => v.extend([
+            ("/coaching/caseload", "Coaching"),
             ("/people", "My caseload"),
             ("/people/new", "Register a person"),
         ]),
         Role::Analyst => v.extend([("/statistics", "Statistics"), ("/outcomes", "Outcomes")]),
-        Role::Educator | Role::PeerSupportLead | Role::Volunteer | Role::Person => {}
+        Role::Person => v.push(("/my/coaching", "Your coaching")),
+        Role::Educator | Role::PeerSupportLead | Role::Volunteer => {}
     }
     // Peer support.
     match role {

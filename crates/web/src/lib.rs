@@ -29,6 +29,56 @@ pub struct Config {
     pub trust_proxy: bool,
     /// How long a session lasts, in seconds.
     pub session_seconds: i64,
+    /// The address people reach the service at (for links given out, such as calendar
+    /// feeds); when unset, taken from the request's Host header.
+    pub public_url: Option<String>,
+    /// The clock the coaching rules read ("is this booking in the future?").
+    pub clock: Clock,
+}
+
+/// The application's clock: the system clock, shifted by an offset that tests set to move
+/// time on (book sessions, then hold them a week later). Debug builds also take a starting
+/// instant from `ALONGSIDE_TEST_NOW` (RFC 3339) for browser tests; release builds never do.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_micros: Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> alongside_core::time::Timestamp {
+        let real = alongside_store::now_micros();
+        alongside_core::time::Timestamp(
+            real + self
+                .offset_micros
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+    /// Makes it `at` now; time then runs on from there.
+    pub fn set(&self, at: alongside_core::time::Timestamp) {
+        let real = alongside_store::now_micros();
+        self.offset_micros
+            .store(at.0 - real, std::sync::atomic::Ordering::Relaxed);
+    }
+    pub fn advance_days(&self, days: i64) {
+        self.offset_micros.fetch_add(
+            days * 86_400 * 1_000_000,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+    /// The system clock, or in debug builds the instant in `ALONGSIDE_TEST_NOW` if set.
+    pub fn from_env() -> Clock {
+        let c = Clock::default();
+        if cfg!(debug_assertions) {
+            if let Ok(v) = std::env::var("ALONGSIDE_TEST_NOW") {
+                if let Ok(t) =
+                    time::OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339)
+                {
+                    c.set(alongside_core::time::Timestamp::from_datetime(t));
+                }
+            }
+        }
+        c
+    }
 }
 
 impl Default for Config {
@@ -37,6 +87,8 @@ impl Default for Config {
             secure_cookies: false,
             trust_proxy: false,
             session_seconds: 8 * 3600,
+            public_url: None,
+            clock: Clock::default(),
         }
     }
 }

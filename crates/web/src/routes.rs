@@ -3,7 +3,7 @@
 //! without appearing in the test.
 
 use crate::pages::{
-    account, activation, admin, audit, groups, home, outcomes, people, signin, stats,
+    account, activation, admin, audit, coaching, groups, home, outcomes, people, signin, stats,
 };
 use crate::{assets, AppState};
 use axum::extract::{MatchedPath, Request};
@@ -74,6 +74,121 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
         (
             r("POST", "/admin/users/{id}", SignedIn),
             post(admin::update),
+        ),
+        // Health coaching.
+        (
+            r("GET", "/people/{id}/coaching", SignedIn),
+            get(coaching::person_coaching),
+        ),
+        (
+            r("GET", "/people/{id}/coaching/refer", SignedIn),
+            get(coaching::refer_form),
+        ),
+        (
+            r("POST", "/people/{id}/coaching/refer", SignedIn),
+            post(coaching::refer_submit),
+        ),
+        (
+            r("GET", "/my/coaching", SignedIn),
+            get(coaching::my_coaching),
+        ),
+        (
+            r("GET", "/coaching/refer-myself", SignedIn),
+            get(coaching::self_refer_form),
+        ),
+        (
+            r("POST", "/coaching/refer-myself", SignedIn),
+            post(coaching::self_refer_submit),
+        ),
+        (r("GET", "/coaching/queue", SignedIn), get(coaching::queue)),
+        (
+            r("GET", "/coaching/referrals/{id}", SignedIn),
+            get(coaching::referral),
+        ),
+        (
+            r("POST", "/coaching/referrals/{id}/allocate", SignedIn),
+            post(coaching::allocate),
+        ),
+        (
+            r("POST", "/coaching/referrals/{id}/accept", SignedIn),
+            post(coaching::accept),
+        ),
+        (
+            r("POST", "/coaching/referrals/{id}/decline", SignedIn),
+            post(coaching::decline),
+        ),
+        (
+            r("POST", "/coaching/referrals/{id}/withdraw", SignedIn),
+            post(coaching::withdraw),
+        ),
+        (
+            r("GET", "/coaching/coaches/{id}", SignedIn),
+            get(coaching::coach_edit_form),
+        ),
+        (
+            r("POST", "/coaching/coaches/{id}", SignedIn),
+            post(coaching::coach_edit),
+        ),
+        (
+            r("GET", "/coaching/episodes/{id}", SignedIn),
+            get(coaching::episode),
+        ),
+        (
+            r("GET", "/coaching/episodes/{id}/book", SignedIn),
+            get(coaching::book_form),
+        ),
+        (
+            r("POST", "/coaching/episodes/{id}/book", SignedIn),
+            post(coaching::book),
+        ),
+        (
+            r("GET", "/coaching/episodes/{id}/discharge", SignedIn),
+            get(coaching::discharge_form),
+        ),
+        (
+            r("POST", "/coaching/episodes/{id}/discharge", SignedIn),
+            post(coaching::discharge),
+        ),
+        (
+            r("POST", "/coaching/episodes/{id}/reopen", SignedIn),
+            post(coaching::reopen),
+        ),
+        (
+            r("GET", "/coaching/sessions/{id}", SignedIn),
+            get(coaching::session),
+        ),
+        (
+            r("POST", "/coaching/sessions/{id}", SignedIn),
+            post(coaching::record),
+        ),
+        (
+            r("GET", "/people/{id}/goals/new", SignedIn),
+            get(coaching::new_goal_form),
+        ),
+        (
+            r("POST", "/people/{id}/goals", SignedIn),
+            post(coaching::new_goal),
+        ),
+        (r("GET", "/goals/{id}", SignedIn), get(coaching::goal)),
+        (
+            r("POST", "/goals/{id}", SignedIn),
+            post(coaching::update_goal),
+        ),
+        (
+            r("GET", "/coaching/caseload", SignedIn),
+            get(coaching::caseload),
+        ),
+        (
+            r("GET", "/coaching/calendar", SignedIn),
+            get(coaching::calendar_page),
+        ),
+        (
+            r("POST", "/coaching/calendar", SignedIn),
+            post(coaching::calendar_change),
+        ),
+        (
+            r("GET", "/calendar/{org}/{token}", Public),
+            get(coaching::calendar_feed),
         ),
         (r("GET", "/statistics", SignedIn), get(stats::show)),
         (r("GET", "/outcomes", SignedIn), get(outcomes::show)),

@@ -116,6 +116,22 @@ pub async fn remeasure_months(state: &AppState, org: OrgId) -> AppResult<u32> {
         .unwrap_or(DEFAULT_REMEASURE_MONTHS))
 }
 
+/// When a person is next due to fill in their questionnaire: `months` after the last one, or
+/// on the day a coaching episode ended when that is sooner and after the last one (so every
+/// episode's end is measured). `None` for someone never measured and never coached.
+pub fn due_date(
+    last_completed: Option<i64>,
+    months: u32,
+    coaching_due: Option<time::Date>,
+) -> Option<time::Date> {
+    let last = last_completed.map(|t| Timestamp(t).date());
+    let regular = last.map(|d| add_months(d, months));
+    match coaching_due {
+        Some(c) if last.is_none_or(|l| l < c) => Some(regular.map_or(c, |r| r.min(c))),
+        _ => regular,
+    }
+}
+
 /// The date `months` calendar months after `from` (clamped to the month's last day).
 pub fn add_months(from: time::Date, months: u32) -> time::Date {
     let total = from.year() * 12 + (from.month() as i32 - 1) + months as i32;
@@ -165,9 +181,12 @@ pub async fn record_section(
         .iter()
         .rev()
         .find(|(a, _)| a.result.as_ref().and_then(|r| r.score).is_some());
-    let due = last
-        .and_then(|(a, _)| a.completed_at)
-        .map(|t| add_months(Timestamp(t).date(), months));
+    let coaching_due = state
+        .store
+        .coaching_remeasure_due(org, person)
+        .await?
+        .and_then(|d| alongside_core::time::parse_iso_date(&d));
+    let due = due_date(last.and_then(|(a, _)| a.completed_at), months, coaching_due);
     let rules = rules(state, org).await?;
     let latest_level = last
         .and_then(|(a, _)| a.result.as_ref()?.level)
@@ -194,6 +213,7 @@ pub async fn record_section(
         }
         @if done.is_empty() {
             p { @if own { "You have not filled in a questionnaire yet." } @else { "No questionnaire has been completed yet." } }
+            @if let Some(d) = due { p { "Due after coaching: " strong { (display_date(d)) } } }
         } @else {
             @if let Some(d) = due {
                 p { "Next measurement due: " strong { (display_date(d)) }
@@ -1126,18 +1146,26 @@ pub async fn due(
     user: CurrentUser,
     ClientSource(source): ClientSource,
 ) -> AppResult<Response> {
-    let mut rows = state
+    let rows = state
         .store
         .latest_measures(&user.actor, "due for re-measurement", source)
         .await?;
     let months = remeasure_months(&state, user.actor.org_id).await?;
     let today = time::OffsetDateTime::now_utc().date();
     let soon = today + time::Duration::days(30);
-    rows.retain(|r| r.completed_at.is_some());
+    let coaching = state
+        .store
+        .coaching_remeasure_dates(user.actor.org_id)
+        .await?;
     let mut overdue: Vec<LatestMeasure> = Vec::new();
     let mut due_soon: Vec<LatestMeasure> = Vec::new();
     for r in rows {
-        let d = add_months(Timestamp(r.completed_at.unwrap_or(0)).date(), months);
+        let coaching_due = coaching
+            .get(&r.person_id)
+            .and_then(|d| alongside_core::time::parse_iso_date(d));
+        let Some(d) = due_date(r.completed_at, months, coaching_due) else {
+            continue;
+        };
         if d < today {
             overdue.push(r);
         } else if d <= soon {

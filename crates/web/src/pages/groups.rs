@@ -819,7 +819,7 @@ pub async fn booking(
     match data.get("action").as_str() {
         "book" => match state
             .store
-            .book_session(&user.actor, g.id, s.original_date, today(), source)
+            .book_group_session(&user.actor, g.id, s.original_date, today(), source)
             .await?
         {
             BookOutcome::Booked | BookOutcome::AlreadyBooked => {
@@ -844,7 +844,7 @@ pub async fn booking(
         "cancel" => {
             state
                 .store
-                .cancel_booking(&user.actor, g.id, s.original_date, source)
+                .cancel_group_booking(&user.actor, g.id, s.original_date, source)
                 .await?;
             Ok(see_other(&format!("{path}?cancelled=1")))
         }

@@ -5,6 +5,7 @@ pub mod account;
 pub mod activation;
 pub mod admin;
 pub mod audit;
+pub mod coaching;
 pub mod groups;
 pub mod home;
 pub mod outcomes;

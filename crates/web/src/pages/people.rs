@@ -359,6 +359,10 @@ fn record_page(
             (layout::row("Deprivation decile", layout::or_not_recorded(d.deprivation_decile.map(|x| x.to_string()).as_deref())))
             (layout::row("GP practice", layout::or_not_recorded(d.gp_practice.as_deref())))
         }
+        @if view.can_read_coaching {
+            h2 { "Coaching and goals" }
+            p { a href={ "/people/" (view.record.id) "/coaching" } { @if own { "Your coaching and goals" } @else { "Coaching, goals and referrals" } } }
+        }
         div.no-print {
             @if view.can_edit { a.button href={ "/people/" (view.record.id) "/edit" } { "Change details" } }
             @if view.can_view_audit { a.button.button--secondary href={ "/people/" (view.record.id) "/audit" } { "Who has viewed this record" } }
