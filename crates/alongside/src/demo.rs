@@ -251,12 +251,13 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut coach_id: Option<UserId> = None;
-    let mut staff: Vec<(Role, UserId)> = Vec::new();
+    let mut coordinator_id: Option<UserId> = None;
     let mut batch = Vec::with_capacity(people);
     let mut thetas = Vec::with_capacity(people);
     let mut first_person: Option<(PersonId, String)> = None;
     let mut coach_pending = Vec::new();
     let mut covariates = Vec::with_capacity(people);
+    let mut edu_people = Vec::with_capacity(people);
     for i in 0..people {
         let d = synthetic_person(&mut rng, i, today);
         let id = PersonId::new();
@@ -274,6 +275,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
             d.deprivation_decile.unwrap_or(5),
             d.conditions.len(),
         ));
+        edu_people.push((id, d.conditions.clone()));
         batch.push((id, d, None));
     }
     store
@@ -290,6 +292,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         today,
     )
     .await?;
+    let mut staff = std::collections::BTreeMap::new();
     for (username, name, role) in ACCOUNTS {
         let (display, person_id) = match role {
             Role::Person => {
@@ -326,24 +329,38 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         if *role == Role::HealthCoach {
             coach_id = Some(id);
         }
-        staff.push((*role, id));
+        if *role == Role::Coordinator {
+            coordinator_id = Some(id);
+        }
+        staff.insert(*role, id);
     }
     if let Some(coach) = coach_id {
-        for pid in coach_pending {
-            store.add_to_caseload(org, coach, pid).await?;
+        for pid in &coach_pending {
+            store.add_to_caseload(org, coach, *pid).await?;
         }
+    }
+    // Service directory, referrals to other services and care and support plans.
+    if let (Some(coordinator), Some(coach), Some((own, _))) =
+        (coordinator_id, coach_id, first_person.clone())
+    {
+        crate::demo_plans::seed(store, org, coordinator, coach, own, &coach_pending).await?;
+    }
+    if let (Some(ed), Some(co), Some((own, _))) = (
+        staff.get(&Role::Educator),
+        staff.get(&Role::Coordinator),
+        first_person.clone(),
+    ) {
+        crate::demo_education::seed(store, org, &mut rng, *ed, *co, &edu_people, own, today)
+            .await?;
     }
     // Peer support: the evening café and two smaller groups.
     let actor = |role: Role| {
-        staff
-            .iter()
-            .find(|(r, _)| *r == role)
-            .map(|(_, id)| alongside_core::Actor {
-                user_id: *id,
-                org_id: org,
-                role,
-                person_id: None,
-            })
+        staff.get(&role).map(|id: &UserId| alongside_core::Actor {
+            user_id: *id,
+            org_id: org,
+            role,
+            person_id: None,
+        })
     };
     if let (Some(lead), Some(volunteer)) = (actor(Role::PeerSupportLead), actor(Role::Volunteer)) {
         let ids: Vec<PersonId> = thetas.iter().map(|(id, _)| *id).collect();

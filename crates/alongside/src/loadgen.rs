@@ -393,8 +393,16 @@ impl Session {
             alongside_core::recurrence::utc_to_london(time::OffsetDateTime::now_utc()).date();
         let until = today.saturating_add(time::Duration::days(364));
         let name = format!("Loadgen door {}", letters(shared.run_tag, 4));
-        let (td, tm, ty) = (today.day().to_string(), u8::from(today.month()).to_string(), today.year().to_string());
-        let (ud, um, uy) = (until.day().to_string(), u8::from(until.month()).to_string(), until.year().to_string());
+        let (td, tm, ty) = (
+            today.day().to_string(),
+            u8::from(today.month()).to_string(),
+            today.year().to_string(),
+        );
+        let (ud, um, uy) = (
+            until.day().to_string(),
+            u8::from(until.month()).to_string(),
+            until.year().to_string(),
+        );
         let form: Vec<(&str, &str)> = vec![
             ("csrf_token", self.csrf_token.as_str()),
             ("name", name.as_str()),
@@ -416,7 +424,12 @@ impl Session {
             ("walk_in_places", "0"),
             ("attendees_per_volunteer", "15"),
         ];
-        let resp = self.client.post(self.base.join("/groups")?).form(&form).send().await?;
+        let resp = self
+            .client
+            .post(self.base.join("/groups")?)
+            .form(&form)
+            .send()
+            .await?;
         let status = resp.status();
         let loc = location(&resp);
         match loc.as_deref().and_then(|l| l.strip_prefix("/groups/")) {
@@ -431,7 +444,12 @@ impl Session {
         }
     }
 
-    async fn door_loop(self, shared: &Shared, target: &DoorTarget, deadline: tokio::time::Instant) -> Outcome {
+    async fn door_loop(
+        self,
+        shared: &Shared,
+        target: &DoorTarget,
+        deadline: tokio::time::Instant,
+    ) -> Outcome {
         let mut out = Outcome {
             latencies_us: Vec::new(),
             errors: 0,
@@ -447,7 +465,11 @@ impl Session {
             let date = target
                 .first_date
                 .saturating_add(time::Duration::days((n / SIGN_INS_PER_DATE) as i64 % 365));
-            let path = format!("/groups/{}/sessions/{}/door", target.group, alongside_core::time::iso_date(date));
+            let path = format!(
+                "/groups/{}/sessions/{}/door",
+                target.group,
+                alongside_core::time::iso_date(date)
+            );
             let url = match self.base.join(&path) {
                 Ok(u) => u,
                 Err(e) => {
@@ -457,7 +479,10 @@ impl Session {
                 }
             };
             let first = capitalise(&letters(n, 3));
-            let form = [("csrf_token", self.csrf_token.as_str()), ("first_name", first.as_str())];
+            let form = [
+                ("csrf_token", self.csrf_token.as_str()),
+                ("first_name", first.as_str()),
+            ];
             let started = Instant::now();
             let sent = tokio::time::timeout_at(
                 deadline + REQUEST_TIMEOUT,
@@ -471,10 +496,17 @@ impl Session {
                     let status = resp.status();
                     let loc = location(&resp);
                     match loc {
-                        Some(l) if status == StatusCode::SEE_OTHER && l.contains("/door?admitted=") => Ok(()),
+                        Some(l)
+                            if status == StatusCode::SEE_OTHER && l.contains("/door?admitted=") =>
+                        {
+                            Ok(())
+                        }
                         _ => {
                             let body = resp.text().await.unwrap_or_default();
-                            Err(format!("POST {path} answered {status}, location {loc:?}: {}", snippet(&body)))
+                            Err(format!(
+                                "POST {path} answered {status}, location {loc:?}: {}",
+                                snippet(&body)
+                            ))
                         }
                     }
                 }

@@ -5,7 +5,9 @@
 //! and no SQL.
 
 mod demo;
+mod demo_education;
 mod demo_groups;
+mod demo_plans;
 mod loadgen;
 mod outcomes;
 

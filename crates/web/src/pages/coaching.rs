@@ -1902,7 +1902,7 @@ fn calendar_markup(user: &CurrentUser, since: Option<i64>, new_url: Option<&str>
                 (layout::success_banner("New address made. Copy it now: it is not shown again."))
                 div.form-group {
                     label.label for="feed-url" { "Your private calendar address" }
-                    input.input id="feed-url" type="text" readonly value=(u);
+                    input.input id="feed-url" name="feed_url" type="text" readonly value=(u);
                 }
             } @else if let Some(s) = since {
                 p { "You have a live address, made on " (display_date(Timestamp(s).date())) "." }

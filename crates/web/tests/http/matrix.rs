@@ -60,6 +60,18 @@ pub enum Target {
     SameOrgGroup,
     /// A peer-support group of another organisation.
     OtherOrgGroup,
+    /// A directory service of the same organisation.
+    SameOrgService,
+    /// A directory service of another organisation.
+    OtherOrgService,
+    /// Education: a group programme, an online programme and a course run, in this or
+    /// another organisation (see matrix_education.rs).
+    SameOrgProgramme,
+    OtherOrgProgramme,
+    SameOrgOnline,
+    OtherOrgOnline,
+    SameOrgRun,
+    OtherOrgRun,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +133,40 @@ fn reads_history(role: Role, _t: Target) -> bool {
     matches!(role, Role::Administrator | Role::Coordinator)
 }
 
+/// Care and support plans and referrals to other services: read by coordinators and
+/// administrators, a coach for their caseload, a person for themselves.
+fn reads_plan(role: Role, t: Target) -> bool {
+    match role {
+        Role::Administrator | Role::Coordinator => true,
+        Role::HealthCoach => t == Target::OnCaseload,
+        Role::Person => t == Target::Own,
+        _ => false,
+    }
+}
+
+/// ... changed (a new plan version, a referral or its steps) by coordinators and a coach for
+/// their caseload.
+fn manages_plan(role: Role, t: Target) -> bool {
+    match role {
+        Role::Coordinator => true,
+        Role::HealthCoach => t == Target::OnCaseload,
+        _ => false,
+    }
+}
+
+/// The directory: everyone signed in reads it; coordinators and administrators change it;
+/// another organisation's service is not found.
+fn service_route(who: Who, t: Target, manage: bool) -> Expect {
+    match who {
+        Who::Anonymous => Expect::SignIn,
+        Who::Signed(r) if manage && !matches!(r, Role::Administrator | Role::Coordinator) => {
+            Expect::Deny
+        }
+        Who::Signed(_) if t == Target::OtherOrgService => Expect::NotFound,
+        Who::Signed(_) => Expect::Allow,
+    }
+}
+
 fn public(_: Who, _: Target) -> Expect {
     Expect::Allow
 }
@@ -166,7 +212,7 @@ fn user_route(who: Who, t: Target) -> Expect {
 pub fn table() -> Vec<Row> {
     use Role::*;
     let row = |method, path, rule: Rule| Row { method, path, rule };
-    let mut rows = vec![
+    vec![
         row("GET", "/health", public),
         row("GET", "/assets/{file}", public),
         row("GET", "/sign-in", public),
@@ -257,9 +303,65 @@ pub fn table() -> Vec<Row> {
         row("POST", "/admin/settings", |w, _| {
             org_wide(w, &[Administrator])
         }),
-    ];
-    rows.extend(groups::rows());
-    rows
+        // Service directory, referrals to other services, care and support plans.
+        row("GET", "/directory", signed_in),
+        row("GET", "/directory/new", |w, _| {
+            org_wide(w, &[Administrator, Coordinator])
+        }),
+        row("POST", "/directory", |w, _| {
+            org_wide(w, &[Administrator, Coordinator])
+        }),
+        row("GET", "/directory/{id}", |w, t| service_route(w, t, false)),
+        row("GET", "/directory/{id}/edit", |w, t| {
+            service_route(w, t, true)
+        }),
+        row("POST", "/directory/{id}/edit", |w, t| {
+            service_route(w, t, true)
+        }),
+        row("GET", "/referrals/overdue", |w, _| {
+            org_wide(w, &[Administrator, Coordinator])
+        }),
+        row("GET", "/people/{id}/referrals", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/referrals/new", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("POST", "/people/{id}/referrals", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("GET", "/people/{id}/referrals/{rid}", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("POST", "/people/{id}/referrals/{rid}", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("GET", "/people/{id}/plan", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/plan/edit", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("POST", "/people/{id}/plan/edit", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("GET", "/people/{id}/plan/versions", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/plan/versions/{n}", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/plan/print", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/plan/download", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+    ]
+    .into_iter()
+    .chain(education::rows())
+    .chain(groups::rows())
+    .collect()
 }
 
 /// Cells where the application may differ from the policy: none any more (kept so the matrix
@@ -270,6 +372,9 @@ fn known_deviation(_method: &str, _path: &str, _who: Who, _t: Target) -> bool {
 
 fn targets(path: &str) -> Vec<Target> {
     if let Some(t) = groups::targets(path) {
+        return t;
+    }
+    if let Some(t) = education::targets(path) {
         return t;
     }
     if path.contains("/people/{id}") || path.starts_with("/questionnaires/{id}") {
@@ -283,6 +388,8 @@ fn targets(path: &str) -> Vec<Target> {
         vec![Target::SameOrgUser, Target::OtherOrgUser]
     } else if path.contains("/admin/instruments/{id}") {
         vec![Target::SameOrgInstrument, Target::OtherOrgInstrument]
+    } else if path.starts_with("/directory/{id}") {
+        vec![Target::SameOrgService, Target::OtherOrgService]
     } else if path.contains("{file}") {
         vec![Target::Asset]
     } else {
@@ -346,6 +453,8 @@ struct Ctx<'a> {
     w: &'a World,
     act: &'a Activation,
     grp: &'a groups::Fixture,
+    plans: &'a crate::plans::Fixture,
+    edu: &'a education::Edu,
 }
 
 const DEMO: &str = "alongside-demo-activation";
@@ -514,6 +623,14 @@ impl Ctx<'_> {
         if let Some(p) = groups::path(self.grp, template, t) {
             return p;
         }
+        if let Some(p) =
+            crate::plans::path(self.plans, self.person(t), template, same_org_service(t))
+        {
+            return p;
+        }
+        if let Some(p) = education::path(self.edu, template, t) {
+            return p;
+        }
         if template.starts_with("/questionnaires/{id}") {
             return template
                 .replace("{id}", &self.act.assessment(t).to_string())
@@ -558,6 +675,14 @@ impl Ctx<'_> {
         })
         .map(|(_, p)| p)
         .collect()
+    }
+}
+
+fn same_org_service(t: Target) -> Option<bool> {
+    match t {
+        Target::SameOrgService => Some(true),
+        Target::OtherOrgService => Some(false),
+        _ => None,
     }
 }
 
@@ -640,7 +765,8 @@ async fn run_cell(
     let app = cx.app;
     let w = cx.w;
     let path = cx.path(row.path, t);
-    let hidden = cx.hidden_people(who);
+    let mut hidden = cx.hidden_people(who);
+    education::visible_names(who, row.path, &mut hidden, &w.own);
     let role = match who {
         Who::Signed(r) => Some(r),
         Who::Anonymous => None,
@@ -653,6 +779,16 @@ async fn run_cell(
         check_status(p, expect)
     };
 
+    if let Some(r) = education::post_cell(cx, b, who, row, t, expect, &path).await {
+        let page = r?;
+        ensure!(
+            !page.status.is_server_error(),
+            "server error {}",
+            page.status
+        );
+        no_names(&page, &hidden)?;
+        return Ok(());
+    }
     let page = match (row.method, row.path) {
         ("POST", "/sign-in") => {
             let p = b
@@ -1188,6 +1324,24 @@ async fn run_cell(
             }
             groups::post_cell(cx, b, tpl, t, expect).await?
         }
+        ("POST", template) if crate::plans::posts(template) => {
+            let p = crate::plans::matrix_post(
+                app,
+                w,
+                cx.plans,
+                b,
+                role,
+                template,
+                cx.person(t),
+                expect == Expect::Allow,
+                &path,
+            )
+            .await?;
+            if expect != Expect::Allow {
+                refusal(&p)?;
+            }
+            p
+        }
         ("GET", "/questionnaires/{id}") if expect == Expect::Allow => {
             let p = b.get(&path).await;
             let aid = cx.act.assessment(t);
@@ -1252,11 +1406,19 @@ fn check_allowed_page(
     t: Target,
     p: &Page,
 ) -> Result<(), String> {
+    if let Some(r) = education::check_page(cx, who, template, t, p) {
+        return r;
+    }
     let w = cx.w;
     let role = match who {
         Who::Signed(r) => Some(r),
         Who::Anonymous => None,
     };
+    if let Some(r) = role.and_then(|r| {
+        crate::plans::check_page(cx.plans, r, template, cx.person(t), same_org_service(t), p)
+    }) {
+        return r;
+    }
     match template {
         "/health" => {
             let v: serde_json::Value = serde_json::from_str(&p.body)
@@ -1488,11 +1650,15 @@ async fn authorization_matrix(backend: Backend) {
     let w = world(&app).await;
     let act = activation_fixture(&app, &w).await;
     let grp = groups::fixture(&app, &w).await;
+    let plans = crate::plans::fixture(&app, &w, &act.coord_b).await;
+    let edu = education::fixture(&app, &w).await;
     let cx = Ctx {
         app: &app,
         w: &w,
         act: &act,
         grp: &grp,
+        plans: &plans,
+        edu: &edu,
     };
 
     let mut rows = table();
@@ -1590,3 +1756,6 @@ mod other_organisation_records_are_not_found {
         super::other_organisation_records_are_not_found(alongside_store::Backend::Postgres).await
     }
 }
+
+#[path = "matrix_education.rs"]
+mod education;
