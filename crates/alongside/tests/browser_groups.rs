@@ -84,8 +84,18 @@ impl Phone {
         }
     }
 
+    /// The h1's text (retried while a page is still being replaced).
     async fn h1(&self) -> String {
-        squash(&self.find("h1").await.text().await.expect("h1 text"))
+        let started = Instant::now();
+        loop {
+            if let Ok(e) = self.c.find(Locator::Css("h1")).await {
+                if let Ok(t) = e.text().await {
+                    return squash(&t);
+                }
+            }
+            assert!(started.elapsed() < WAIT, "no h1 on {}", self.path().await);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     async fn type_into(&self, id: &str, text: &str) {
