@@ -251,6 +251,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut coach_id: Option<UserId> = None;
+    let mut coordinator_id: Option<UserId> = None;
     let mut batch = Vec::with_capacity(people);
     let mut thetas = Vec::with_capacity(people);
     let mut first_person: Option<(PersonId, String)> = None;
@@ -328,12 +329,21 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         if *role == Role::HealthCoach {
             coach_id = Some(id);
         }
+        if *role == Role::Coordinator {
+            coordinator_id = Some(id);
+        }
         staff.insert(*role, id);
     }
     if let Some(coach) = coach_id {
-        for pid in coach_pending {
-            store.add_to_caseload(org, coach, pid).await?;
+        for pid in &coach_pending {
+            store.add_to_caseload(org, coach, *pid).await?;
         }
+    }
+    // Service directory, referrals to other services and care and support plans.
+    if let (Some(coordinator), Some(coach), Some((own, _))) =
+        (coordinator_id, coach_id, first_person.clone())
+    {
+        crate::demo_plans::seed(store, org, coordinator, coach, own, &coach_pending).await?;
     }
     if let (Some(ed), Some(co), Some((own, _))) = (
         staff.get(&Role::Educator),

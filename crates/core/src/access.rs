@@ -71,6 +71,19 @@ pub enum Action {
     UpdateGoals,
     /// A coach's own caseload view and calendar feed.
     OwnCaseload,
+    /// Search and read the directory of services (not personal data).
+    SearchDirectory,
+    /// Add and change entries in the directory of services.
+    ManageDirectory,
+    /// Read a person's care and support plan (and its versions) and their referrals to other
+    /// services.
+    ReadCarePlan,
+    /// Save a new version of a person's care and support plan.
+    EditCarePlan,
+    /// Create referrals to other services for a person and record their steps.
+    ManageServiceReferrals,
+    /// The organisation-wide list of overdue referrals to other services (names people).
+    ReadOverdueReferrals,
 }
 
 /// Facts about a person's record relevant to access, looked up by the caller.
@@ -199,6 +212,35 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
             allow("information governance role")
         }
         (ReadOrgAudit, Administrator, Target::Org(_)) => allow("administrator"),
+        (SearchDirectory, _, Target::Org(_)) => {
+            allow("the directory is open to everyone in the organisation")
+        }
+        (ManageDirectory, Administrator | Coordinator, Target::Org(_)) => {
+            allow("keeps the directory of services")
+        }
+        (ReadCarePlan, Administrator | Coordinator, Target::Person(_)) => {
+            allow("organisation-wide role")
+        }
+        (ReadCarePlan, Person, Target::Person(p)) => {
+            if actor.person_id == Some(p.person_id) {
+                allow("the person's own plan")
+            } else {
+                deny("not the person's own record")
+            }
+        }
+        (EditCarePlan | ManageServiceReferrals, Coordinator, Target::Person(_)) => {
+            allow("coordinator")
+        }
+        (ReadCarePlan | EditCarePlan | ManageServiceReferrals, HealthCoach, Target::Person(p)) => {
+            if p.on_caseload {
+                allow("person is on the coach's caseload")
+            } else {
+                deny("person is not on the coach's caseload")
+            }
+        }
+        (ReadOverdueReferrals, Coordinator | Administrator, Target::Org(_)) => {
+            allow("coordination role")
+        }
         (ManageUsers, Administrator, Target::Org(_)) => allow("administrator"),
         (ReadAggregates, Administrator | Coordinator | Analyst, Target::Org(_)) => {
             allow("aggregate statistics")
@@ -510,6 +552,64 @@ mod tests {
                 r == Role::Coordinator,
                 "{r:?}"
             );
+        }
+    }
+
+    #[test]
+    fn care_plans_and_service_referrals_follow_the_relationship() {
+        let org = OrgId::new();
+        let pid = PersonId::new();
+        let rel = |on_caseload| {
+            Target::Person(PersonRelation {
+                org_id: org,
+                person_id: pid,
+                on_caseload,
+                shares_session: false,
+            })
+        };
+        let may = |role, person: Option<PersonId>, action, on| {
+            decide(&actor(role, org, person), action, rel(on)).allowed
+        };
+        use Action::*;
+        // (role, own person id?, on caseload?, read, edit/manage)
+        let cases = [
+            (Role::Administrator, None, false, true, false),
+            (Role::Coordinator, None, false, true, true),
+            (Role::HealthCoach, None, true, true, true),
+            (Role::HealthCoach, None, false, false, false),
+            (Role::Person, Some(pid), false, true, false),
+            (Role::Person, Some(PersonId::new()), false, false, false),
+            (Role::Analyst, None, false, false, false),
+            (Role::Volunteer, None, true, false, false),
+            (Role::Educator, None, false, false, false),
+            (Role::PeerSupportLead, None, false, false, false),
+        ];
+        for (role, person, on, read, edit) in cases {
+            assert_eq!(may(role, person, ReadCarePlan, on), read, "{role:?} read");
+            assert_eq!(may(role, person, EditCarePlan, on), edit, "{role:?} edit");
+            assert_eq!(
+                may(role, person, ManageServiceReferrals, on),
+                edit,
+                "{role:?} referrals"
+            );
+            // Another organisation's plan: never.
+            let other = actor(role, OrgId::new(), person);
+            assert!(!decide(&other, ReadCarePlan, rel(true)).allowed);
+        }
+        for r in Role::ALL {
+            let a = actor(r, org, None);
+            assert!(decide(&a, SearchDirectory, Target::Org(org)).allowed);
+            assert_eq!(
+                decide(&a, ManageDirectory, Target::Org(org)).allowed,
+                matches!(r, Role::Administrator | Role::Coordinator),
+                "{r:?}"
+            );
+            assert_eq!(
+                decide(&a, ReadOverdueReferrals, Target::Org(org)).allowed,
+                matches!(r, Role::Administrator | Role::Coordinator),
+                "{r:?}"
+            );
+            assert!(!decide(&a, SearchDirectory, Target::Org(OrgId::new())).allowed);
         }
     }
 

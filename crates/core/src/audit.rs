@@ -63,6 +63,15 @@ pub enum AuditAction {
     CalendarFeedChanged,
     CalendarFeedRead,
     CaseloadRead,
+    ServiceCreated,
+    ServiceUpdated,
+    ServiceReferralCreated,
+    ServiceReferralUpdated,
+    ServiceReferralsRead,
+    OverdueReferralsListed,
+    CarePlanRead,
+    CarePlanSaved,
+    CarePlanDownloaded,
 }
 
 impl AuditAction {
@@ -112,6 +121,15 @@ impl AuditAction {
         AuditAction::CalendarFeedChanged,
         AuditAction::CalendarFeedRead,
         AuditAction::CaseloadRead,
+        AuditAction::ServiceCreated,
+        AuditAction::ServiceUpdated,
+        AuditAction::ServiceReferralCreated,
+        AuditAction::ServiceReferralUpdated,
+        AuditAction::ServiceReferralsRead,
+        AuditAction::OverdueReferralsListed,
+        AuditAction::CarePlanRead,
+        AuditAction::CarePlanSaved,
+        AuditAction::CarePlanDownloaded,
     ];
     pub fn code(self) -> &'static str {
         match self {
@@ -160,6 +178,15 @@ impl AuditAction {
             AuditAction::CalendarFeedChanged => "coaching.calendar.update",
             AuditAction::CalendarFeedRead => "coaching.calendar.read",
             AuditAction::CaseloadRead => "coaching.caseload.read",
+            AuditAction::ServiceCreated => "service.create",
+            AuditAction::ServiceUpdated => "service.update",
+            AuditAction::ServiceReferralCreated => "service_referral.create",
+            AuditAction::ServiceReferralUpdated => "service_referral.update",
+            AuditAction::ServiceReferralsRead => "service_referral.read",
+            AuditAction::OverdueReferralsListed => "service_referral.overdue",
+            AuditAction::CarePlanRead => "care_plan.read",
+            AuditAction::CarePlanSaved => "care_plan.save",
+            AuditAction::CarePlanDownloaded => "care_plan.download",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
@@ -215,6 +242,15 @@ impl AuditAction {
             AuditAction::CalendarFeedChanged => "Created or revoked a calendar feed address",
             AuditAction::CalendarFeedRead => "Calendar feed read",
             AuditAction::CaseloadRead => "Viewed coaching caseload",
+            AuditAction::ServiceCreated => "Added a directory service",
+            AuditAction::ServiceUpdated => "Changed a directory service",
+            AuditAction::ServiceReferralCreated => "Referred to another service",
+            AuditAction::ServiceReferralUpdated => "Recorded a referral step",
+            AuditAction::ServiceReferralsRead => "Viewed referrals to other services",
+            AuditAction::OverdueReferralsListed => "Viewed overdue referrals",
+            AuditAction::CarePlanRead => "Viewed care and support plan",
+            AuditAction::CarePlanSaved => "Saved a care and support plan version",
+            AuditAction::CarePlanDownloaded => "Downloaded a care and support plan",
         }
     }
 }

@@ -65,6 +65,14 @@ id_type!(
     "One completion (or attempt) of a questionnaire by or for a person."
 );
 id_type!(
+    ServiceId,
+    "An entry in an organisation's directory of services."
+);
+id_type!(
+    ServiceReferralId,
+    "A referral of a person to a service in the directory."
+);
+id_type!(
     ProgrammeId,
     "A self-management education programme in an organisation's catalogue."
 );

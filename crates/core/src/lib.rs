@@ -6,8 +6,10 @@
 
 pub mod access;
 pub mod audit;
+pub mod careplan;
 pub mod coaching;
 pub mod conditions;
+pub mod directory;
 pub mod education;
 pub mod ical;
 pub mod ids;

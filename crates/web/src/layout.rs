@@ -49,6 +49,11 @@ fn nav_links(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Person => v.push(("/my/coaching", "Your coaching")),
         Role::Educator | Role::PeerSupportLead | Role::Volunteer => {}
     }
+    // The service directory is open to everyone; overdue referrals to coordinators.
+    v.push(("/directory", "Service directory"));
+    if role == Role::Coordinator {
+        v.push(("/referrals/overdue", "Overdue referrals"));
+    }
     // Self-management education.
     match role {
         Role::Person => v.push(("/my/courses", "Your courses")),

@@ -4,7 +4,8 @@
 
 use crate::pages::education as edu;
 use crate::pages::{
-    account, activation, admin, audit, coaching, home, outcomes, people, signin, stats,
+    account, activation, admin, audit, careplan, coaching, directory, home, outcomes, people,
+    signin, stats,
 };
 use crate::{assets, AppState};
 use axum::extract::{MatchedPath, Request};
@@ -257,6 +258,71 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
         (
             r("POST", "/admin/settings", SignedIn),
             post(activation::save_settings),
+        ),
+        // Service directory, referrals to other services, care and support plans.
+        (r("GET", "/directory", SignedIn), get(directory::list)),
+        (
+            r("GET", "/directory/new", SignedIn),
+            get(directory::new_form),
+        ),
+        (r("POST", "/directory", SignedIn), post(directory::create)),
+        (r("GET", "/directory/{id}", SignedIn), get(directory::show)),
+        (
+            r("GET", "/directory/{id}/edit", SignedIn),
+            get(directory::edit_form),
+        ),
+        (
+            r("POST", "/directory/{id}/edit", SignedIn),
+            post(directory::update),
+        ),
+        (
+            r("GET", "/referrals/overdue", SignedIn),
+            get(directory::overdue),
+        ),
+        (
+            r("GET", "/people/{id}/referrals", SignedIn),
+            get(directory::person_list),
+        ),
+        (
+            r("GET", "/people/{id}/referrals/new", SignedIn),
+            get(directory::new_referral),
+        ),
+        (
+            r("POST", "/people/{id}/referrals", SignedIn),
+            post(directory::create_referral),
+        ),
+        (
+            r("GET", "/people/{id}/referrals/{rid}", SignedIn),
+            get(directory::show_referral),
+        ),
+        (
+            r("POST", "/people/{id}/referrals/{rid}", SignedIn),
+            post(directory::move_referral),
+        ),
+        (r("GET", "/people/{id}/plan", SignedIn), get(careplan::show)),
+        (
+            r("GET", "/people/{id}/plan/edit", SignedIn),
+            get(careplan::edit_form),
+        ),
+        (
+            r("POST", "/people/{id}/plan/edit", SignedIn),
+            post(careplan::save),
+        ),
+        (
+            r("GET", "/people/{id}/plan/versions", SignedIn),
+            get(careplan::versions),
+        ),
+        (
+            r("GET", "/people/{id}/plan/versions/{n}", SignedIn),
+            get(careplan::version),
+        ),
+        (
+            r("GET", "/people/{id}/plan/print", SignedIn),
+            get(careplan::print),
+        ),
+        (
+            r("GET", "/people/{id}/plan/download", SignedIn),
+            get(careplan::download),
         ),
         // Self-management education (pages/education).
         (r("GET", "/courses", SignedIn), get(edu::catalogue)),

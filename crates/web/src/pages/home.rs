@@ -43,6 +43,8 @@ pub async fn home(
                     div.card { h2 { a href="/activation/outreach" { "Outreach" } } p { "People who would benefit most from support, lowest activation first." } }
                     div.card { h2 { a href="/activation/due" { "Due for re-measurement" } } p { "Who is due or overdue to fill in their questionnaire again." } }
                     div.card { h2 { a href="/statistics" { "Statistics" } } p { "Who is registered, by condition, age and deprivation." } }
+                    div.card { h2 { a href="/referrals/overdue" { "Overdue referrals" } } p { "Referrals to other services waiting too long for an answer or to finish." } }
+                    div.card { h2 { a href="/directory" { "Service directory" } } p { "Services to refer people to, searchable by need, condition, language and how they are offered." } }
                 }
             }
         }
@@ -91,6 +93,8 @@ pub async fn home(
                 div.card-group {
                     div.card { h2 { a href={ "/people/" (pid) } { "Your record" } } p { "What we hold about you, including what matters to you, and your questionnaires." } }
                     div.card { h2 { a href={ "/people/" (pid) "/questionnaires/new" } { "Fill in a questionnaire" } } p { "A few questions about managing your health. It takes about five minutes, and you can stop and come back." } }
+                    div.card { h2 { a href={ "/people/" (pid) "/plan" } { "Your care and support plan" } } p { "What matters to you, what you agreed to do, and what to do if things get worse. You can print it or download it." } }
+                    div.card { h2 { a href={ "/people/" (pid) "/referrals" } { "Your referrals" } } p { "Services you have been referred to, and where each referral has got to." } }
                 }
                 (education_block)
             } @else {

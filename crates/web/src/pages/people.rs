@@ -411,6 +411,16 @@ pub async fn show(
         can_record,
     )
     .await?;
+    let can_read_plan = alongside_core::decide(
+        &user.actor,
+        alongside_core::Action::ReadCarePlan,
+        alongside_core::access::Target::Person(rel),
+    )
+    .allowed;
+    let activation = html! {
+        (activation)
+        (super::careplan::record_links(&user, id, can_read_plan))
+    };
     Ok(ok(layout::page(
         Some(&user),
         &name,

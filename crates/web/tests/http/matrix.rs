@@ -56,6 +56,10 @@ pub enum Target {
     SameOrgInstrument,
     /// An instrument of another organisation.
     OtherOrgInstrument,
+    /// A directory service of the same organisation.
+    SameOrgService,
+    /// A directory service of another organisation.
+    OtherOrgService,
     /// Education: a group programme, an online programme and a course run, in this or
     /// another organisation (see matrix_education.rs).
     SameOrgProgramme,
@@ -123,6 +127,40 @@ fn records_for_others(role: Role, t: Target) -> bool {
 
 fn reads_history(role: Role, _t: Target) -> bool {
     matches!(role, Role::Administrator | Role::Coordinator)
+}
+
+/// Care and support plans and referrals to other services: read by coordinators and
+/// administrators, a coach for their caseload, a person for themselves.
+fn reads_plan(role: Role, t: Target) -> bool {
+    match role {
+        Role::Administrator | Role::Coordinator => true,
+        Role::HealthCoach => t == Target::OnCaseload,
+        Role::Person => t == Target::Own,
+        _ => false,
+    }
+}
+
+/// ... changed (a new plan version, a referral or its steps) by coordinators and a coach for
+/// their caseload.
+fn manages_plan(role: Role, t: Target) -> bool {
+    match role {
+        Role::Coordinator => true,
+        Role::HealthCoach => t == Target::OnCaseload,
+        _ => false,
+    }
+}
+
+/// The directory: everyone signed in reads it; coordinators and administrators change it;
+/// another organisation's service is not found.
+fn service_route(who: Who, t: Target, manage: bool) -> Expect {
+    match who {
+        Who::Anonymous => Expect::SignIn,
+        Who::Signed(r) if manage && !matches!(r, Role::Administrator | Role::Coordinator) => {
+            Expect::Deny
+        }
+        Who::Signed(_) if t == Target::OtherOrgService => Expect::NotFound,
+        Who::Signed(_) => Expect::Allow,
+    }
 }
 
 fn public(_: Who, _: Target) -> Expect {
@@ -261,6 +299,60 @@ pub fn table() -> Vec<Row> {
         row("POST", "/admin/settings", |w, _| {
             org_wide(w, &[Administrator])
         }),
+        // Service directory, referrals to other services, care and support plans.
+        row("GET", "/directory", signed_in),
+        row("GET", "/directory/new", |w, _| {
+            org_wide(w, &[Administrator, Coordinator])
+        }),
+        row("POST", "/directory", |w, _| {
+            org_wide(w, &[Administrator, Coordinator])
+        }),
+        row("GET", "/directory/{id}", |w, t| service_route(w, t, false)),
+        row("GET", "/directory/{id}/edit", |w, t| {
+            service_route(w, t, true)
+        }),
+        row("POST", "/directory/{id}/edit", |w, t| {
+            service_route(w, t, true)
+        }),
+        row("GET", "/referrals/overdue", |w, _| {
+            org_wide(w, &[Administrator, Coordinator])
+        }),
+        row("GET", "/people/{id}/referrals", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/referrals/new", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("POST", "/people/{id}/referrals", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("GET", "/people/{id}/referrals/{rid}", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("POST", "/people/{id}/referrals/{rid}", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("GET", "/people/{id}/plan", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/plan/edit", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("POST", "/people/{id}/plan/edit", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("GET", "/people/{id}/plan/versions", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/plan/versions/{n}", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/plan/print", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/plan/download", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
     ]
     .into_iter()
     .chain(education::rows())
@@ -288,6 +380,8 @@ fn targets(path: &str) -> Vec<Target> {
         vec![Target::SameOrgUser, Target::OtherOrgUser]
     } else if path.contains("/admin/instruments/{id}") {
         vec![Target::SameOrgInstrument, Target::OtherOrgInstrument]
+    } else if path.starts_with("/directory/{id}") {
+        vec![Target::SameOrgService, Target::OtherOrgService]
     } else if path.contains("{file}") {
         vec![Target::Asset]
     } else {
@@ -350,6 +444,7 @@ struct Ctx<'a> {
     app: &'a TestApp,
     w: &'a World,
     act: &'a Activation,
+    plans: &'a crate::plans::Fixture,
     edu: &'a education::Edu,
 }
 
@@ -516,6 +611,11 @@ impl Ctx<'_> {
     }
 
     fn path(&self, template: &str, t: Target) -> String {
+        if let Some(p) =
+            crate::plans::path(self.plans, self.person(t), template, same_org_service(t))
+        {
+            return p;
+        }
         if let Some(p) = education::path(self.edu, template, t) {
             return p;
         }
@@ -563,6 +663,14 @@ impl Ctx<'_> {
         })
         .map(|(_, p)| p)
         .collect()
+    }
+}
+
+fn same_org_service(t: Target) -> Option<bool> {
+    match t {
+        Target::SameOrgService => Some(true),
+        Target::OtherOrgService => Some(false),
+        _ => None,
     }
 }
 
@@ -1194,6 +1302,24 @@ async fn run_cell(
             ensure!(after == before, "instruments changed");
             p
         }
+        ("POST", template) if crate::plans::posts(template) => {
+            let p = crate::plans::matrix_post(
+                app,
+                w,
+                cx.plans,
+                b,
+                role,
+                template,
+                cx.person(t),
+                expect == Expect::Allow,
+                &path,
+            )
+            .await?;
+            if expect != Expect::Allow {
+                refusal(&p)?;
+            }
+            p
+        }
         ("GET", "/questionnaires/{id}") if expect == Expect::Allow => {
             let p = b.get(&path).await;
             let aid = cx.act.assessment(t);
@@ -1266,6 +1392,11 @@ fn check_allowed_page(
         Who::Signed(r) => Some(r),
         Who::Anonymous => None,
     };
+    if let Some(r) = role.and_then(|r| {
+        crate::plans::check_page(cx.plans, r, template, cx.person(t), same_org_service(t), p)
+    }) {
+        return r;
+    }
     match template {
         "/health" => {
             let v: serde_json::Value = serde_json::from_str(&p.body)
@@ -1495,11 +1626,13 @@ async fn authorization_matrix(backend: Backend) {
     let app = spawn_app(backend).await;
     let w = world(&app).await;
     let act = activation_fixture(&app, &w).await;
+    let plans = crate::plans::fixture(&app, &w, &act.coord_b).await;
     let edu = education::fixture(&app, &w).await;
     let cx = Ctx {
         app: &app,
         w: &w,
         act: &act,
+        plans: &plans,
         edu: &edu,
     };
 
