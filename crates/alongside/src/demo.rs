@@ -353,6 +353,19 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         crate::demo_education::seed(store, org, &mut rng, *ed, *co, &edu_people, own, today)
             .await?;
     }
+    // Peer support: the evening café and two smaller groups.
+    let actor = |role: Role| {
+        staff.get(&role).map(|id: &UserId| alongside_core::Actor {
+            user_id: *id,
+            org_id: org,
+            role,
+            person_id: None,
+        })
+    };
+    if let (Some(lead), Some(volunteer)) = (actor(Role::PeerSupportLead), actor(Role::Volunteer)) {
+        let ids: Vec<PersonId> = thetas.iter().map(|(id, _)| *id).collect();
+        crate::demo_groups::seed(store, org, &lead, &volunteer, &ids, today).await?;
+    }
     Ok(())
 }
 

@@ -56,6 +56,10 @@ pub enum Target {
     SameOrgInstrument,
     /// An instrument of another organisation.
     OtherOrgInstrument,
+    /// A peer-support group of the same organisation.
+    SameOrgGroup,
+    /// A peer-support group of another organisation.
+    OtherOrgGroup,
     /// A directory service of the same organisation.
     SameOrgService,
     /// A directory service of another organisation.
@@ -356,6 +360,7 @@ pub fn table() -> Vec<Row> {
     ]
     .into_iter()
     .chain(education::rows())
+    .chain(groups::rows())
     .collect()
 }
 
@@ -366,6 +371,9 @@ fn known_deviation(_method: &str, _path: &str, _who: Who, _t: Target) -> bool {
 }
 
 fn targets(path: &str) -> Vec<Target> {
+    if let Some(t) = groups::targets(path) {
+        return t;
+    }
     if let Some(t) = education::targets(path) {
         return t;
     }
@@ -444,6 +452,7 @@ struct Ctx<'a> {
     app: &'a TestApp,
     w: &'a World,
     act: &'a Activation,
+    grp: &'a groups::Fixture,
     plans: &'a crate::plans::Fixture,
     edu: &'a education::Edu,
 }
@@ -611,6 +620,9 @@ impl Ctx<'_> {
     }
 
     fn path(&self, template: &str, t: Target) -> String {
+        if let Some(p) = groups::path(self.grp, template, t) {
+            return p;
+        }
         if let Some(p) =
             crate::plans::path(self.plans, self.person(t), template, same_org_service(t))
         {
@@ -681,6 +693,10 @@ macro_rules! ensure {
         }
     };
 }
+
+// After the macro, so the peer-support part can use `ensure!`.
+#[path = "matrix_groups.rs"]
+mod groups;
 
 fn check_status(p: &Page, expect: Expect) -> Result<(), String> {
     match expect {
@@ -1302,6 +1318,12 @@ async fn run_cell(
             ensure!(after == before, "instruments changed");
             p
         }
+        ("POST", tpl) if groups::handles(tpl) => {
+            if expect != Expect::Allow && deviation {
+                return Err("no deviations expected for peer-support routes".into());
+            }
+            groups::post_cell(cx, b, tpl, t, expect).await?
+        }
         ("POST", template) if crate::plans::posts(template) => {
             let p = crate::plans::matrix_post(
                 app,
@@ -1612,6 +1634,7 @@ fn check_allowed_page(
         "/admin/settings" => {
             ensure!(p.h1() == "Measurement settings", "h1 {:?}", p.h1());
         }
+        tpl if groups::handles(tpl) => groups::check_page(cx, role, tpl, t, p)?,
         other => {
             return Err(format!(
                 "no content check for {other}: add one to check_allowed_page"
@@ -1626,12 +1649,14 @@ async fn authorization_matrix(backend: Backend) {
     let app = spawn_app(backend).await;
     let w = world(&app).await;
     let act = activation_fixture(&app, &w).await;
+    let grp = groups::fixture(&app, &w).await;
     let plans = crate::plans::fixture(&app, &w, &act.coord_b).await;
     let edu = education::fixture(&app, &w).await;
     let cx = Ctx {
         app: &app,
         w: &w,
         act: &act,
+        grp: &grp,
         plans: &plans,
         edu: &edu,
     };
