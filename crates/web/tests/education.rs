@@ -26,6 +26,7 @@ both_backends!(
     online_programme_progress_and_staff_completion,
     report_counts_suppresses_and_downloads,
     onward_referral_from_a_course_is_recorded_on_the_persons_record,
+    course_sessions_are_on_the_persons_coming_up_page,
 );
 
 fn src() -> Source {
@@ -1074,4 +1075,60 @@ async fn onward_referral_from_a_course_is_recorded_on_the_persons_record(backend
         .unwrap();
     assert!(refs.referrals.is_empty());
     app.assert_audit_verifies().await;
+}
+
+async fn course_sessions_are_on_the_persons_coming_up_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let w = world(&app).await;
+    let educator = w.account(Role::Educator);
+    let pid = app
+        .store
+        .create_programme(
+            &educator.actor(),
+            ProgrammeDetails::parse(&copd_form()).unwrap(),
+            src(),
+        )
+        .await
+        .unwrap();
+    let tomorrow = time::OffsetDateTime::now_utc().date() + time::Duration::days(1);
+    let run = RunDetails::parse(
+        &run_form(
+            &educator.id.to_string(),
+            5,
+            &alongside_core::time::iso_date(tomorrow),
+        ),
+        DeliveryMode::Group,
+        6,
+    )
+    .unwrap();
+    let rid = app
+        .store
+        .create_run(&educator.actor(), pid, run, src())
+        .await
+        .unwrap();
+    let person = app.sign_in("person", PASSWORD).await;
+    let before = person.get("/my/upcoming").await;
+    before.assert_status(StatusCode::OK, "coming up");
+    assert!(before
+        .main_text()
+        .contains("No course sessions in the next two weeks."));
+    app.store
+        .enrol(&w.account(Role::Coordinator).actor(), rid, w.own.id, src())
+        .await
+        .unwrap();
+    let page = person.get("/my/upcoming").await;
+    let text = page.main_text();
+    assert!(text.contains("Course sessions"), "{text}");
+    // Sessions 1 and 2 (tomorrow and a week later) fall in the next two weeks; session 3 does not.
+    assert!(text.contains("Breathing Space, session 1:"), "{text}");
+    assert!(text.contains("Breathing Space, session 2:"), "{text}");
+    assert!(!text.contains("Breathing Space, session 3:"), "{text}");
+    assert!(page.body.contains(&format!("/course-runs/{rid}")));
+    // The read of the person's enrolments for this page is audited.
+    assert!(app
+        .audit(w.org_a)
+        .await
+        .iter()
+        .any(|e| e.action == "course.enrolments.read"
+            && e.detail.as_deref() == Some("upcoming course sessions")));
 }

@@ -100,10 +100,13 @@ pub async fn my_courses(
             ))
         }
     };
-    let pc = state.store.person_courses(&user.actor, pid, source).await?;
+    let pc = state
+        .store
+        .person_courses(&user.actor, pid, source.clone())
+        .await?;
     let upcoming = state
         .store
-        .upcoming_course_sessions(user.actor.org_id, pid, alongside_store::now_micros(), 5)
+        .upcoming_course_sessions(&user.actor, pid, alongside_store::now_micros(), 5, source)
         .await?;
     Ok(ok(layout::page(
         Some(&user),
@@ -504,4 +507,38 @@ pub async fn refer(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// The courses section of the person's "Coming up" page (`/my/upcoming`, owned by the groups
+/// pages): their course sessions in the next `days` days.
+pub async fn upcoming_section(
+    state: &AppState,
+    user: &CurrentUser,
+    source: Source,
+    days: i64,
+) -> AppResult<Markup> {
+    let Some(pid) = user.actor.person_id else {
+        return Ok(html! {});
+    };
+    let now = alongside_store::now_micros();
+    let until = now + days * 86_400 * 1_000_000;
+    let sessions: Vec<_> = state
+        .store
+        .upcoming_course_sessions(&user.actor, pid, now, 50, source)
+        .await?
+        .into_iter()
+        .filter(|(_, _, _, s)| s.starts_at <= until)
+        .collect();
+    Ok(html! {
+        h2 { "Course sessions" }
+        @if sessions.is_empty() {
+            p { "No course sessions in the next two weeks. " a href="/my/courses" { "Your courses" } }
+        } @else {
+            ul.upcoming {
+                @for (run, title, n, s) in &sessions {
+                    li { a href={ "/course-runs/" (run) } { (title) } ", session " (n) ": " (education::describe_session(s.starts_at, s.ends_at)) }
+                }
+            }
+        }
+    })
 }
