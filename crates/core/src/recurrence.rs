@@ -357,18 +357,13 @@ impl Rule {
         Ok(())
     }
 
-    /// A short English description for pages, e.g. "Every 2 weeks on Tuesday and Thursday",
-    /// "Every month on the first Monday", "Every day".
+    /// A short English description for pages, e.g. "Every Tuesday", "Every 2 weeks on Tuesday
+    /// and Thursday", "The first Monday of each month", "Every day, until 31 December 2026".
     pub fn describe(&self) -> String {
         let unit = match self.freq {
             Frequency::Daily => "day",
             Frequency::Weekly => "week",
             Frequency::Monthly => "month",
-        };
-        let mut out = if self.interval == 1 {
-            format!("Every {unit}")
-        } else {
-            format!("Every {} {unit}s", self.interval)
         };
         let days: Vec<String> = self
             .by_day
@@ -379,13 +374,39 @@ impl Rule {
             })
             .collect();
         let numbered = self.by_day.iter().any(|d| d.ordinal.is_some());
-        if !days.is_empty() {
-            out.push_str(if numbered { " on the " } else { " on " });
-            out.push_str(&join_and(
-                &days,
-                if numbered { " and the " } else { " and " },
-            ));
-        }
+        let all_numbered = !days.is_empty() && self.by_day.iter().all(|d| d.ordinal.is_some());
+        let mut out = if self.interval == 1
+            && self.freq == Frequency::Weekly
+            && !days.is_empty()
+            && !numbered
+        {
+            // "Every Tuesday and Thursday"
+            format!("Every {}", join_and(&days, " and "))
+        } else if self.interval == 1
+            && self.freq == Frequency::Monthly
+            && all_numbered
+            && self.by_month_day.is_empty()
+        {
+            // "The first Monday of each month"
+            let mut first = join_and(&days, " and the ");
+            first.insert_str(0, "The ");
+            first.push_str(" of each month");
+            first
+        } else {
+            let mut out = if self.interval == 1 {
+                format!("Every {unit}")
+            } else {
+                format!("Every {} {unit}s", self.interval)
+            };
+            if !days.is_empty() {
+                out.push_str(if numbered { " on the " } else { " on " });
+                out.push_str(&join_and(
+                    &days,
+                    if numbered { " and the " } else { " and " },
+                ));
+            }
+            out
+        };
         if !self.by_month_day.is_empty() {
             let md: Vec<String> = self
                 .by_month_day
@@ -1798,7 +1819,29 @@ mod tests {
             Rule::parse("FREQ=MONTHLY;BYDAY=1MO;COUNT=6")
                 .unwrap()
                 .describe(),
-            "Every month on the first Monday, 6 times"
+            "The first Monday of each month, 6 times"
+        );
+        assert_eq!(
+            Rule::parse("FREQ=MONTHLY;INTERVAL=2;BYDAY=-1FR;COUNT=6")
+                .unwrap()
+                .describe(),
+            "Every 2 months on the last Friday, 6 times"
+        );
+        assert_eq!(
+            Rule::parse("FREQ=WEEKLY;BYDAY=TU;COUNT=1")
+                .unwrap()
+                .describe(),
+            "Every Tuesday, once"
+        );
+        assert_eq!(
+            Rule::parse("FREQ=WEEKLY;BYDAY=MO,WE,FR;UNTIL=20260701T170000Z")
+                .unwrap()
+                .describe(),
+            "Every Monday, Wednesday and Friday, until 1 July 2026"
+        );
+        assert_eq!(
+            Rule::parse("FREQ=WEEKLY;COUNT=3").unwrap().describe(),
+            "Every week, 3 times"
         );
         assert_eq!(
             Rule::parse("FREQ=DAILY;UNTIL=20261231").unwrap().describe(),
