@@ -683,9 +683,7 @@ impl Series {
         }
         Ok(out)
     }
-}
 
-impl Series {
     /// The session the rule gives on `original_date`, with its closure or change applied:
     /// `None` when the rule gives no session that day or it is closed. Cancelled and moved
     /// sessions are returned flagged (a moved one at its new time).
