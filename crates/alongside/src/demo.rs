@@ -258,6 +258,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
     let mut first_person: Option<(PersonId, String)> = None;
     let mut coach_pending = Vec::new();
     let mut covariates = Vec::with_capacity(people);
+    let mut edu_people = Vec::with_capacity(people);
     for i in 0..people {
         let d = synthetic_person(&mut rng, i, today);
         let id = PersonId::new();
@@ -276,6 +277,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
             d.conditions.len(),
         ));
         all_people.push(id);
+        edu_people.push((id, d.conditions.clone()));
         batch.push((id, d, None));
     }
     store
@@ -292,6 +294,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         today,
     )
     .await?;
+    let mut staff = std::collections::BTreeMap::new();
     for (username, name, role) in ACCOUNTS {
         let (display, person_id) = match role {
             Role::Person => {
@@ -331,14 +334,29 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         if *role == Role::Coordinator {
             coordinator_id = Some(id);
         }
+        staff.insert(*role, id);
     }
     if let Some(coach) = coach_id {
-        for pid in coach_pending {
-            store.add_to_caseload(org, coach, pid).await?;
+        for pid in &coach_pending {
+            store.add_to_caseload(org, coach, *pid).await?;
         }
     }
     if let (Some(coach), Some(coordinator)) = (coach_id, coordinator_id) {
         seed_coaching(store, org, coordinator, coach, &all_people, &hash, &mut rng).await?;
+    }
+    // Service directory, referrals to other services and care and support plans.
+    if let (Some(coordinator), Some(coach), Some((own, _))) =
+        (coordinator_id, coach_id, first_person.clone())
+    {
+        crate::demo_plans::seed(store, org, coordinator, coach, own, &coach_pending).await?;
+    }
+    if let (Some(ed), Some(co), Some((own, _))) = (
+        staff.get(&Role::Educator),
+        staff.get(&Role::Coordinator),
+        first_person.clone(),
+    ) {
+        crate::demo_education::seed(store, org, &mut rng, *ed, *co, &edu_people, own, today)
+            .await?;
     }
     Ok(())
 }

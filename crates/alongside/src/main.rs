@@ -5,6 +5,8 @@
 //! and no SQL.
 
 mod demo;
+mod demo_education;
+mod demo_plans;
 mod loadgen;
 mod outcomes;
 

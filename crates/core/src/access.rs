@@ -45,6 +45,18 @@ pub enum Action {
     ReadOutreach,
     /// Load, replace and re-score instrument definitions; change organisation settings.
     ManageInstruments,
+    /// Browse the self-management education catalogue and its course runs (no names).
+    BrowseCourses,
+    /// Add and change programmes, course runs and online content.
+    ManageCourses,
+    /// Enrol a person on a course run (or put them on its waiting list), or withdraw them.
+    EnrolOnCourse,
+    /// See a person's course enrolments, attendance and online progress.
+    ReadEnrolments,
+    /// See who is enrolled on or waiting for a run, take its register, read its feedback.
+    ReadCourseRoster,
+    /// Give feedback on a course, or save progress through an online programme.
+    TakePartInCourse,
     /// Refer a person into health coaching (a person may refer themselves).
     ReferToCoaching,
     /// Run the coaching waiting list: allocate, set coaches' limits and hours, add sessions
@@ -59,6 +71,19 @@ pub enum Action {
     UpdateGoals,
     /// A coach's own caseload view and calendar feed.
     OwnCaseload,
+    /// Search and read the directory of services (not personal data).
+    SearchDirectory,
+    /// Add and change entries in the directory of services.
+    ManageDirectory,
+    /// Read a person's care and support plan (and its versions) and their referrals to other
+    /// services.
+    ReadCarePlan,
+    /// Save a new version of a person's care and support plan.
+    EditCarePlan,
+    /// Create referrals to other services for a person and record their steps.
+    ManageServiceReferrals,
+    /// The organisation-wide list of overdue referrals to other services (names people).
+    ReadOverdueReferrals,
 }
 
 /// Facts about a person's record relevant to access, looked up by the caller.
@@ -187,9 +212,67 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
             allow("information governance role")
         }
         (ReadOrgAudit, Administrator, Target::Org(_)) => allow("administrator"),
+        (SearchDirectory, _, Target::Org(_)) => {
+            allow("the directory is open to everyone in the organisation")
+        }
+        (ManageDirectory, Administrator | Coordinator, Target::Org(_)) => {
+            allow("keeps the directory of services")
+        }
+        (ReadCarePlan, Administrator | Coordinator, Target::Person(_)) => {
+            allow("organisation-wide role")
+        }
+        (ReadCarePlan, Person, Target::Person(p)) => {
+            if actor.person_id == Some(p.person_id) {
+                allow("the person's own plan")
+            } else {
+                deny("not the person's own record")
+            }
+        }
+        (EditCarePlan | ManageServiceReferrals, Coordinator, Target::Person(_)) => {
+            allow("coordinator")
+        }
+        (ReadCarePlan | EditCarePlan | ManageServiceReferrals, HealthCoach, Target::Person(p)) => {
+            if p.on_caseload {
+                allow("person is on the coach's caseload")
+            } else {
+                deny("person is not on the coach's caseload")
+            }
+        }
+        (ReadOverdueReferrals, Coordinator | Administrator, Target::Org(_)) => {
+            allow("coordination role")
+        }
         (ManageUsers, Administrator, Target::Org(_)) => allow("administrator"),
         (ReadAggregates, Administrator | Coordinator | Analyst, Target::Org(_)) => {
             allow("aggregate statistics")
+        }
+        (BrowseCourses, _, Target::Org(_)) => allow("course catalogue"),
+        (
+            ManageCourses | ReadCourseRoster,
+            Administrator | Coordinator | Educator,
+            Target::Org(_),
+        ) => allow("runs or coordinates education"),
+        (EnrolOnCourse | ReadEnrolments, Coordinator, Target::Person(_)) => allow("coordinator"),
+        (ReadEnrolments, Administrator, Target::Person(_)) => allow("organisation-wide role"),
+        (EnrolOnCourse | ReadEnrolments, HealthCoach, Target::Person(p)) => {
+            if p.on_caseload {
+                allow("person is on the coach's caseload")
+            } else {
+                deny("person is not on the coach's caseload")
+            }
+        }
+        (ReadEnrolments, Educator, Target::Person(p)) => {
+            if p.shares_session {
+                allow("facilitates a course the person is on")
+            } else {
+                deny("does not facilitate a course the person is on")
+            }
+        }
+        (EnrolOnCourse | ReadEnrolments | TakePartInCourse, Person, Target::Person(p)) => {
+            if actor.person_id == Some(p.person_id) {
+                allow("the person's own courses")
+            } else {
+                deny("not the person's own record")
+            }
         }
         _ => deny("role does not permit this"),
     }
@@ -352,6 +435,72 @@ mod tests {
     }
 
     #[test]
+    fn education_follows_role_and_relationship() {
+        let org = OrgId::new();
+        let pid = PersonId::new();
+        let rel = |on_caseload, shares_session| {
+            Target::Person(PersonRelation {
+                org_id: org,
+                person_id: pid,
+                on_caseload,
+                shares_session,
+            })
+        };
+        for r in Role::ALL {
+            let a = actor(r, org, None);
+            assert!(decide(&a, Action::BrowseCourses, Target::Org(org)).allowed);
+            assert!(!decide(&a, Action::BrowseCourses, Target::Org(OrgId::new())).allowed);
+            let manages = matches!(r, Role::Administrator | Role::Coordinator | Role::Educator);
+            assert_eq!(
+                decide(&a, Action::ManageCourses, Target::Org(org)).allowed,
+                manages,
+                "{r:?}"
+            );
+            assert_eq!(
+                decide(&a, Action::ReadCourseRoster, Target::Org(org)).allowed,
+                manages,
+                "{r:?}"
+            );
+        }
+        let own = actor(Role::Person, org, Some(pid));
+        let other = actor(Role::Person, org, Some(PersonId::new()));
+        for act in [
+            Action::EnrolOnCourse,
+            Action::ReadEnrolments,
+            Action::TakePartInCourse,
+        ] {
+            assert!(decide(&own, act, rel(false, false)).allowed);
+            assert!(!decide(&other, act, rel(false, false)).allowed);
+        }
+        let coach = actor(Role::HealthCoach, org, None);
+        assert!(decide(&coach, Action::EnrolOnCourse, rel(true, false)).allowed);
+        assert!(!decide(&coach, Action::EnrolOnCourse, rel(false, false)).allowed);
+        let educator = actor(Role::Educator, org, None);
+        assert!(decide(&educator, Action::ReadEnrolments, rel(false, true)).allowed);
+        assert!(!decide(&educator, Action::ReadEnrolments, rel(false, false)).allowed);
+        assert!(!decide(&educator, Action::EnrolOnCourse, rel(false, true)).allowed);
+        for r in [Role::Volunteer, Role::Analyst, Role::PeerSupportLead] {
+            let a = actor(r, org, None);
+            assert!(
+                !decide(&a, Action::ReadEnrolments, rel(true, true)).allowed,
+                "{r:?}"
+            );
+            assert!(
+                !decide(&a, Action::EnrolOnCourse, rel(true, true)).allowed,
+                "{r:?}"
+            );
+        }
+        assert!(
+            !decide(
+                &actor(Role::Coordinator, org, None),
+                Action::TakePartInCourse,
+                rel(true, true)
+            )
+            .allowed
+        );
+    }
+
+    #[test]
     fn coaching_follows_the_caseload_and_the_person() {
         let org = OrgId::new();
         let pid = PersonId::new();
@@ -403,6 +552,64 @@ mod tests {
                 r == Role::Coordinator,
                 "{r:?}"
             );
+        }
+    }
+
+    #[test]
+    fn care_plans_and_service_referrals_follow_the_relationship() {
+        let org = OrgId::new();
+        let pid = PersonId::new();
+        let rel = |on_caseload| {
+            Target::Person(PersonRelation {
+                org_id: org,
+                person_id: pid,
+                on_caseload,
+                shares_session: false,
+            })
+        };
+        let may = |role, person: Option<PersonId>, action, on| {
+            decide(&actor(role, org, person), action, rel(on)).allowed
+        };
+        use Action::*;
+        // (role, own person id?, on caseload?, read, edit/manage)
+        let cases = [
+            (Role::Administrator, None, false, true, false),
+            (Role::Coordinator, None, false, true, true),
+            (Role::HealthCoach, None, true, true, true),
+            (Role::HealthCoach, None, false, false, false),
+            (Role::Person, Some(pid), false, true, false),
+            (Role::Person, Some(PersonId::new()), false, false, false),
+            (Role::Analyst, None, false, false, false),
+            (Role::Volunteer, None, true, false, false),
+            (Role::Educator, None, false, false, false),
+            (Role::PeerSupportLead, None, false, false, false),
+        ];
+        for (role, person, on, read, edit) in cases {
+            assert_eq!(may(role, person, ReadCarePlan, on), read, "{role:?} read");
+            assert_eq!(may(role, person, EditCarePlan, on), edit, "{role:?} edit");
+            assert_eq!(
+                may(role, person, ManageServiceReferrals, on),
+                edit,
+                "{role:?} referrals"
+            );
+            // Another organisation's plan: never.
+            let other = actor(role, OrgId::new(), person);
+            assert!(!decide(&other, ReadCarePlan, rel(true)).allowed);
+        }
+        for r in Role::ALL {
+            let a = actor(r, org, None);
+            assert!(decide(&a, SearchDirectory, Target::Org(org)).allowed);
+            assert_eq!(
+                decide(&a, ManageDirectory, Target::Org(org)).allowed,
+                matches!(r, Role::Administrator | Role::Coordinator),
+                "{r:?}"
+            );
+            assert_eq!(
+                decide(&a, ReadOverdueReferrals, Target::Org(org)).allowed,
+                matches!(r, Role::Administrator | Role::Coordinator),
+                "{r:?}"
+            );
+            assert!(!decide(&a, SearchDirectory, Target::Org(OrgId::new())).allowed);
         }
     }
 

@@ -8,8 +8,6 @@
 
 use crate::time::{parse_iso_date, Timestamp};
 use crate::validation::{clean_text, ValidationErrors};
-use jiff::civil;
-use jiff::tz::TimeZone;
 use serde::Serialize;
 use time::{Date, Weekday};
 
@@ -360,38 +358,23 @@ impl WorkingHours {
     }
 }
 
-fn london() -> TimeZone {
-    TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC)
-}
-
-/// The instant of a Europe/London local date and time. A time that does not exist (the hour
-/// lost in March) moves forward; one that happens twice (October) takes the first.
+/// The instant of a Europe/London local date and time (see [`crate::recurrence::london_to_utc`]:
+/// a time lost in March moves forward; one that happens twice in October takes the first).
 pub fn london_instant(date: Date, minutes: u32) -> Timestamp {
-    let dt = civil::date(date.year() as i16, date.month() as i8, date.day() as i8).at(
-        (minutes / 60) as i8,
-        (minutes % 60) as i8,
-        0,
-        0,
-    );
-    let z = dt
-        .to_zoned(london())
-        .map(|z| z.timestamp())
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    Timestamp(z.as_microsecond())
+    let t = time::Time::from_hms((minutes / 60) as u8, (minutes % 60) as u8, 0)
+        .unwrap_or(time::Time::MIDNIGHT);
+    crate::recurrence::london_to_utc(date, t)
+        .map(Timestamp::from_datetime)
+        .unwrap_or(Timestamp(0))
 }
 
 /// The Europe/London local date and minutes after midnight of an instant.
 pub fn london_local(at: Timestamp) -> (Date, u32) {
-    let ts = jiff::Timestamp::from_microsecond(at.0).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    let z = ts.to_zoned(london());
-    let d = z.date();
-    let date = Date::from_calendar_date(
-        i32::from(d.year()),
-        time::Month::try_from(d.month() as u8).unwrap_or(time::Month::January),
-        d.day() as u8,
+    let local = crate::recurrence::utc_to_london(at.to_datetime());
+    (
+        local.date(),
+        u32::from(local.hour()) * 60 + u32::from(local.minute()),
     )
-    .unwrap_or(Date::MIN);
-    (date, z.hour() as u32 * 60 + z.minute() as u32)
 }
 
 /// A session's time, place and length as typed.

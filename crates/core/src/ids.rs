@@ -64,6 +64,23 @@ id_type!(
     AssessmentId,
     "One completion (or attempt) of a questionnaire by or for a person."
 );
+id_type!(
+    ServiceId,
+    "An entry in an organisation's directory of services."
+);
+id_type!(
+    ServiceReferralId,
+    "A referral of a person to a service in the directory."
+);
+id_type!(
+    ProgrammeId,
+    "A self-management education programme in an organisation's catalogue."
+);
+id_type!(RunId, "One cohort (course run) of an education programme.");
+id_type!(
+    PageId,
+    "One content page of an online self-paced programme."
+);
 id_type!(ReferralId, "A referral into health coaching.");
 id_type!(
     EpisodeId,

@@ -6,8 +6,11 @@
 
 pub mod access;
 pub mod audit;
+pub mod careplan;
 pub mod coaching;
 pub mod conditions;
+pub mod directory;
+pub mod education;
 pub mod ical;
 pub mod ids;
 pub mod nhs_number;

@@ -19,7 +19,10 @@
 
 pub mod activation;
 pub mod audit;
+pub mod careplan;
 pub mod coaching;
+pub mod directory;
+pub mod education;
 pub mod outcomes;
 pub mod people;
 pub mod testing;

@@ -49,6 +49,22 @@ fn nav_links(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Person => v.push(("/my/coaching", "Your coaching")),
         Role::Educator | Role::PeerSupportLead | Role::Volunteer => {}
     }
+    // The service directory is open to everyone; overdue referrals to coordinators.
+    v.push(("/directory", "Service directory"));
+    if role == Role::Coordinator {
+        v.push(("/referrals/overdue", "Overdue referrals"));
+    }
+    // Self-management education.
+    match role {
+        Role::Person => v.push(("/my/courses", "Your courses")),
+        _ => v.push(("/courses", "Courses")),
+    }
+    if matches!(
+        role,
+        Role::Administrator | Role::Coordinator | Role::Analyst
+    ) {
+        v.push(("/reports/education", "Education report"));
+    }
     v.push(("/account/password", "Change password"));
     v
 }

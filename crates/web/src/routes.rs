@@ -2,8 +2,10 @@
 //! router and is exported for the authorization-matrix test, so a route cannot be added
 //! without appearing in the test.
 
+use crate::pages::education as edu;
 use crate::pages::{
-    account, activation, admin, audit, coaching, home, outcomes, people, signin, stats,
+    account, activation, admin, audit, careplan, coaching, directory, home, outcomes, people,
+    signin, stats,
 };
 use crate::{assets, AppState};
 use axum::extract::{MatchedPath, Request};
@@ -256,6 +258,161 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
         (
             r("POST", "/admin/settings", SignedIn),
             post(activation::save_settings),
+        ),
+        // Service directory, referrals to other services, care and support plans.
+        (r("GET", "/directory", SignedIn), get(directory::list)),
+        (
+            r("GET", "/directory/new", SignedIn),
+            get(directory::new_form),
+        ),
+        (r("POST", "/directory", SignedIn), post(directory::create)),
+        (r("GET", "/directory/{id}", SignedIn), get(directory::show)),
+        (
+            r("GET", "/directory/{id}/edit", SignedIn),
+            get(directory::edit_form),
+        ),
+        (
+            r("POST", "/directory/{id}/edit", SignedIn),
+            post(directory::update),
+        ),
+        (
+            r("GET", "/referrals/overdue", SignedIn),
+            get(directory::overdue),
+        ),
+        (
+            r("GET", "/people/{id}/referrals", SignedIn),
+            get(directory::person_list),
+        ),
+        (
+            r("GET", "/people/{id}/referrals/new", SignedIn),
+            get(directory::new_referral),
+        ),
+        (
+            r("POST", "/people/{id}/referrals", SignedIn),
+            post(directory::create_referral),
+        ),
+        (
+            r("GET", "/people/{id}/referrals/{rid}", SignedIn),
+            get(directory::show_referral),
+        ),
+        (
+            r("POST", "/people/{id}/referrals/{rid}", SignedIn),
+            post(directory::move_referral),
+        ),
+        (r("GET", "/people/{id}/plan", SignedIn), get(careplan::show)),
+        (
+            r("GET", "/people/{id}/plan/edit", SignedIn),
+            get(careplan::edit_form),
+        ),
+        (
+            r("POST", "/people/{id}/plan/edit", SignedIn),
+            post(careplan::save),
+        ),
+        (
+            r("GET", "/people/{id}/plan/versions", SignedIn),
+            get(careplan::versions),
+        ),
+        (
+            r("GET", "/people/{id}/plan/versions/{n}", SignedIn),
+            get(careplan::version),
+        ),
+        (
+            r("GET", "/people/{id}/plan/print", SignedIn),
+            get(careplan::print),
+        ),
+        (
+            r("GET", "/people/{id}/plan/download", SignedIn),
+            get(careplan::download),
+        ),
+        // Self-management education (pages/education).
+        (r("GET", "/courses", SignedIn), get(edu::catalogue)),
+        (r("GET", "/courses/new", SignedIn), get(edu::new_form)),
+        (r("POST", "/courses", SignedIn), post(edu::create)),
+        (r("GET", "/courses/{id}", SignedIn), get(edu::show)),
+        (
+            r("GET", "/courses/{id}/edit", SignedIn),
+            get(edu::edit_form),
+        ),
+        (r("POST", "/courses/{id}/edit", SignedIn), post(edu::update)),
+        (
+            r("GET", "/courses/{id}/runs/new", SignedIn),
+            get(edu::runs::new_form),
+        ),
+        (
+            r("POST", "/courses/{id}/runs", SignedIn),
+            post(edu::runs::create),
+        ),
+        (
+            r("GET", "/courses/{id}/pages/new", SignedIn),
+            get(edu::online::new_form),
+        ),
+        (
+            r("POST", "/courses/{id}/pages", SignedIn),
+            post(edu::online::create),
+        ),
+        (
+            r("GET", "/courses/{id}/pages/{n}", SignedIn),
+            get(edu::online::show),
+        ),
+        (
+            r("POST", "/courses/{id}/pages/{n}/done", SignedIn),
+            post(edu::online::done),
+        ),
+        (
+            r("GET", "/courses/{id}/learners", SignedIn),
+            get(edu::online::learners),
+        ),
+        (
+            r("GET", "/course-runs/{id}", SignedIn),
+            get(edu::runs::show),
+        ),
+        (
+            r("POST", "/course-runs/{id}/enrol", SignedIn),
+            post(edu::runs::enrol_self),
+        ),
+        (
+            r("POST", "/course-runs/{id}/withdraw", SignedIn),
+            post(edu::runs::withdraw_self),
+        ),
+        (
+            r("GET", "/course-runs/{id}/sessions/{n}", SignedIn),
+            get(edu::runs::register_form),
+        ),
+        (
+            r("POST", "/course-runs/{id}/sessions/{n}", SignedIn),
+            post(edu::runs::register_save),
+        ),
+        (
+            r("GET", "/course-runs/{id}/feedback", SignedIn),
+            get(edu::runs::feedback_form),
+        ),
+        (
+            r("POST", "/course-runs/{id}/feedback", SignedIn),
+            post(edu::runs::feedback_save),
+        ),
+        (
+            r("GET", "/my/courses", SignedIn),
+            get(edu::mine::my_courses),
+        ),
+        (
+            r("GET", "/people/{id}/courses", SignedIn),
+            get(edu::mine::person_courses),
+        ),
+        (
+            r("POST", "/people/{id}/courses", SignedIn),
+            post(edu::mine::enrol),
+        ),
+        (
+            r("POST", "/people/{id}/courses/withdraw", SignedIn),
+            post(edu::mine::withdraw),
+        ),
+        (
+            r("GET", "/reports/education", SignedIn),
+            get(edu::report::show),
+        ),
+        (
+            r("GET", "/reports/education.csv", SignedIn),
+            get(edu::report::download),
         ),
     ]
 }

@@ -176,7 +176,7 @@ pub async fn record_section(
     }
     let own = user.actor.person_id == Some(person);
     let months = remeasure_months(state, org).await?;
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = alongside_core::coaching::london_local(state.config.clock.now()).0;
     let last = done
         .iter()
         .rev()
@@ -1151,7 +1151,7 @@ pub async fn due(
         .latest_measures(&user.actor, "due for re-measurement", source)
         .await?;
     let months = remeasure_months(&state, user.actor.org_id).await?;
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = alongside_core::coaching::london_local(state.config.clock.now()).0;
     let soon = today + time::Duration::days(30);
     let coaching = state
         .store

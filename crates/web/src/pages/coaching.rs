@@ -969,6 +969,7 @@ fn episode_page(
             h2 { @if own { "Your goals" } @else { "Goals" } }
             @if ep.goals.is_empty() { p { "No goals yet." } } @else { (goal_list(&ep.goals)) }
             @if ep.open { p { a.button.button--secondary href={ "/people/" (ep.person_id) "/goals/new?episode=" (ep.id) } { "Add a goal" } } }
+            @if team { p { a href={ "/people/" (ep.person_id) "/referrals" } { "Referrals to other services" } " · " a href={ "/people/" (ep.person_id) "/plan" } { "Care and support plan" } } }
             @if ep.open && team { p { a.button.button--secondary href={ "/coaching/episodes/" (ep.id) "/discharge" } { "End the episode" } } }
             @if !ep.open && coordinator {
                 h2 { "Reopen" }
@@ -1672,6 +1673,7 @@ fn discharge_page(
                     (layout::radios(&field, &format!("\u{201c}{}\u{201d}", g.details.own_words), &GoalOutcome::options(), &data.get(&field), e))
                 }
                 (layout::textarea("onward", "Onward referrals (optional)", Some("Services the person has been referred or signposted to"), &data.get("onward"), e))
+                p { "To refer them to a service in the directory, use " a href={ "/people/" (ep.person_id) "/referrals/new" } { "refer to a service" } " (it opens the directory's referral form)." }
                 button.button type="submit" { "End the episode" }
             }
         },
@@ -1908,7 +1910,7 @@ fn calendar_markup(user: &CurrentUser, since: Option<i64>, new_url: Option<&str>
                 (layout::success_banner("New address made. Copy it now: it is not shown again."))
                 div.form-group {
                     label.label for="feed-url" { "Your private calendar address" }
-                    input.input id="feed-url" type="text" readonly value=(u);
+                    input.input id="feed-url" name="feed_url" type="text" readonly value=(u);
                 }
             } @else if let Some(s) = since {
                 p { "You have a live address, made on " (display_date(Timestamp(s).date())) "." }

@@ -17,6 +17,11 @@ pub async fn home(
     ClientSource(source): ClientSource,
 ) -> AppResult<Response> {
     let role = user.actor.role;
+    let education_block = if role == Role::Person {
+        crate::pages::education::mine::home_notices(&state, &user, source.clone()).await
+    } else {
+        html! {}
+    };
     let body = match role {
         Role::Administrator => html! {
             p.lede { "You manage who can use Alongside in " (user.org_name) ", and you can check who has looked at people's records." }
@@ -38,6 +43,8 @@ pub async fn home(
                     div.card { h2 { a href="/activation/outreach" { "Outreach" } } p { "People who would benefit most from support, lowest activation first." } }
                     div.card { h2 { a href="/activation/due" { "Due for re-measurement" } } p { "Who is due or overdue to fill in their questionnaire again." } }
                     div.card { h2 { a href="/statistics" { "Statistics" } } p { "Who is registered, by condition, age and deprivation." } }
+                    div.card { h2 { a href="/referrals/overdue" { "Overdue referrals" } } p { "Referrals to other services waiting too long for an answer or to finish." } }
+                    div.card { h2 { a href="/directory" { "Service directory" } } p { "Services to refer people to, searchable by need, condition, language and how they are offered." } }
                 }
             }
         }
@@ -61,7 +68,9 @@ pub async fn home(
         }
         Role::Educator => html! {
             p.lede { "Self-management education: courses that build knowledge, skills and confidence." }
-            div.inset { p { "You have no courses to run yet. When course runs are set up for you, your sessions and the people enrolled on them will appear here." } }
+            div.card-group {
+                div.card { h2 { a href="/courses" { "Courses" } } p { "The programme catalogue, course runs, registers, waiting lists and feedback." } }
+            }
         },
         Role::PeerSupportLead => html! {
             p.lede { "Peer support: people with shared experience supporting each other." }
@@ -84,7 +93,10 @@ pub async fn home(
                 div.card-group {
                     div.card { h2 { a href={ "/people/" (pid) } { "Your record" } } p { "What we hold about you, including what matters to you, and your questionnaires." } }
                     div.card { h2 { a href={ "/people/" (pid) "/questionnaires/new" } { "Fill in a questionnaire" } } p { "A few questions about managing your health. It takes about five minutes, and you can stop and come back." } }
+                    div.card { h2 { a href={ "/people/" (pid) "/plan" } { "Your care and support plan" } } p { "What matters to you, what you agreed to do, and what to do if things get worse. You can print it or download it." } }
+                    div.card { h2 { a href={ "/people/" (pid) "/referrals" } { "Your referrals" } } p { "Services you have been referred to, and where each referral has got to." } }
                 }
+                (education_block)
             } @else {
                 div.inset { p { "Your account is not linked to a record yet. Ask your coordinator to link it." } }
             }

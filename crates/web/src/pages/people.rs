@@ -363,6 +363,9 @@ fn record_page(
             h2 { "Coaching and goals" }
             p { a href={ "/people/" (view.record.id) "/coaching" } { @if own { "Your coaching and goals" } @else { "Coaching, goals and referrals" } } }
         }
+        // Everyone who may read the record may see the person's courses (access::ReadEnrolments).
+        h2 { "Courses" }
+        p { a href={ "/people/" (view.record.id) "/courses" } { @if own { "Your courses" } @else { "Courses: enrolments, attendance and enrolling by referral" } } }
         div.no-print {
             @if view.can_edit { a.button href={ "/people/" (view.record.id) "/edit" } { "Change details" } }
             @if view.can_view_audit { a.button.button--secondary href={ "/people/" (view.record.id) "/audit" } { "Who has viewed this record" } }
@@ -408,6 +411,16 @@ pub async fn show(
         can_record,
     )
     .await?;
+    let can_read_plan = alongside_core::decide(
+        &user.actor,
+        alongside_core::Action::ReadCarePlan,
+        alongside_core::access::Target::Person(rel),
+    )
+    .allowed;
+    let activation = html! {
+        (activation)
+        (super::careplan::record_links(&user, id, can_read_plan))
+    };
     Ok(ok(layout::page(
         Some(&user),
         &name,

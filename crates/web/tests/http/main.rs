@@ -9,5 +9,6 @@ mod audit;
 mod bad_input;
 mod concurrency;
 mod matrix;
+mod plans;
 mod regressions;
 mod sessions;

@@ -56,6 +56,18 @@ pub enum Target {
     SameOrgInstrument,
     /// An instrument of another organisation.
     OtherOrgInstrument,
+    /// A directory service of the same organisation.
+    SameOrgService,
+    /// A directory service of another organisation.
+    OtherOrgService,
+    /// Education: a group programme, an online programme and a course run, in this or
+    /// another organisation (see matrix_education.rs).
+    SameOrgProgramme,
+    OtherOrgProgramme,
+    SameOrgOnline,
+    OtherOrgOnline,
+    SameOrgRun,
+    OtherOrgRun,
     /// A health coach of the same organisation (not the signed-in coach).
     SameOrgCoach,
     /// A health coach of another organisation.
@@ -121,6 +133,40 @@ fn records_for_others(role: Role, t: Target) -> bool {
 
 fn reads_history(role: Role, _t: Target) -> bool {
     matches!(role, Role::Administrator | Role::Coordinator)
+}
+
+/// Care and support plans and referrals to other services: read by coordinators and
+/// administrators, a coach for their caseload, a person for themselves.
+fn reads_plan(role: Role, t: Target) -> bool {
+    match role {
+        Role::Administrator | Role::Coordinator => true,
+        Role::HealthCoach => t == Target::OnCaseload,
+        Role::Person => t == Target::Own,
+        _ => false,
+    }
+}
+
+/// ... changed (a new plan version, a referral or its steps) by coordinators and a coach for
+/// their caseload.
+fn manages_plan(role: Role, t: Target) -> bool {
+    match role {
+        Role::Coordinator => true,
+        Role::HealthCoach => t == Target::OnCaseload,
+        _ => false,
+    }
+}
+
+/// The directory: everyone signed in reads it; coordinators and administrators change it;
+/// another organisation's service is not found.
+fn service_route(who: Who, t: Target, manage: bool) -> Expect {
+    match who {
+        Who::Anonymous => Expect::SignIn,
+        Who::Signed(r) if manage && !matches!(r, Role::Administrator | Role::Coordinator) => {
+            Expect::Deny
+        }
+        Who::Signed(_) if t == Target::OtherOrgService => Expect::NotFound,
+        Who::Signed(_) => Expect::Allow,
+    }
 }
 
 fn public(_: Who, _: Target) -> Expect {
@@ -259,8 +305,63 @@ pub fn table() -> Vec<Row> {
         row("POST", "/admin/settings", |w, _| {
             org_wide(w, &[Administrator])
         }),
+        // Service directory, referrals to other services, care and support plans.
+        row("GET", "/directory", signed_in),
+        row("GET", "/directory/new", |w, _| {
+            org_wide(w, &[Administrator, Coordinator])
+        }),
+        row("POST", "/directory", |w, _| {
+            org_wide(w, &[Administrator, Coordinator])
+        }),
+        row("GET", "/directory/{id}", |w, t| service_route(w, t, false)),
+        row("GET", "/directory/{id}/edit", |w, t| {
+            service_route(w, t, true)
+        }),
+        row("POST", "/directory/{id}/edit", |w, t| {
+            service_route(w, t, true)
+        }),
+        row("GET", "/referrals/overdue", |w, _| {
+            org_wide(w, &[Administrator, Coordinator])
+        }),
+        row("GET", "/people/{id}/referrals", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/referrals/new", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("POST", "/people/{id}/referrals", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("GET", "/people/{id}/referrals/{rid}", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("POST", "/people/{id}/referrals/{rid}", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("GET", "/people/{id}/plan", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/plan/edit", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("POST", "/people/{id}/plan/edit", |w, t| {
+            person_route(w, t, manages_plan)
+        }),
+        row("GET", "/people/{id}/plan/versions", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/plan/versions/{n}", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/plan/print", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
+        row("GET", "/people/{id}/plan/download", |w, t| {
+            person_route(w, t, reads_plan)
+        }),
     ]
     .into_iter()
+    .chain(education::rows())
     .chain(coaching::table())
     .collect()
 }
@@ -272,6 +373,9 @@ fn known_deviation(_method: &str, _path: &str, _who: Who, _t: Target) -> bool {
 }
 
 fn targets(path: &str) -> Vec<Target> {
+    if let Some(t) = education::targets(path) {
+        return t;
+    }
     if let Some(t) = coaching::targets(path) {
         return t;
     }
@@ -286,6 +390,8 @@ fn targets(path: &str) -> Vec<Target> {
         vec![Target::SameOrgUser, Target::OtherOrgUser]
     } else if path.contains("/admin/instruments/{id}") {
         vec![Target::SameOrgInstrument, Target::OtherOrgInstrument]
+    } else if path.starts_with("/directory/{id}") {
+        vec![Target::SameOrgService, Target::OtherOrgService]
     } else if path.contains("{file}") {
         vec![Target::Asset]
     } else {
@@ -348,6 +454,8 @@ struct Ctx<'a> {
     app: &'a TestApp,
     w: &'a World,
     act: &'a Activation,
+    plans: &'a crate::plans::Fixture,
+    edu: &'a education::Edu,
     coach: &'a coaching::Coaching,
 }
 
@@ -514,6 +622,14 @@ impl Ctx<'_> {
     }
 
     fn path(&self, template: &str, t: Target) -> String {
+        if let Some(p) =
+            crate::plans::path(self.plans, self.person(t), template, same_org_service(t))
+        {
+            return p;
+        }
+        if let Some(p) = education::path(self.edu, template, t) {
+            return p;
+        }
         if let Some(p) = coaching::path(self, template, t) {
             return p;
         }
@@ -561,6 +677,14 @@ impl Ctx<'_> {
         })
         .map(|(_, p)| p)
         .collect()
+    }
+}
+
+fn same_org_service(t: Target) -> Option<bool> {
+    match t {
+        Target::SameOrgService => Some(true),
+        Target::OtherOrgService => Some(false),
+        _ => None,
     }
 }
 
@@ -641,7 +765,8 @@ async fn run_cell(
     let app = cx.app;
     let w = cx.w;
     let path = cx.path(row.path, t);
-    let hidden = cx.hidden_people(who);
+    let mut hidden = cx.hidden_people(who);
+    education::visible_names(who, row.path, &mut hidden, &w.own);
     let role = match who {
         Who::Signed(r) => Some(r),
         Who::Anonymous => None,
@@ -654,310 +779,325 @@ async fn run_cell(
         check_status(p, expect)
     };
 
-    let mut check_names = true;
-    let page = match coaching::run(cx, b, who, row, t, expect, &path).await? {
-        Some((p, names)) => {
-            check_names = names;
+    if let Some((page, check_names)) = coaching::run(cx, b, who, row, t, expect, &path).await? {
+        ensure!(
+            !page.status.is_server_error(),
+            "server error {}",
+            page.status
+        );
+        if check_names {
+            no_names(&page, &hidden)?;
+        }
+        return Ok(());
+    }
+    if let Some(r) = education::post_cell(cx, b, who, row, t, expect, &path).await {
+        let page = r?;
+        ensure!(
+            !page.status.is_server_error(),
+            "server error {}",
+            page.status
+        );
+        no_names(&page, &hidden)?;
+        return Ok(());
+    }
+    let page = match (row.method, row.path) {
+        ("POST", "/sign-in") => {
+            let p = b
+                .post_form("/sign-in", &[("username", ""), ("password", "")])
+                .await;
+            ensure!(
+                p.status == StatusCode::UNPROCESSABLE_ENTITY,
+                "empty sign-in form should be 422, got {}",
+                p.status
+            );
+            let errors = p.error_summary();
+            ensure!(
+                errors.contains(&("#username".into(), "Enter your user name".into()))
+                    && errors.contains(&("#password".into(), "Enter your password".into())),
+                "sign-in errors missing: {errors:?}"
+            );
             p
         }
-        None => match (row.method, row.path) {
-            ("POST", "/sign-in") => {
-                let p = b
-                    .post_form("/sign-in", &[("username", ""), ("password", "")])
-                    .await;
+        ("POST", "/sign-out") => {
+            let p = b
+                .post_form_from("/", "/sign-out", &[] as &[(&str, &str)])
+                .await;
+            if expect == Expect::Allow {
+                ensure!(
+                    p.status == StatusCode::SEE_OTHER && p.location() == Some("/sign-in"),
+                    "sign-out should be 303 to /sign-in, got {} {:?}",
+                    p.status,
+                    p.location()
+                );
+                let after = b.get("/").await;
+                ensure!(
+                    after.status == StatusCode::SEE_OTHER,
+                    "after sign-out the home page should send to sign-in, got {}",
+                    after.status
+                );
+            } else {
+                check_status(&p, expect)?;
+            }
+            p
+        }
+        ("POST", "/account/password") => {
+            let acc = role.map(|r| w.account(r));
+            let before = match acc {
+                Some(a) => Some(app.store.password_hash(a.org, a.id).await.expect("hash")),
+                None => None,
+            };
+            let p = b
+                .post_form(
+                    "/account/password",
+                    &[
+                        ("current_password", "not-my-password-at-all"),
+                        ("new_password", "a-brand-new-passphrase"),
+                        ("confirm_password", "a-brand-new-passphrase"),
+                    ],
+                )
+                .await;
+            if expect == Expect::Allow {
                 ensure!(
                     p.status == StatusCode::UNPROCESSABLE_ENTITY,
-                    "empty sign-in form should be 422, got {}",
+                    "wrong current password should be 422, got {}",
                     p.status
                 );
-                let errors = p.error_summary();
                 ensure!(
-                    errors.contains(&("#username".into(), "Enter your user name".into()))
-                        && errors.contains(&("#password".into(), "Enter your password".into())),
-                    "sign-in errors missing: {errors:?}"
+                    p.error_summary().contains(&(
+                        "#current_password".into(),
+                        "Your current password is not correct".into()
+                    )),
+                    "missing current-password error: {:?}",
+                    p.error_summary()
+                );
+            } else {
+                check_status(&p, expect)?;
+            }
+            if let (Some(a), Some(before)) = (acc, before) {
+                let after = app.store.password_hash(a.org, a.id).await.expect("hash");
+                ensure!(before == after, "password hash changed");
+            }
+            p
+        }
+        ("POST", "/people") => {
+            let family = format!(
+                "Registeredby{}",
+                role.map(|r| r.code().replace('_', ""))
+                    .unwrap_or_else(|| "anonymous".into())
+            );
+            let before = app.count_people(w.org_a).await;
+            let p = b
+                .post_form_from(
+                    "/people/new",
+                    "/people",
+                    &person_fields("Newcomer", &family),
+                )
+                .await;
+            let after = app.count_people(w.org_a).await;
+            if expect == Expect::Allow {
+                ensure!(
+                    p.status == StatusCode::SEE_OTHER,
+                    "registering should be 303, got {}: {}",
+                    p.status,
+                    p.snippet()
+                );
+                let loc = p.location().unwrap_or("").to_string();
+                ensure!(
+                    loc.starts_with("/people/") && loc.ends_with("?registered=1"),
+                    "registering should lead to the new record, got {loc:?}"
+                );
+                ensure!(after == before + 1, "person count {before} -> {after}");
+                let record = b.get(&loc).await;
+                ensure!(
+                    record.status == StatusCode::OK
+                        && record.h1() == format!("Newcomer {family}")
+                        && record.body.contains("Person registered"),
+                    "the registrar should see the new record: {} {:?}",
+                    record.status,
+                    record.h1()
+                );
+            } else {
+                check_status(&p, expect)?;
+                ensure!(
+                    after == before,
+                    "a refused registration wrote a person ({before} -> {after})"
+                );
+                ensure!(
+                    !p.body.contains(&family),
+                    "the refusal echoes the submitted name"
+                );
+            }
+            p
+        }
+        ("POST", "/people/{id}/edit") => {
+            let person = cx.person(t).expect("person target");
+            let verifier = cx.verifier(person);
+            let before = app.record(verifier, person.id).await;
+            let marker = format!(
+                "Changed by {}",
+                role.map(|r| r.code()).unwrap_or("anonymous")
+            );
+            let p = if expect == Expect::Allow {
+                let form_page = b.get(&path).await;
+                ensure!(
+                    form_page.status == StatusCode::OK,
+                    "edit form should open, got {}",
+                    form_page.status
+                );
+                let fields = with(
+                    &form_page.form_values(&path),
+                    &[("what_matters", marker.as_str())],
+                );
+                b.post_pairs(&path, &fields).await
+            } else {
+                let fields = with(
+                    &person_fields(&person.given, &person.family),
+                    &[
+                        ("what_matters", marker.as_str()),
+                        ("version", &before.version.to_string()),
+                    ],
+                );
+                b.post_form(&path, &fields).await
+            };
+            let after = app.record(verifier, person.id).await;
+            if expect == Expect::Allow {
+                ensure!(
+                    p.status == StatusCode::SEE_OTHER
+                        && p.location() == Some(&format!("/people/{}?updated=1", person.id)),
+                    "saving should be 303 to the record, got {} {:?}: {}",
+                    p.status,
+                    p.location(),
+                    p.snippet()
+                );
+                ensure!(
+                    after.details.what_matters.as_deref() == Some(marker.as_str())
+                        && after.version == before.version + 1,
+                    "the change was not saved as one new version: {:?} v{} -> v{}",
+                    after.details.what_matters,
+                    before.version,
+                    after.version
+                );
+                ensure!(
+                    after.details.given_name == before.details.given_name
+                        && after.details.nhs_number == before.details.nhs_number
+                        && after.details.conditions == before.details.conditions,
+                    "resubmitting the edit form changed fields that were not edited"
+                );
+            } else {
+                refusal(&p)?;
+                ensure!(
+                    after == before,
+                    "a refused edit changed the record: {before:?} -> {after:?}"
+                );
+            }
+            p
+        }
+        ("POST", "/admin/users") => {
+            let username = format!("new.{}", role.map(|r| r.code()).unwrap_or("anonymous"));
+            let before = app.store.users(w.org_a).await.expect("users").len();
+            let p = b
+                .post_form_from(
+                    "/admin/users/new",
+                    "/admin/users",
+                    &[
+                        ("display_name", "Nova Newstarter"),
+                        ("username", username.as_str()),
+                        ("role", "administrator"),
+                        ("password", "a-long-enough-passphrase"),
+                    ],
+                )
+                .await;
+            let users = app.store.users(w.org_a).await.expect("users");
+            let created = users.iter().any(|u| u.username == username);
+            if expect == Expect::Allow {
+                ensure!(
+                    p.status == StatusCode::SEE_OTHER && p.location() == Some("/admin/users"),
+                    "adding a user should be 303 to the list, got {} {:?}: {}",
+                    p.status,
+                    p.location(),
+                    p.snippet()
+                );
+                ensure!(
+                    created && users.len() == before + 1,
+                    "the user was not created"
+                );
+            } else {
+                check_status(&p, expect)?;
+                ensure!(
+                    !created && users.len() == before,
+                    "a refused request created a user"
+                );
+            }
+            p
+        }
+        ("POST", "/admin/users/{id}") => {
+            let target = cx.user(t).expect("user target");
+            let before = app.store.user(target.org, target.id).await.expect("user");
+            let p = if expect == Expect::Allow {
+                let form_page = b.get(&path).await;
+                ensure!(
+                    form_page.status == StatusCode::OK,
+                    "user form should open, got {}",
+                    form_page.status
+                );
+                let new_role = if before.role == Role::Volunteer {
+                    "educator"
+                } else {
+                    "volunteer"
+                };
+                let fields = with(&form_page.form_values(&path), &[("role", new_role)]);
+                let p = b.post_pairs(&path, &fields).await;
+                let after = app.store.user(target.org, target.id).await.expect("user");
+                ensure!(
+                    p.status == StatusCode::SEE_OTHER && p.location() == Some("/admin/users"),
+                    "changing a user should be 303 to the list, got {} {:?}: {}",
+                    p.status,
+                    p.location(),
+                    p.snippet()
+                );
+                ensure!(
+                    after.role.code() == new_role && after.active,
+                    "the role change was not saved: {after:?}"
                 );
                 p
-            }
-            ("POST", "/sign-out") => {
+            } else {
                 let p = b
-                    .post_form_from("/", "/sign-out", &[] as &[(&str, &str)])
+                    .post_form(&path, &[("role", "administrator"), ("active", "yes")])
                     .await;
-                if expect == Expect::Allow {
-                    ensure!(
-                        p.status == StatusCode::SEE_OTHER && p.location() == Some("/sign-in"),
-                        "sign-out should be 303 to /sign-in, got {} {:?}",
-                        p.status,
-                        p.location()
-                    );
-                    let after = b.get("/").await;
-                    ensure!(
-                        after.status == StatusCode::SEE_OTHER,
-                        "after sign-out the home page should send to sign-in, got {}",
-                        after.status
-                    );
-                } else {
-                    check_status(&p, expect)?;
-                }
-                p
-            }
-            ("POST", "/account/password") => {
-                let acc = role.map(|r| w.account(r));
-                let before = match acc {
-                    Some(a) => Some(app.store.password_hash(a.org, a.id).await.expect("hash")),
-                    None => None,
-                };
-                let p = b
-                    .post_form(
-                        "/account/password",
-                        &[
-                            ("current_password", "not-my-password-at-all"),
-                            ("new_password", "a-brand-new-passphrase"),
-                            ("confirm_password", "a-brand-new-passphrase"),
-                        ],
-                    )
-                    .await;
-                if expect == Expect::Allow {
-                    ensure!(
-                        p.status == StatusCode::UNPROCESSABLE_ENTITY,
-                        "wrong current password should be 422, got {}",
-                        p.status
-                    );
-                    ensure!(
-                        p.error_summary().contains(&(
-                            "#current_password".into(),
-                            "Your current password is not correct".into()
-                        )),
-                        "missing current-password error: {:?}",
-                        p.error_summary()
-                    );
-                } else {
-                    check_status(&p, expect)?;
-                }
-                if let (Some(a), Some(before)) = (acc, before) {
-                    let after = app.store.password_hash(a.org, a.id).await.expect("hash");
-                    ensure!(before == after, "password hash changed");
-                }
-                p
-            }
-            ("POST", "/people") => {
-                let family = format!(
-                    "Registeredby{}",
-                    role.map(|r| r.code().replace('_', ""))
-                        .unwrap_or_else(|| "anonymous".into())
+                let after = app.store.user(target.org, target.id).await.expect("user");
+                refusal(&p)?;
+                ensure!(
+                    after == before,
+                    "a refused request changed the user: {before:?} -> {after:?}"
                 );
-                let before = app.count_people(w.org_a).await;
-                let p = b
-                    .post_form_from(
-                        "/people/new",
-                        "/people",
-                        &person_fields("Newcomer", &family),
-                    )
-                    .await;
-                let after = app.count_people(w.org_a).await;
-                if expect == Expect::Allow {
-                    ensure!(
-                        p.status == StatusCode::SEE_OTHER,
-                        "registering should be 303, got {}: {}",
-                        p.status,
-                        p.snippet()
-                    );
-                    let loc = p.location().unwrap_or("").to_string();
-                    ensure!(
-                        loc.starts_with("/people/") && loc.ends_with("?registered=1"),
-                        "registering should lead to the new record, got {loc:?}"
-                    );
-                    ensure!(after == before + 1, "person count {before} -> {after}");
-                    let record = b.get(&loc).await;
-                    ensure!(
-                        record.status == StatusCode::OK
-                            && record.h1() == format!("Newcomer {family}")
-                            && record.body.contains("Person registered"),
-                        "the registrar should see the new record: {} {:?}",
-                        record.status,
-                        record.h1()
-                    );
-                } else {
-                    check_status(&p, expect)?;
-                    ensure!(
-                        after == before,
-                        "a refused registration wrote a person ({before} -> {after})"
-                    );
-                    ensure!(
-                        !p.body.contains(&family),
-                        "the refusal echoes the submitted name"
-                    );
-                }
                 p
-            }
-            ("POST", "/people/{id}/edit") => {
-                let person = cx.person(t).expect("person target");
-                let verifier = cx.verifier(person);
-                let before = app.record(verifier, person.id).await;
-                let marker = format!(
-                    "Changed by {}",
-                    role.map(|r| r.code()).unwrap_or("anonymous")
-                );
-                let p = if expect == Expect::Allow {
-                    let form_page = b.get(&path).await;
-                    ensure!(
-                        form_page.status == StatusCode::OK,
-                        "edit form should open, got {}",
-                        form_page.status
-                    );
-                    let fields = with(
-                        &form_page.form_values(&path),
-                        &[("what_matters", marker.as_str())],
-                    );
-                    b.post_pairs(&path, &fields).await
-                } else {
-                    let fields = with(
-                        &person_fields(&person.given, &person.family),
-                        &[
-                            ("what_matters", marker.as_str()),
-                            ("version", &before.version.to_string()),
-                        ],
-                    );
-                    b.post_form(&path, &fields).await
-                };
-                let after = app.record(verifier, person.id).await;
-                if expect == Expect::Allow {
-                    ensure!(
-                        p.status == StatusCode::SEE_OTHER
-                            && p.location() == Some(&format!("/people/{}?updated=1", person.id)),
-                        "saving should be 303 to the record, got {} {:?}: {}",
-                        p.status,
-                        p.location(),
-                        p.snippet()
-                    );
-                    ensure!(
-                        after.details.what_matters.as_deref() == Some(marker.as_str())
-                            && after.version == before.version + 1,
-                        "the change was not saved as one new version: {:?} v{} -> v{}",
-                        after.details.what_matters,
-                        before.version,
-                        after.version
-                    );
-                    ensure!(
-                        after.details.given_name == before.details.given_name
-                            && after.details.nhs_number == before.details.nhs_number
-                            && after.details.conditions == before.details.conditions,
-                        "resubmitting the edit form changed fields that were not edited"
-                    );
-                } else {
-                    refusal(&p)?;
-                    ensure!(
-                        after == before,
-                        "a refused edit changed the record: {before:?} -> {after:?}"
-                    );
-                }
-                p
-            }
-            ("POST", "/admin/users") => {
-                let username = format!("new.{}", role.map(|r| r.code()).unwrap_or("anonymous"));
-                let before = app.store.users(w.org_a).await.expect("users").len();
-                let p = b
-                    .post_form_from(
-                        "/admin/users/new",
-                        "/admin/users",
-                        &[
-                            ("display_name", "Nova Newstarter"),
-                            ("username", username.as_str()),
-                            ("role", "administrator"),
-                            ("password", "a-long-enough-passphrase"),
-                        ],
-                    )
-                    .await;
-                let users = app.store.users(w.org_a).await.expect("users");
-                let created = users.iter().any(|u| u.username == username);
-                if expect == Expect::Allow {
-                    ensure!(
-                        p.status == StatusCode::SEE_OTHER && p.location() == Some("/admin/users"),
-                        "adding a user should be 303 to the list, got {} {:?}: {}",
-                        p.status,
-                        p.location(),
-                        p.snippet()
-                    );
-                    ensure!(
-                        created && users.len() == before + 1,
-                        "the user was not created"
-                    );
-                } else {
-                    check_status(&p, expect)?;
-                    ensure!(
-                        !created && users.len() == before,
-                        "a refused request created a user"
-                    );
-                }
-                p
-            }
-            ("POST", "/admin/users/{id}") => {
-                let target = cx.user(t).expect("user target");
-                let before = app.store.user(target.org, target.id).await.expect("user");
-                let p = if expect == Expect::Allow {
-                    let form_page = b.get(&path).await;
-                    ensure!(
-                        form_page.status == StatusCode::OK,
-                        "user form should open, got {}",
-                        form_page.status
-                    );
-                    let new_role = if before.role == Role::Volunteer {
-                        "educator"
-                    } else {
-                        "volunteer"
-                    };
-                    let fields = with(&form_page.form_values(&path), &[("role", new_role)]);
-                    let p = b.post_pairs(&path, &fields).await;
-                    let after = app.store.user(target.org, target.id).await.expect("user");
-                    ensure!(
-                        p.status == StatusCode::SEE_OTHER && p.location() == Some("/admin/users"),
-                        "changing a user should be 303 to the list, got {} {:?}: {}",
-                        p.status,
-                        p.location(),
-                        p.snippet()
-                    );
-                    ensure!(
-                        after.role.code() == new_role && after.active,
-                        "the role change was not saved: {after:?}"
-                    );
-                    p
-                } else {
-                    let p = b
-                        .post_form(&path, &[("role", "administrator"), ("active", "yes")])
-                        .await;
-                    let after = app.store.user(target.org, target.id).await.expect("user");
-                    refusal(&p)?;
-                    ensure!(
-                        after == before,
-                        "a refused request changed the user: {before:?} -> {after:?}"
-                    );
-                    p
-                };
-                p
-            }
-            ("POST", "/people/{id}/questionnaires") => {
-                let person = cx.person(t).expect("person target");
-                let before = app
-                    .store
-                    .person_assessments(person.org, person.id)
-                    .await
-                    .expect("list")
-                    .len();
-                let demo = cx.act.demo_a.to_string();
-                let p = b
-                    .post_form_from(
-                        &format!("/people/{}/questionnaires/new", person.id),
-                        &path,
-                        &[("instrument", demo.as_str()), ("mode", "in_person")],
-                    )
-                    .await;
-                let after = app
-                    .store
-                    .person_assessments(person.org, person.id)
-                    .await
-                    .expect("list")
-                    .len();
-                if expect == Expect::Allow {
-                    ensure!(
+            };
+            p
+        }
+        ("POST", "/people/{id}/questionnaires") => {
+            let person = cx.person(t).expect("person target");
+            let before = app
+                .store
+                .person_assessments(person.org, person.id)
+                .await
+                .expect("list")
+                .len();
+            let demo = cx.act.demo_a.to_string();
+            let p = b
+                .post_form_from(
+                    &format!("/people/{}/questionnaires/new", person.id),
+                    &path,
+                    &[("instrument", demo.as_str()), ("mode", "in_person")],
+                )
+                .await;
+            let after = app
+                .store
+                .person_assessments(person.org, person.id)
+                .await
+                .expect("list")
+                .len();
+            if expect == Expect::Allow {
+                ensure!(
                     p.status == StatusCode::SEE_OTHER
                         && p.location()
                             .is_some_and(|l| l.starts_with("/questionnaires/")
@@ -967,285 +1107,299 @@ async fn run_cell(
                     p.location(),
                     p.snippet()
                 );
-                    ensure!(after == before + 1, "no questionnaire was started");
-                } else {
-                    refusal(&p)?;
-                    ensure!(after == before, "a refused start wrote a questionnaire");
-                }
-                p
+                ensure!(after == before + 1, "no questionnaire was started");
+            } else {
+                refusal(&p)?;
+                ensure!(after == before, "a refused start wrote a questionnaire");
             }
-            ("POST", "/people/{id}/questionnaires/record") => {
-                let person = cx.person(t).expect("person target");
-                let before = app
-                    .store
-                    .person_assessments(person.org, person.id)
-                    .await
-                    .expect("list")
-                    .len();
-                let mut fields = vec![
-                    ("instrument".to_string(), cx.act.demo_a.to_string()),
-                    ("mode".to_string(), "paper".to_string()),
-                ];
-                for (link, codes) in &cx.act.items {
-                    fields.push((format!("item-{link}"), codes[0].clone()));
-                }
-                let p = b.post_form(&path, &fields).await;
-                let after = app
-                    .store
-                    .person_assessments(person.org, person.id)
-                    .await
-                    .expect("list");
-                if expect == Expect::Allow {
-                    ensure!(
-                        p.status == StatusCode::SEE_OTHER
-                            && p.location()
-                                .is_some_and(|l| l.starts_with("/questionnaires/")),
-                        "recording answers should lead to the result, got {} {:?}: {}",
-                        p.status,
-                        p.location(),
-                        p.snippet()
-                    );
-                    ensure!(
-                        after.len() == before + 1 && after.last().is_some_and(|a| a.completed),
-                        "the recorded answers were not stored as a completed questionnaire"
-                    );
-                } else {
-                    refusal(&p)?;
-                    ensure!(
-                        after.len() == before,
-                        "a refused recording wrote a questionnaire"
-                    );
-                }
-                p
+            p
+        }
+        ("POST", "/people/{id}/questionnaires/record") => {
+            let person = cx.person(t).expect("person target");
+            let before = app
+                .store
+                .person_assessments(person.org, person.id)
+                .await
+                .expect("list")
+                .len();
+            let mut fields = vec![
+                ("instrument".to_string(), cx.act.demo_a.to_string()),
+                ("mode".to_string(), "paper".to_string()),
+            ];
+            for (link, codes) in &cx.act.items {
+                fields.push((format!("item-{link}"), codes[0].clone()));
             }
-            ("POST", "/questionnaires/{id}/questions/{n}") => {
-                let person = cx.person(t).expect("person target");
-                let aid = cx.act.assessment(t);
-                let before = stored(app, person, aid).await;
-                let (link, codes) = &cx.act.items[0];
-                // A code different from any saved before, so an allowed save is visible.
-                let code = codes
-                    .iter()
-                    .find(|c| before.answers.get(link) != Some(*c))
-                    .expect("another code")
-                    .clone();
-                let p = b
-                    .post_form_from(
-                        &format!("/questionnaires/{aid}/questions/1"),
-                        &path,
-                        &[("answer", code.as_str()), ("lang", "en")],
-                    )
-                    .await;
-                let after = stored(app, person, aid).await;
-                if expect == Expect::Allow {
-                    ensure!(
-                        p.status == StatusCode::SEE_OTHER
-                            && p.location()
-                                .is_some_and(|l| l
-                                    .starts_with(&format!("/questionnaires/{aid}/questions/2"))),
-                        "answering should lead to the next question, got {} {:?}: {}",
-                        p.status,
-                        p.location(),
-                        p.snippet()
-                    );
-                    ensure!(
-                        after.answers.get(link) == Some(&code),
-                        "the answer was not saved: {:?}",
-                        after.answers
-                    );
-                } else {
-                    refusal(&p)?;
-                    ensure!(
-                        after.answers == before.answers && !after.completed,
-                        "a refused answer changed the questionnaire"
-                    );
-                }
-                p
-            }
-            ("POST", "/questionnaires/{id}/submit") => {
-                let person = cx.person(t).expect("person target");
-                if expect == Expect::Allow {
-                    // A fresh questionnaire, so the shared one stays open for the other cells.
-                    let fresh = cx.act.start(app, w, t).await;
-                    cx.act.answer_all(app, w, t, fresh).await;
-                    let path = format!("/questionnaires/{fresh}/submit");
-                    let p = b
-                        .post_form_from(
-                            &format!("/questionnaires/{fresh}/check"),
-                            &path,
-                            &[] as &[(&str, &str)],
-                        )
-                        .await;
-                    ensure!(
-                        p.status == StatusCode::SEE_OTHER
-                            && p.location() == Some(&format!("/questionnaires/{fresh}")),
-                        "sending answers should lead to the result, got {} {:?}: {}",
-                        p.status,
-                        p.location(),
-                        p.snippet()
-                    );
-                    ensure!(
-                        stored(app, person, fresh).await.completed,
-                        "the questionnaire was not completed"
-                    );
-                    p
-                } else {
-                    let aid = cx.act.assessment(t);
-                    let before = stored(app, person, aid).await;
-                    let p = b.post_form_from("/", &path, &[] as &[(&str, &str)]).await;
-                    refusal(&p)?;
-                    let after = stored(app, person, aid).await;
-                    ensure!(
-                        !after.completed && after.answers == before.answers,
-                        "a refused submission changed the questionnaire"
-                    );
-                    p
-                }
-            }
-            ("POST", "/admin/settings") => {
-                // An invalid interval: an allowed administrator gets the form back with the error,
-                // and in no case does any setting change.
-                let p = b
-                    .post_form_from(
-                        "/admin/settings",
-                        &path,
-                        &[("remeasure_months", "0"), ("rules", "{}")],
-                    )
-                    .await;
-                if expect == Expect::Allow {
-                    ensure!(
-                        p.status == StatusCode::UNPROCESSABLE_ENTITY
-                            && p.main_text().contains(
-                                "Months between measurements must be a whole number from 1 to 36"
-                            ),
-                        "invalid settings should be refused with a message, got {}: {}",
-                        p.status,
-                        p.snippet()
-                    );
-                } else {
-                    check_status(&p, expect)?;
-                }
-                let stored = app
-                    .store
-                    .setting(w.org_a, "remeasure_months")
-                    .await
-                    .expect("setting");
-                ensure!(stored.is_none(), "a setting changed: {stored:?}");
-                p
-            }
-            ("POST", "/admin/instruments/{id}/rescore") => {
-                let before = app.store.instruments(w.org_a).await.expect("instruments");
-                let p = b
-                    .post_form_from("/admin/instruments", &path, &[] as &[(&str, &str)])
-                    .await;
-                if expect == Expect::Allow {
-                    // The demonstration instrument has one version, in use: nothing to re-score,
-                    // but the request was let through to say so.
-                    ensure!(
-                        p.status == StatusCode::BAD_REQUEST
-                            && p.main_text().contains(
-                                "This is the version in use: there is nothing to re-score."
-                            ),
-                        "re-scoring the version in use should be explained, got {}: {}",
-                        p.status,
-                        p.snippet()
-                    );
-                } else {
-                    check_status(&p, expect)?;
-                }
-                let after = app.store.instruments(w.org_a).await.expect("instruments");
-                ensure!(after == before, "instruments changed");
-                p
-            }
-            ("POST", "/admin/instruments") => {
-                let before = app
-                    .store
-                    .instruments(w.org_a)
-                    .await
-                    .expect("instruments")
-                    .len();
-                let p = b
-                    .post_form("/admin/instruments", &[("definition", "")])
-                    .await;
-                if expect == Expect::Allow {
-                    ensure!(
-                        p.status == StatusCode::UNPROCESSABLE_ENTITY
-                            && p.error_summary().contains(&(
-                                "#definition".into(),
-                                "Paste an instrument definition".into()
-                            )),
-                        "an empty import should be refused with its field named, got {}: {:?}",
-                        p.status,
-                        p.error_summary()
-                    );
-                } else {
-                    check_status(&p, expect)?;
-                }
-                let after = app
-                    .store
-                    .instruments(w.org_a)
-                    .await
-                    .expect("instruments")
-                    .len();
-                ensure!(after == before, "instruments changed");
-                p
-            }
-            ("GET", "/questionnaires/{id}") if expect == Expect::Allow => {
-                let p = b.get(&path).await;
-                let aid = cx.act.assessment(t);
+            let p = b.post_form(&path, &fields).await;
+            let after = app
+                .store
+                .person_assessments(person.org, person.id)
+                .await
+                .expect("list");
+            if expect == Expect::Allow {
                 ensure!(
                     p.status == StatusCode::SEE_OTHER
                         && p.location()
-                            .is_some_and(|l| l.starts_with(&format!("/questionnaires/{aid}/"))),
-                    "an unfinished questionnaire resumes where it was left, got {} {:?}",
+                            .is_some_and(|l| l.starts_with("/questionnaires/")),
+                    "recording answers should lead to the result, got {} {:?}: {}",
                     p.status,
-                    p.location()
+                    p.location(),
+                    p.snippet()
+                );
+                ensure!(
+                    after.len() == before + 1 && after.last().is_some_and(|a| a.completed),
+                    "the recorded answers were not stored as a completed questionnaire"
+                );
+            } else {
+                refusal(&p)?;
+                ensure!(
+                    after.len() == before,
+                    "a refused recording wrote a questionnaire"
+                );
+            }
+            p
+        }
+        ("POST", "/questionnaires/{id}/questions/{n}") => {
+            let person = cx.person(t).expect("person target");
+            let aid = cx.act.assessment(t);
+            let before = stored(app, person, aid).await;
+            let (link, codes) = &cx.act.items[0];
+            // A code different from any saved before, so an allowed save is visible.
+            let code = codes
+                .iter()
+                .find(|c| before.answers.get(link) != Some(*c))
+                .expect("another code")
+                .clone();
+            let p = b
+                .post_form_from(
+                    &format!("/questionnaires/{aid}/questions/1"),
+                    &path,
+                    &[("answer", code.as_str()), ("lang", "en")],
+                )
+                .await;
+            let after = stored(app, person, aid).await;
+            if expect == Expect::Allow {
+                ensure!(
+                    p.status == StatusCode::SEE_OTHER
+                        && p.location().is_some_and(
+                            |l| l.starts_with(&format!("/questionnaires/{aid}/questions/2"))
+                        ),
+                    "answering should lead to the next question, got {} {:?}: {}",
+                    p.status,
+                    p.location(),
+                    p.snippet()
+                );
+                ensure!(
+                    after.answers.get(link) == Some(&code),
+                    "the answer was not saved: {:?}",
+                    after.answers
+                );
+            } else {
+                refusal(&p)?;
+                ensure!(
+                    after.answers == before.answers && !after.completed,
+                    "a refused answer changed the questionnaire"
+                );
+            }
+            p
+        }
+        ("POST", "/questionnaires/{id}/submit") => {
+            let person = cx.person(t).expect("person target");
+            if expect == Expect::Allow {
+                // A fresh questionnaire, so the shared one stays open for the other cells.
+                let fresh = cx.act.start(app, w, t).await;
+                cx.act.answer_all(app, w, t, fresh).await;
+                let path = format!("/questionnaires/{fresh}/submit");
+                let p = b
+                    .post_form_from(
+                        &format!("/questionnaires/{fresh}/check"),
+                        &path,
+                        &[] as &[(&str, &str)],
+                    )
+                    .await;
+                ensure!(
+                    p.status == StatusCode::SEE_OTHER
+                        && p.location() == Some(&format!("/questionnaires/{fresh}")),
+                    "sending answers should lead to the result, got {} {:?}: {}",
+                    p.status,
+                    p.location(),
+                    p.snippet()
+                );
+                ensure!(
+                    stored(app, person, fresh).await.completed,
+                    "the questionnaire was not completed"
+                );
+                p
+            } else {
+                let aid = cx.act.assessment(t);
+                let before = stored(app, person, aid).await;
+                let p = b.post_form_from("/", &path, &[] as &[(&str, &str)]).await;
+                refusal(&p)?;
+                let after = stored(app, person, aid).await;
+                ensure!(
+                    !after.completed && after.answers == before.answers,
+                    "a refused submission changed the questionnaire"
                 );
                 p
             }
-            ("GET", _) => {
-                let p = b.get(&path).await;
-                if expect == Expect::Allow {
-                    ensure!(
-                        p.status == StatusCode::OK,
-                        "expected 200, got {} {:?}: {}",
-                        p.status,
-                        p.location(),
-                        p.snippet()
-                    );
-                    check_allowed_page(cx, who, row.path, t, &p)?;
-                } else {
-                    refusal(&p)?;
-                    if let Some(person) = cx.person(t) {
-                        ensure!(
-                            !p.body.contains(&person.family),
-                            "a refusal shows the person's name"
-                        );
-                    }
-                    if let Some(user) = cx.user(t) {
-                        ensure!(
-                            !p.body.contains(&user.display_name),
-                            "a refusal shows the user's name"
-                        );
-                    }
-                }
-                p
+        }
+        ("POST", "/admin/settings") => {
+            // An invalid interval: an allowed administrator gets the form back with the error,
+            // and in no case does any setting change.
+            let p = b
+                .post_form_from(
+                    "/admin/settings",
+                    &path,
+                    &[("remeasure_months", "0"), ("rules", "{}")],
+                )
+                .await;
+            if expect == Expect::Allow {
+                ensure!(
+                    p.status == StatusCode::UNPROCESSABLE_ENTITY
+                        && p.main_text().contains(
+                            "Months between measurements must be a whole number from 1 to 36"
+                        ),
+                    "invalid settings should be refused with a message, got {}: {}",
+                    p.status,
+                    p.snippet()
+                );
+            } else {
+                check_status(&p, expect)?;
             }
-            (method, template) => {
-                return Err(format!(
+            let stored = app
+                .store
+                .setting(w.org_a, "remeasure_months")
+                .await
+                .expect("setting");
+            ensure!(stored.is_none(), "a setting changed: {stored:?}");
+            p
+        }
+        ("POST", "/admin/instruments/{id}/rescore") => {
+            let before = app.store.instruments(w.org_a).await.expect("instruments");
+            let p = b
+                .post_form_from("/admin/instruments", &path, &[] as &[(&str, &str)])
+                .await;
+            if expect == Expect::Allow {
+                // The demonstration instrument has one version, in use: nothing to re-score,
+                // but the request was let through to say so.
+                ensure!(
+                    p.status == StatusCode::BAD_REQUEST
+                        && p.main_text()
+                            .contains("This is the version in use: there is nothing to re-score."),
+                    "re-scoring the version in use should be explained, got {}: {}",
+                    p.status,
+                    p.snippet()
+                );
+            } else {
+                check_status(&p, expect)?;
+            }
+            let after = app.store.instruments(w.org_a).await.expect("instruments");
+            ensure!(after == before, "instruments changed");
+            p
+        }
+        ("POST", "/admin/instruments") => {
+            let before = app
+                .store
+                .instruments(w.org_a)
+                .await
+                .expect("instruments")
+                .len();
+            let p = b
+                .post_form("/admin/instruments", &[("definition", "")])
+                .await;
+            if expect == Expect::Allow {
+                ensure!(
+                    p.status == StatusCode::UNPROCESSABLE_ENTITY
+                        && p.error_summary().contains(&(
+                            "#definition".into(),
+                            "Paste an instrument definition".into()
+                        )),
+                    "an empty import should be refused with its field named, got {}: {:?}",
+                    p.status,
+                    p.error_summary()
+                );
+            } else {
+                check_status(&p, expect)?;
+            }
+            let after = app
+                .store
+                .instruments(w.org_a)
+                .await
+                .expect("instruments")
+                .len();
+            ensure!(after == before, "instruments changed");
+            p
+        }
+        ("POST", template) if crate::plans::posts(template) => {
+            let p = crate::plans::matrix_post(
+                app,
+                w,
+                cx.plans,
+                b,
+                role,
+                template,
+                cx.person(t),
+                expect == Expect::Allow,
+                &path,
+            )
+            .await?;
+            if expect != Expect::Allow {
+                refusal(&p)?;
+            }
+            p
+        }
+        ("GET", "/questionnaires/{id}") if expect == Expect::Allow => {
+            let p = b.get(&path).await;
+            let aid = cx.act.assessment(t);
+            ensure!(
+                p.status == StatusCode::SEE_OTHER
+                    && p.location()
+                        .is_some_and(|l| l.starts_with(&format!("/questionnaires/{aid}/"))),
+                "an unfinished questionnaire resumes where it was left, got {} {:?}",
+                p.status,
+                p.location()
+            );
+            p
+        }
+        ("GET", _) => {
+            let p = b.get(&path).await;
+            if expect == Expect::Allow {
+                ensure!(
+                    p.status == StatusCode::OK,
+                    "expected 200, got {} {:?}: {}",
+                    p.status,
+                    p.location(),
+                    p.snippet()
+                );
+                check_allowed_page(cx, who, row.path, t, &p)?;
+            } else {
+                refusal(&p)?;
+                if let Some(person) = cx.person(t) {
+                    ensure!(
+                        !p.body.contains(&person.family),
+                        "a refusal shows the person's name"
+                    );
+                }
+                if let Some(user) = cx.user(t) {
+                    ensure!(
+                        !p.body.contains(&user.display_name),
+                        "a refusal shows the user's name"
+                    );
+                }
+            }
+            p
+        }
+        (method, template) => {
+            return Err(format!(
                 "the matrix does not know how to exercise {method} {template}: add it to run_cell"
             ))
-            }
-        },
+        }
     };
     ensure!(
         !page.status.is_server_error(),
         "server error {}",
         page.status
     );
-    if check_names {
-        no_names(&page, &hidden)?;
-    }
+    no_names(&page, &hidden)?;
     Ok(())
 }
 
@@ -1257,11 +1411,23 @@ fn check_allowed_page(
     t: Target,
     p: &Page,
 ) -> Result<(), String> {
+    if let Some(r) = education::check_page(cx, who, template, t, p) {
+        return r;
+    }
     let w = cx.w;
     let role = match who {
         Who::Signed(r) => Some(r),
         Who::Anonymous => None,
     };
+    // Before the plans' checks, which claim every template with "/referrals" in it.
+    if let Some(r) = coaching::check_page(cx, who, template, t, p) {
+        return r;
+    }
+    if let Some(r) = role.and_then(|r| {
+        crate::plans::check_page(cx.plans, r, template, cx.person(t), same_org_service(t), p)
+    }) {
+        return r;
+    }
     match template {
         "/health" => {
             let v: serde_json::Value = serde_json::from_str(&p.body)
@@ -1478,11 +1644,9 @@ fn check_allowed_page(
             ensure!(p.h1() == "Measurement settings", "h1 {:?}", p.h1());
         }
         other => {
-            return coaching::check_page(cx, who, other, t, p).unwrap_or_else(|| {
-                Err(format!(
-                    "no content check for {other}: add one to check_allowed_page"
-                ))
-            })
+            return Err(format!(
+                "no content check for {other}: add one to check_allowed_page"
+            ))
         }
     }
     Ok(())
@@ -1493,11 +1657,15 @@ async fn authorization_matrix(backend: Backend) {
     let app = spawn_app(backend).await;
     let w = world(&app).await;
     let act = activation_fixture(&app, &w).await;
+    let plans = crate::plans::fixture(&app, &w, &act.coord_b).await;
+    let edu = education::fixture(&app, &w).await;
     let coach = coaching::fixture(&app, &w, &act.coord_b).await;
     let cx = Ctx {
         app: &app,
         w: &w,
         act: &act,
+        plans: &plans,
+        edu: &edu,
         coach: &coach,
     };
 
@@ -1596,3 +1764,6 @@ mod other_organisation_records_are_not_found {
         super::other_organisation_records_are_not_found(alongside_store::Backend::Postgres).await
     }
 }
+
+#[path = "matrix_education.rs"]
+mod education;

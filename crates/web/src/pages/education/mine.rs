@@ -1,0 +1,376 @@
+//! A person's courses: "Your courses" for the person themselves, and the same on their record
+//! for staff who may see it, where coordinators and coaches enrol them by referral.
+
+use super::{refuse_repeats, run_id, run_line, where_line};
+use crate::auth::{ClientSource, CurrentUser};
+use crate::error::{AppError, AppResult};
+use crate::form::FormData;
+use crate::layout;
+use crate::pages::{invalid, ok, see_other};
+use crate::AppState;
+use alongside_core::access::{decide, Action, PersonRelation, Target};
+use alongside_core::education;
+use alongside_core::validation::ValidationErrors;
+use alongside_core::{PersonId, Role};
+use alongside_store::education::{EnrolOutcome, PersonCourses, Run};
+use alongside_store::people::Source;
+use alongside_store::StoreError;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use maud::{html, Markup};
+
+fn person_id(s: &str) -> AppResult<PersonId> {
+    s.parse().map_err(|_| AppError::NotFound)
+}
+
+fn courses_list(pc: &PersonCourses, own: bool) -> Markup {
+    let current: Vec<_> = pc
+        .enrolments
+        .iter()
+        .filter(|e| e.status != "withdrawn")
+        .collect();
+    let past: Vec<_> = pc
+        .enrolments
+        .iter()
+        .filter(|e| e.status == "withdrawn")
+        .collect();
+    html! {
+        @if current.is_empty() {
+            p { @if own { "You are not booked on any courses." } @else { "Not booked on any courses." } }
+        }
+        @for e in &current {
+            div.card {
+                h3 { a href={ "/course-runs/" (e.run.id) } { (e.programme_title) ": " (e.run.label) } }
+                p { (run_line(&e.run)) ", " (where_line(&e.run)) }
+                @if e.status == "enrolled" {
+                    p {
+                        strong.tag.tag--green { "Place booked" }
+                        " Attended " (e.attended.len()) " of " (e.run.sessions.len()) " sessions"
+                        @if e.completed() { " · " strong.tag.tag--green { "Completed" } }
+                        @if e.route == "referral" { " · referred" }
+                    }
+                } @else {
+                    p { strong.tag.tag--grey { "Waiting list" } " Number " (e.position.unwrap_or(0)) " on the waiting list" }
+                }
+            }
+        }
+        @if !past.is_empty() {
+            h3 { "Withdrawn" }
+            ul { @for e in &past { li { (e.programme_title) ": " (e.run.label) } } }
+        }
+        @if !pc.online.is_empty() {
+            h2 { "Online programmes" }
+            ul {
+                @for o in &pc.online {
+                    li { a href={ "/courses/" (o.programme_id) } { (o.title) } ": " (o.done.len()) " of " (o.pages) " pages done"
+                        @if o.pages > 0 && o.done.len() as i64 >= o.pages { " · " strong.tag.tag--green { "Completed" } } }
+                }
+            }
+        }
+    }
+}
+
+fn notices(pc: &PersonCourses) -> Markup {
+    html! {
+        @if !pc.notices.is_empty() {
+            div.inset-text role="status" {
+                h2 { "Messages" }
+                ul {
+                    @for n in &pc.notices {
+                        li { (n.message) " " span.secondary-text { "(" (alongside_core::time::display_date(education::london_parts(n.created_at).0)) ")" } " " a href={ "/course-runs/" (n.run_id) } { "See the course" } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// GET /my/courses: the person's own courses, what is coming up and their messages.
+pub async fn my_courses(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientSource(source): ClientSource,
+) -> AppResult<Response> {
+    let pid = match (user.actor.role, user.actor.person_id) {
+        (Role::Person, Some(p)) => p,
+        _ => {
+            return Err(AppError::Forbidden(
+                "this page is for a person's own courses",
+            ))
+        }
+    };
+    let pc = state.store.person_courses(&user.actor, pid, source).await?;
+    let upcoming = state
+        .store
+        .upcoming_course_sessions(user.actor.org_id, pid, alongside_store::now_micros(), 5)
+        .await?;
+    Ok(ok(layout::page(
+        Some(&user),
+        "Your courses",
+        html! {
+            h1 { "Your courses" }
+            (notices(&pc))
+            @if !upcoming.is_empty() {
+                h2 { "Coming up" }
+                ul { @for (run, title, n, s) in &upcoming {
+                    li { a href={ "/course-runs/" (run) } { (title) } ", session " (n) ": " (education::describe_session(s.starts_at, s.ends_at)) }
+                } }
+            }
+            h2 { "Courses you are booked on" }
+            (courses_list(&pc, true))
+            p { a.button href="/courses" { "Find a course" } }
+        },
+    )))
+}
+
+/// A short message block for a person's home page: their latest course messages.
+pub async fn home_notices(state: &AppState, user: &CurrentUser, source: Source) -> Markup {
+    let Some(pid) = user.actor.person_id else {
+        return html! {};
+    };
+    match state.store.person_courses(&user.actor, pid, source).await {
+        Ok(pc) => html! {
+            (notices(&pc))
+            div.card { h2 { a href="/my/courses" { "Your courses" } } p { "Courses you are booked on, and finding new ones." } }
+        },
+        Err(_) => html! {},
+    }
+}
+
+/// Runs someone could be enrolled on now: of sessioned programmes, not yet finished.
+async fn open_runs(state: &AppState, user: &CurrentUser) -> AppResult<Vec<(Run, String)>> {
+    let org = user.actor.org_id;
+    let titles: std::collections::BTreeMap<_, _> = state
+        .store
+        .programmes(org)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.details.title))
+        .collect();
+    let now = alongside_store::now_micros();
+    Ok(state
+        .store
+        .runs(org, None)
+        .await?
+        .into_iter()
+        .filter(|r| r.sessions.last().is_some_and(|s| s.ends_at >= now))
+        .map(|r| {
+            let t = titles.get(&r.programme_id).cloned().unwrap_or_default();
+            (r, t)
+        })
+        .collect())
+}
+
+fn person_page(
+    user: &CurrentUser,
+    pid: PersonId,
+    pc: &PersonCourses,
+    runs: &[(Run, String)],
+    may_enrol: bool,
+    banner: Option<&str>,
+    e: &ValidationErrors,
+) -> Markup {
+    let name = format!("{} {}", pc.given_name, pc.family_name);
+    let opts: Vec<(String, String)> = runs
+        .iter()
+        .map(|(r, t)| {
+            let (d, _, _) = r
+                .sessions
+                .first()
+                .map(|s| education::london_parts(s.starts_at))
+                .unwrap_or((time::Date::MIN, 0, 0));
+            (
+                r.id.to_string(),
+                format!(
+                    "{t}: {} (starts {}; {})",
+                    r.label,
+                    alongside_core::time::display_date(d),
+                    if r.free() > 0 {
+                        format!("{} places free", r.free())
+                    } else {
+                        "full: waiting list".to_string()
+                    }
+                ),
+            )
+        })
+        .collect();
+    let opt_refs: Vec<(&str, &str)> = opts.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let active: Vec<_> = pc
+        .enrolments
+        .iter()
+        .filter(|x| x.status != "withdrawn")
+        .collect();
+    layout::page(
+        Some(user),
+        &layout::title_with_errors("Courses", e),
+        html! {
+            (layout::error_summary(e))
+            @if let Some(b) = banner { (layout::success_banner(b)) }
+            span.caption { (name) }
+            h1 { "Courses" }
+            (notices(pc))
+            (courses_list(pc, user.actor.person_id == Some(pid)))
+            @if may_enrol {
+                @if !active.is_empty() {
+                    h2 { "Withdraw from a course" }
+                    form method="post" action={ "/people/" (pid) "/courses/withdraw" } novalidate {
+                        (layout::csrf(&user.csrf))
+                        @let wopts: Vec<(String, String)> = active.iter().map(|x| (x.run.id.to_string(), format!("{}: {}", x.programme_title, x.run.label))).collect();
+                        @let wrefs: Vec<(&str, &str)> = wopts.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+                        (layout::radios("withdraw_run", "Which course?", &wrefs, "", e))
+                        button.button.button--secondary type="submit" { "Withdraw" }
+                    }
+                }
+                h2 { "Enrol on a course" }
+                @if opts.is_empty() { p { "There are no course runs open for enrolment." } } @else {
+                    form method="post" action={ "/people/" (pid) "/courses" } novalidate {
+                        (layout::csrf(&user.csrf))
+                        (layout::radios("run", "Which course run?", &opt_refs, "", e))
+                        button.button type="submit" { "Enrol" }
+                    }
+                    p.hint { "If the run is full they join its waiting list, and are told on their courses page when a place comes free." }
+                }
+            }
+        },
+    )
+}
+
+fn may_enrol(user: &CurrentUser, pid: PersonId, on_caseload_or_own: bool) -> bool {
+    // The page only needs to know whether to offer the form; the store decides for real.
+    let rel = PersonRelation {
+        org_id: user.actor.org_id,
+        person_id: pid,
+        on_caseload: on_caseload_or_own,
+        shares_session: false,
+    };
+    decide(&user.actor, Action::EnrolOnCourse, Target::Person(rel)).allowed
+}
+
+async fn render_person(
+    state: &AppState,
+    user: &CurrentUser,
+    source: Source,
+    pid: PersonId,
+    banner: Option<&str>,
+    e: &ValidationErrors,
+) -> AppResult<Markup> {
+    let pc = state.store.person_courses(&user.actor, pid, source).await?;
+    // Reading succeeded, so a coach reading has the person on their caseload.
+    let enrol = may_enrol(user, pid, true);
+    let runs = if enrol {
+        open_runs(state, user).await?
+    } else {
+        Vec::new()
+    };
+    Ok(person_page(user, pid, &pc, &runs, enrol, banner, e))
+}
+
+/// GET /people/{id}/courses
+pub async fn person_courses(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientSource(source): ClientSource,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> AppResult<Response> {
+    let pid = person_id(&id)?;
+    let q = q.unwrap_or_default();
+    let banner = if q.contains("enrolled=1") {
+        Some("Enrolled")
+    } else if q.contains("waiting=1") {
+        Some("The run is full: added to its waiting list")
+    } else if q.contains("withdrawn=1") {
+        Some("Withdrawn")
+    } else if q.contains("already=1") {
+        Some("Already on that course or its waiting list")
+    } else {
+        None
+    };
+    Ok(ok(render_person(
+        &state,
+        &user,
+        source,
+        pid,
+        banner,
+        &ValidationErrors::default(),
+    )
+    .await?))
+}
+
+/// POST /people/{id}/courses: enrol by referral (or by the person, from their record).
+pub async fn enrol(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientSource(source): ClientSource,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let pid = person_id(&id)?;
+    let d = FormData::parse(&body);
+    user.check_csrf(&d.get("csrf_token"))?;
+    let mut e = ValidationErrors::default();
+    if let Err(r) = refuse_repeats(&d, &["run"]) {
+        e = r;
+    }
+    let run = match run_id(&d.get("run")) {
+        Ok(r) if e.is_empty() => match state.store.run(user.actor.org_id, r).await {
+            Ok(run) => Some(run),
+            Err(StoreError::NotFound) => None,
+            Err(other) => return Err(other.into()),
+        },
+        _ => None,
+    };
+    let Some(run) = run else {
+        if e.is_empty() {
+            e.add("run", "Select a course run");
+        }
+        // The store checks access before the page is shown again (refusals audited).
+        let page = render_person(&state, &user, source, pid, None, &e).await?;
+        return Ok(invalid(page));
+    };
+    let out = state.store.enrol(&user.actor, run.id, pid, source).await?;
+    let flag = match out {
+        EnrolOutcome::Enrolled => "enrolled=1",
+        EnrolOutcome::Waiting(_) => "waiting=1",
+        _ => "already=1",
+    };
+    Ok(see_other(&format!("/people/{pid}/courses?{flag}")))
+}
+
+/// POST /people/{id}/courses/withdraw
+pub async fn withdraw(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientSource(source): ClientSource,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let pid = person_id(&id)?;
+    let d = FormData::parse(&body);
+    user.check_csrf(&d.get("csrf_token"))?;
+    let mut e = ValidationErrors::default();
+    if let Err(r) = refuse_repeats(&d, &["withdraw_run"]) {
+        e = r;
+    }
+    let run = match run_id(&d.get("withdraw_run")) {
+        Ok(r) if e.is_empty() => match state.store.run(user.actor.org_id, r).await {
+            Ok(run) => Some(run),
+            Err(StoreError::NotFound) => None,
+            Err(other) => return Err(other.into()),
+        },
+        _ => None,
+    };
+    let Some(run) = run else {
+        if e.is_empty() {
+            e.add("withdraw_run", "Select the course to withdraw from");
+        }
+        let page = render_person(&state, &user, source, pid, None, &e).await?;
+        return Ok(invalid(page));
+    };
+    state
+        .store
+        .withdraw(&user.actor, run.id, pid, source)
+        .await?;
+    Ok(see_other(&format!("/people/{pid}/courses?withdrawn=1")))
+}
