@@ -276,8 +276,8 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
             d.deprivation_decile.unwrap_or(5),
             d.conditions.len(),
         ));
-        all_people.push(id);
         edu_people.push((id, d.conditions.clone()));
+        all_people.push(id);
         batch.push((id, d, None));
     }
     store
@@ -341,9 +341,6 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
             store.add_to_caseload(org, coach, *pid).await?;
         }
     }
-    if let (Some(coach), Some(coordinator)) = (coach_id, coordinator_id) {
-        seed_coaching(store, org, coordinator, coach, &all_people, &hash, &mut rng).await?;
-    }
     // Service directory, referrals to other services and care and support plans.
     if let (Some(coordinator), Some(coach), Some((own, _))) =
         (coordinator_id, coach_id, first_person.clone())
@@ -357,6 +354,22 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
     ) {
         crate::demo_education::seed(store, org, &mut rng, *ed, *co, &edu_people, own, today)
             .await?;
+    }
+    // Peer support: the evening café and two smaller groups.
+    let actor = |role: Role| {
+        staff.get(&role).map(|id: &UserId| alongside_core::Actor {
+            user_id: *id,
+            org_id: org,
+            role,
+            person_id: None,
+        })
+    };
+    if let (Some(lead), Some(volunteer)) = (actor(Role::PeerSupportLead), actor(Role::Volunteer)) {
+        let ids: Vec<PersonId> = thetas.iter().map(|(id, _)| *id).collect();
+        crate::demo_groups::seed(store, org, &lead, &volunteer, &ids, today).await?;
+    }
+    if let (Some(coach), Some(coordinator)) = (coach_id, coordinator_id) {
+        seed_coaching(store, org, coordinator, coach, &all_people, &hash, &mut rng).await?;
     }
     Ok(())
 }

@@ -86,6 +86,9 @@ pub enum Scenario {
     CaseloadPage,
     /// A coordinator loads random pages of the coaching waiting list.
     WaitingList,
+    /// Create a group (daily, 10,000 places a night), then sign walk-ins in at its door, as
+    /// several devices at once would (the account must run peer support, e.g. a coordinator).
+    DoorSignIn,
 }
 
 impl Scenario {
@@ -95,6 +98,7 @@ impl Scenario {
             Scenario::SubmitQuestionnaire => "submit-questionnaire",
             Scenario::CaseloadPage => "caseload-page",
             Scenario::WaitingList => "waiting-list",
+            Scenario::DoorSignIn => "door-sign-in",
         }
     }
 
@@ -105,6 +109,7 @@ impl Scenario {
             Scenario::SubmitQuestionnaire => "questionnaires",
             Scenario::CaseloadPage => "caseload pages",
             Scenario::WaitingList => "waiting-list pages",
+            Scenario::DoorSignIn => "sign-ins",
         }
     }
 }
@@ -183,8 +188,20 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
         errors: Mutex::new(Vec::new()),
     });
     // What the questionnaire scenario needs before the clock starts: people, and the instrument.
+    let door = match scenario {
+        Scenario::DoorSignIn => {
+            let first = &sessions.first().context("at least one client")?.1;
+            let d = first.door_target(&shared).await?;
+            println!("Signing people in at the door of group {}", d.group);
+            Some(Arc::new(d))
+        }
+        _ => None,
+    };
     let target = match scenario {
-        Scenario::RegisterPerson | Scenario::CaseloadPage | Scenario::WaitingList => None,
+        Scenario::RegisterPerson
+        | Scenario::CaseloadPage
+        | Scenario::WaitingList
+        | Scenario::DoorSignIn => None,
         Scenario::SubmitQuestionnaire => {
             let first = &sessions.first().context("at least one client")?.1;
             let t = first.questionnaire_target(&shared).await?;
@@ -202,9 +219,11 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
     for (_, session) in sessions {
         let shared = shared.clone();
         let target = target.clone();
+        let door = door.clone();
         set.spawn(async move {
-            match (scenario, target) {
-                (Scenario::CaseloadPage, _) => {
+            match (scenario, target, door) {
+                (_, _, Some(d)) => session.door_loop(&shared, &d, deadline).await,
+                (Scenario::CaseloadPage, _, _) => {
                     session
                         .page_loop(
                             &shared,
@@ -214,7 +233,7 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
                         )
                         .await
                 }
-                (Scenario::WaitingList, _) => {
+                (Scenario::WaitingList, _, _) => {
                     let pages = coaching_data::WAITING.div_ceil(50) as u32;
                     let mut rng = rand::rngs::StdRng::from_entropy();
                     session
@@ -226,8 +245,8 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
                         )
                         .await
                 }
-                (_, None) => session.register_loop(&shared, deadline).await,
-                (_, Some(t)) => session.questionnaire_loop(&shared, &t, deadline).await,
+                (_, None, None) => session.register_loop(&shared, deadline).await,
+                (_, Some(t), None) => session.questionnaire_loop(&shared, &t, deadline).await,
             }
         });
     }
@@ -336,9 +355,14 @@ impl Session {
                 snippet(&resp.text().await.unwrap_or_default())
             );
         }
+        // The session's token is in every signed-in page's forms; /people/new has one for
+        // roles that register people, the home page's sign-out form for everyone else.
         let form = get_page(&client, &base.join("/people/new")?).await?;
-        let csrf_token =
-            csrf_token(&form).ok_or_else(|| anyhow!("no csrf_token on /people/new"))?;
+        let csrf_token = match csrf_token(&form) {
+            Some(t) => t,
+            None => csrf_token(&get_page(&client, &base.join("/")?).await?)
+                .ok_or_else(|| anyhow!("no csrf_token on /people/new or /"))?,
+        };
         Ok(Session {
             client,
             base: base.clone(),
@@ -386,6 +410,153 @@ impl Session {
                             let body = resp.text().await.unwrap_or_default();
                             Err(format!(
                                 "POST /people answered {status}, location {loc:?}: {}",
+                                snippet(&body)
+                            ))
+                        }
+                    }
+                }
+            };
+            let micros = started.elapsed().as_micros() as u64;
+            match result {
+                Ok(()) => out.latencies_us.push(micros),
+                Err(message) => {
+                    out.errors += 1;
+                    shared.note_error(message);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The door the door-sign-in scenario signs people in at.
+struct DoorTarget {
+    group: String,
+    first_date: time::Date,
+}
+
+/// Sign-ins per session date before moving to the next date (well under its 10,000 places).
+const SIGN_INS_PER_DATE: u64 = 5_000;
+
+impl Session {
+    /// Creates a daily group with 10,000 places a night for a year from today.
+    async fn door_target(&self, shared: &Shared) -> Result<DoorTarget> {
+        let today =
+            alongside_core::recurrence::utc_to_london(time::OffsetDateTime::now_utc()).date();
+        let until = today.saturating_add(time::Duration::days(364));
+        let name = format!("Loadgen door {}", letters(shared.run_tag, 4));
+        let (td, tm, ty) = (
+            today.day().to_string(),
+            u8::from(today.month()).to_string(),
+            today.year().to_string(),
+        );
+        let (ud, um, uy) = (
+            until.day().to_string(),
+            u8::from(until.month()).to_string(),
+            until.year().to_string(),
+        );
+        let form: Vec<(&str, &str)> = vec![
+            ("csrf_token", self.csrf_token.as_str()),
+            ("name", name.as_str()),
+            ("kind", "formal"),
+            ("focus", "any"),
+            ("mode", "in_person"),
+            ("venue", "Load test hall"),
+            ("who_may_join", "Anyone"),
+            ("first_day", td.as_str()),
+            ("first_month", tm.as_str()),
+            ("first_year", ty.as_str()),
+            ("start_time", "18:00"),
+            ("end_time", "23:00"),
+            ("repeat", "daily"),
+            ("until_day", ud.as_str()),
+            ("until_month", um.as_str()),
+            ("until_year", uy.as_str()),
+            ("capacity", "10000"),
+            ("walk_in_places", "0"),
+            ("attendees_per_volunteer", "15"),
+        ];
+        let resp = self
+            .client
+            .post(self.base.join("/groups")?)
+            .form(&form)
+            .send()
+            .await?;
+        let status = resp.status();
+        let loc = location(&resp);
+        match loc.as_deref().and_then(|l| l.strip_prefix("/groups/")) {
+            Some(id) if status == StatusCode::SEE_OTHER => Ok(DoorTarget {
+                group: id.to_string(),
+                first_date: today,
+            }),
+            _ => bail!(
+                "creating the group answered {status}, location {loc:?}: {}",
+                snippet(&resp.text().await.unwrap_or_default())
+            ),
+        }
+    }
+
+    async fn door_loop(
+        self,
+        shared: &Shared,
+        target: &DoorTarget,
+        deadline: tokio::time::Instant,
+    ) -> Outcome {
+        let mut out = Outcome {
+            latencies_us: Vec::new(),
+            errors: 0,
+        };
+        loop {
+            if tokio::time::Instant::now() >= deadline {
+                break;
+            }
+            let n = shared.issued.fetch_add(1, Ordering::Relaxed);
+            if n >= shared.max_requests {
+                break;
+            }
+            let date = target
+                .first_date
+                .saturating_add(time::Duration::days((n / SIGN_INS_PER_DATE) as i64 % 365));
+            let path = format!(
+                "/groups/{}/sessions/{}/door",
+                target.group,
+                alongside_core::time::iso_date(date)
+            );
+            let url = match self.base.join(&path) {
+                Ok(u) => u,
+                Err(e) => {
+                    shared.note_error(e.to_string());
+                    out.errors += 1;
+                    break;
+                }
+            };
+            let first = capitalise(&letters(n, 3));
+            let form = [
+                ("csrf_token", self.csrf_token.as_str()),
+                ("first_name", first.as_str()),
+            ];
+            let started = Instant::now();
+            let sent = tokio::time::timeout_at(
+                deadline + REQUEST_TIMEOUT,
+                self.client.post(url).form(&form).send(),
+            )
+            .await;
+            let result = match sent {
+                Err(_) => Err("timed out".to_string()),
+                Ok(Err(e)) => Err(format!("request failed: {e}")),
+                Ok(Ok(resp)) => {
+                    let status = resp.status();
+                    let loc = location(&resp);
+                    match loc {
+                        Some(l)
+                            if status == StatusCode::SEE_OTHER && l.contains("/door?admitted=") =>
+                        {
+                            Ok(())
+                        }
+                        _ => {
+                            let body = resp.text().await.unwrap_or_default();
+                            Err(format!(
+                                "POST {path} answered {status}, location {loc:?}: {}",
                                 snippet(&body)
                             ))
                         }

@@ -6,6 +6,7 @@
 
 mod demo;
 mod demo_education;
+mod demo_groups;
 mod demo_plans;
 mod loadgen;
 mod outcomes;

@@ -45,6 +45,18 @@ pub enum Action {
     ReadOutreach,
     /// Load, replace and re-score instrument definitions; change organisation settings.
     ManageInstruments,
+    /// See the peer-support groups and their sessions (no one's identity).
+    FindGroups,
+    /// Create and change peer-support groups, cancel or move sessions, keep rotas and training.
+    ManageGroups,
+    /// Sign people in at a session's door: first names and what the session needs, nothing more.
+    SignInAtDoor,
+    /// Join a group, book or cancel a session place (for one's own record).
+    BookGroups,
+    /// A person's attendance history (groups joined, sessions booked and attended).
+    ReadAttendance,
+    /// Peer-support reach and attendance, de-identified.
+    ReadPeerSupportReport,
     /// Browse the self-management education catalogue and its course runs (no names).
     BrowseCourses,
     /// Add and change programmes, course runs and online content.
@@ -245,6 +257,22 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
         (ReadAggregates, Administrator | Coordinator | Analyst, Target::Org(_)) => {
             allow("aggregate statistics")
         }
+        (FindGroups, _, Target::Org(_)) => allow("group listings name no one"),
+        (ManageGroups, Administrator | Coordinator | PeerSupportLead, Target::Org(_)) => {
+            allow("runs peer support")
+        }
+        (
+            SignInAtDoor,
+            Administrator | Coordinator | PeerSupportLead | Volunteer,
+            Target::Org(_),
+        ) => allow("helps run sessions"),
+        (BookGroups, Person, Target::Person(p)) => {
+            if actor.person_id == Some(p.person_id) {
+                allow("the person's own bookings")
+            } else {
+                deny("not the person's own record")
+            }
+        }
         (BrowseCourses, _, Target::Org(_)) => allow("course catalogue"),
         (
             ManageCourses | ReadCourseRoster,
@@ -274,6 +302,12 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
                 deny("not the person's own record")
             }
         }
+        (ReadAttendance, _, Target::Person(p)) => decide(actor, ReadPerson, Target::Person(p)),
+        (
+            ReadPeerSupportReport,
+            Administrator | Coordinator | PeerSupportLead | Analyst,
+            Target::Org(_),
+        ) => allow("aggregate statistics"),
         _ => deny("role does not permit this"),
     }
 }
@@ -432,6 +466,54 @@ mod tests {
                 "{r:?}"
             );
         }
+    }
+
+    #[test]
+    fn peer_support_actions() {
+        let org = OrgId::new();
+        let pid = PersonId::new();
+        let own = Target::Person(PersonRelation {
+            org_id: org,
+            person_id: pid,
+            on_caseload: false,
+            shares_session: true,
+        });
+        for r in Role::ALL {
+            let a = actor(r, org, (r == Role::Person).then_some(pid));
+            assert!(decide(&a, Action::FindGroups, Target::Org(org)).allowed);
+            assert_eq!(
+                decide(&a, Action::ManageGroups, Target::Org(org)).allowed,
+                matches!(
+                    r,
+                    Role::Administrator | Role::Coordinator | Role::PeerSupportLead
+                ),
+                "{r:?}"
+            );
+            assert_eq!(
+                decide(&a, Action::SignInAtDoor, Target::Org(org)).allowed,
+                matches!(
+                    r,
+                    Role::Administrator
+                        | Role::Coordinator
+                        | Role::PeerSupportLead
+                        | Role::Volunteer
+                ),
+                "{r:?}"
+            );
+            assert_eq!(
+                decide(&a, Action::BookGroups, own).allowed,
+                r == Role::Person
+            );
+            // A volunteer who signs someone in at the door still may not open their record.
+            if r == Role::Volunteer {
+                assert!(!decide(&a, Action::ReadPerson, own).allowed);
+                assert!(!decide(&a, Action::ReadAttendance, own).allowed);
+            }
+            // Nothing across organisations.
+            assert!(!decide(&a, Action::FindGroups, Target::Org(OrgId::new())).allowed);
+        }
+        let other = actor(Role::Person, org, Some(PersonId::new()));
+        assert!(!decide(&other, Action::BookGroups, own).allowed);
     }
 
     #[test]

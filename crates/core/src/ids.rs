@@ -65,6 +65,10 @@ id_type!(
     "One completion (or attempt) of a questionnaire by or for a person."
 );
 id_type!(
+    GroupId,
+    "A peer-support group (its sessions follow from its recurrence rule)."
+);
+id_type!(
     ServiceId,
     "An entry in an organisation's directory of services."
 );

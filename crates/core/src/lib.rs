@@ -11,6 +11,7 @@ pub mod coaching;
 pub mod conditions;
 pub mod directory;
 pub mod education;
+pub mod groups;
 pub mod ical;
 pub mod ids;
 pub mod nhs_number;
@@ -22,6 +23,7 @@ pub mod time;
 pub mod validation;
 
 pub use access::{decide, Action, Actor, Decision, PersonRelation};
+pub use ids::GroupId;
 pub use ids::{
     AssessmentId, EpisodeId, GoalId, InstrumentId, OrgId, PersonId, ReferralId, SessionId, StepId,
     UserId,

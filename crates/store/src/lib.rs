@@ -23,6 +23,7 @@ pub mod careplan;
 pub mod coaching;
 pub mod directory;
 pub mod education;
+pub mod groups;
 pub mod outcomes;
 pub mod people;
 pub mod testing;

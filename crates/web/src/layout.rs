@@ -49,6 +49,15 @@ fn nav_links(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Person => v.push(("/my/coaching", "Your coaching")),
         Role::Educator | Role::PeerSupportLead | Role::Volunteer => {}
     }
+    // Peer support.
+    match role {
+        Role::Person => v.extend([("/groups", "Find a group"), ("/my/upcoming", "Coming up")]),
+        Role::Volunteer => v.push(("/groups", "Sessions")),
+        Role::Administrator | Role::Coordinator | Role::PeerSupportLead => {
+            v.push(("/groups", "Peer support"))
+        }
+        _ => {}
+    }
     // The service directory is open to everyone; overdue referrals to coordinators.
     v.push(("/directory", "Service directory"));
     if role == Role::Coordinator {

@@ -4,8 +4,8 @@
 
 use crate::pages::education as edu;
 use crate::pages::{
-    account, activation, admin, audit, careplan, coaching, directory, home, outcomes, people,
-    signin, stats,
+    account, activation, admin, audit, careplan, coaching, directory, groups, home, outcomes,
+    people, signin, stats,
 };
 use crate::{assets, AppState};
 use axum::extract::{MatchedPath, Request};
@@ -259,6 +259,45 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
             r("POST", "/admin/settings", SignedIn),
             post(activation::save_settings),
         ),
+        // Peer support: groups, sessions, booking, the door, attendance.
+        (r("GET", "/groups", SignedIn), get(groups::list)),
+        (r("GET", "/groups/new", SignedIn), get(groups::new_form)),
+        (r("POST", "/groups", SignedIn), post(groups::create)),
+        (r("GET", "/groups/{id}", SignedIn), get(groups::show)),
+        (
+            r("GET", "/groups/{id}/edit", SignedIn),
+            get(groups::edit_form),
+        ),
+        (
+            r("POST", "/groups/{id}/edit", SignedIn),
+            post(groups::update),
+        ),
+        (r("POST", "/groups/{id}/join", SignedIn), post(groups::join)),
+        (
+            r("GET", "/groups/{id}/sessions/{date}", SignedIn),
+            get(groups::session),
+        ),
+        (
+            r("POST", "/groups/{id}/sessions/{date}/change", SignedIn),
+            post(groups::change),
+        ),
+        (
+            r("POST", "/groups/{id}/sessions/{date}/booking", SignedIn),
+            post(groups::booking),
+        ),
+        (
+            r("GET", "/groups/{id}/sessions/{date}/door", SignedIn),
+            get(groups::door),
+        ),
+        (
+            r("POST", "/groups/{id}/sessions/{date}/door", SignedIn),
+            post(groups::door_sign_in),
+        ),
+        (r("GET", "/my/upcoming", SignedIn), get(groups::my_upcoming)),
+        (
+            r("GET", "/people/{id}/attendance", SignedIn),
+            get(groups::person_attendance),
+        ),
         // Service directory, referrals to other services, care and support plans.
         (r("GET", "/directory", SignedIn), get(directory::list)),
         (
@@ -405,6 +444,10 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
         (
             r("POST", "/people/{id}/courses/withdraw", SignedIn),
             post(edu::mine::withdraw),
+        ),
+        (
+            r("POST", "/people/{id}/courses/refer", SignedIn),
+            post(edu::mine::refer),
         ),
         (
             r("GET", "/reports/education", SignedIn),

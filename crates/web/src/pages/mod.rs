@@ -9,6 +9,7 @@ pub mod careplan;
 pub mod coaching;
 pub mod directory;
 pub mod education;
+pub mod groups;
 pub mod home;
 pub mod outcomes;
 pub mod people;

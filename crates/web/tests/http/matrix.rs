@@ -56,6 +56,10 @@ pub enum Target {
     SameOrgInstrument,
     /// An instrument of another organisation.
     OtherOrgInstrument,
+    /// A peer-support group of the same organisation.
+    SameOrgGroup,
+    /// A peer-support group of another organisation.
+    OtherOrgGroup,
     /// A directory service of the same organisation.
     SameOrgService,
     /// A directory service of another organisation.
@@ -363,6 +367,7 @@ pub fn table() -> Vec<Row> {
     .into_iter()
     .chain(education::rows())
     .chain(coaching::table())
+    .chain(groups::rows())
     .collect()
 }
 
@@ -373,6 +378,9 @@ fn known_deviation(_method: &str, _path: &str, _who: Who, _t: Target) -> bool {
 }
 
 fn targets(path: &str) -> Vec<Target> {
+    if let Some(t) = groups::targets(path) {
+        return t;
+    }
     if let Some(t) = education::targets(path) {
         return t;
     }
@@ -454,6 +462,7 @@ struct Ctx<'a> {
     app: &'a TestApp,
     w: &'a World,
     act: &'a Activation,
+    grp: &'a groups::Fixture,
     plans: &'a crate::plans::Fixture,
     edu: &'a education::Edu,
     coach: &'a coaching::Coaching,
@@ -622,15 +631,18 @@ impl Ctx<'_> {
     }
 
     fn path(&self, template: &str, t: Target) -> String {
+        if let Some(p) = groups::path(self.grp, template, t) {
+            return p;
+        }
         if let Some(p) =
             crate::plans::path(self.plans, self.person(t), template, same_org_service(t))
         {
             return p;
         }
-        if let Some(p) = education::path(self.edu, template, t) {
+        if let Some(p) = coaching::path(self, template, t) {
             return p;
         }
-        if let Some(p) = coaching::path(self, template, t) {
+        if let Some(p) = education::path(self.edu, template, t) {
             return p;
         }
         if template.starts_with("/questionnaires/{id}") {
@@ -696,7 +708,9 @@ macro_rules! ensure {
     };
 }
 
-mod coaching;
+// After the macro, so the peer-support part can use `ensure!`.
+#[path = "matrix_groups.rs"]
+mod groups;
 
 fn check_status(p: &Page, expect: Expect) -> Result<(), String> {
     match expect {
@@ -779,13 +793,13 @@ async fn run_cell(
         check_status(p, expect)
     };
 
-    if let Some((page, check_names)) = coaching::run(cx, b, who, row, t, expect, &path).await? {
+    if let Some((page, names)) = coaching::run(cx, b, who, row, t, expect, &path).await? {
         ensure!(
             !page.status.is_server_error(),
             "server error {}",
             page.status
         );
-        if check_names {
+        if names {
             no_names(&page, &hidden)?;
         }
         return Ok(());
@@ -1329,6 +1343,12 @@ async fn run_cell(
             ensure!(after == before, "instruments changed");
             p
         }
+        ("POST", tpl) if groups::handles(tpl) => {
+            if expect != Expect::Allow && deviation {
+                return Err("no deviations expected for peer-support routes".into());
+            }
+            groups::post_cell(cx, b, tpl, t, expect).await?
+        }
         ("POST", template) if crate::plans::posts(template) => {
             let p = crate::plans::matrix_post(
                 app,
@@ -1414,15 +1434,14 @@ fn check_allowed_page(
     if let Some(r) = education::check_page(cx, who, template, t, p) {
         return r;
     }
+    if let Some(r) = coaching::check_page(cx, who, template, t, p) {
+        return r;
+    }
     let w = cx.w;
     let role = match who {
         Who::Signed(r) => Some(r),
         Who::Anonymous => None,
     };
-    // Before the plans' checks, which claim every template with "/referrals" in it.
-    if let Some(r) = coaching::check_page(cx, who, template, t, p) {
-        return r;
-    }
     if let Some(r) = role.and_then(|r| {
         crate::plans::check_page(cx.plans, r, template, cx.person(t), same_org_service(t), p)
     }) {
@@ -1643,6 +1662,7 @@ fn check_allowed_page(
         "/admin/settings" => {
             ensure!(p.h1() == "Measurement settings", "h1 {:?}", p.h1());
         }
+        tpl if groups::handles(tpl) => groups::check_page(cx, role, tpl, t, p)?,
         other => {
             return Err(format!(
                 "no content check for {other}: add one to check_allowed_page"
@@ -1657,6 +1677,7 @@ async fn authorization_matrix(backend: Backend) {
     let app = spawn_app(backend).await;
     let w = world(&app).await;
     let act = activation_fixture(&app, &w).await;
+    let grp = groups::fixture(&app, &w).await;
     let plans = crate::plans::fixture(&app, &w, &act.coord_b).await;
     let edu = education::fixture(&app, &w).await;
     let coach = coaching::fixture(&app, &w, &act.coord_b).await;
@@ -1664,6 +1685,7 @@ async fn authorization_matrix(backend: Backend) {
         app: &app,
         w: &w,
         act: &act,
+        grp: &grp,
         plans: &plans,
         edu: &edu,
         coach: &coach,
@@ -1767,3 +1789,5 @@ mod other_organisation_records_are_not_found {
 
 #[path = "matrix_education.rs"]
 mod education;
+
+mod coaching;

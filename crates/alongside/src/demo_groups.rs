@@ -1,0 +1,134 @@
+//! Demo peer support: the evening peer-support café from the seed documents (open 18:00–23:00
+//! every day of the year, up to 60 people a night, volunteers alongside community support staff,
+//! one-to-one chats over coffee and creative workshops), two smaller groups, members, and a
+//! fortnight of past nights' attendance. All synthetic.
+
+use alongside_core::access::Actor;
+use alongside_core::groups::{GroupDetails, GroupForm};
+use alongside_core::{GroupId, OrgId, PersonId};
+use alongside_store::groups::DoorEntry;
+use alongside_store::people::Source;
+use alongside_store::Store;
+use anyhow::Result;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+pub const CAFE: &str = "Evening peer-support café";
+
+fn form(name: &str, today: time::Date) -> GroupForm {
+    GroupForm {
+        name: name.into(),
+        kind: "formal".into(),
+        focus: "any".into(),
+        mode: "in_person".into(),
+        first_day: "1".into(),
+        first_month: "1".into(),
+        first_year: today.year().to_string(),
+        until_day: "31".into(),
+        until_month: "12".into(),
+        until_year: today.year().to_string(),
+        who_may_join: "Anyone".into(),
+        walk_in_places: "0".into(),
+        ..Default::default()
+    }
+}
+
+pub async fn seed(
+    store: &Store,
+    org: OrgId,
+    lead: &Actor,
+    volunteer: &Actor,
+    people: &[PersonId],
+    today: time::Date,
+) -> Result<GroupId> {
+    let src = || Source(Some("demo".into()));
+    let cafe = GroupDetails::parse(&GroupForm {
+        description: "A calm, welcoming space in the evening for anyone finding things hard. Volunteers with lived experience work alongside community support staff: one-to-one chats over coffee, and creative workshops.".into(),
+        focus: "depression".into(),
+        interest: "Mental health and wellbeing".into(),
+        venue: "The Old Library, 12 High Street".into(),
+        place: "Riverside".into(),
+        who_may_join: "Anyone aged 18 or over who is struggling with their mental health — no referral needed, just turn up or book ahead.".into(),
+        code_of_conduct: "Be kind; what is shared here stays here; no alcohol or drugs; staff may ask anyone to leave to keep everyone safe.".into(),
+        start_time: "18:00".into(),
+        end_time: "23:00".into(),
+        repeat: "daily".into(),
+        capacity: "60".into(),
+        walk_in_places: "20".into(),
+        attendees_per_volunteer: "15".into(),
+        required_training: vec!["peer_support".into(), "safeguarding".into()],
+        ..form(CAFE, today)
+    })
+    .map_err(|e| anyhow::anyhow!("demo café: {e}"))?;
+    let cafe_id = store.create_group(lead, cafe, src()).await?;
+    let walking = GroupDetails::parse(&GroupForm {
+        description: "A gentle walk and a chat for people with breathing problems.".into(),
+        kind: "informal".into(),
+        peer_leader: "Gareth".into(),
+        focus: "copd".into(),
+        venue: "Riverside Park main gates".into(),
+        place: "Riverside".into(),
+        start_time: "10:30".into(),
+        end_time: "11:30".into(),
+        repeat: "weekly".into(),
+        days: vec!["TU".into()],
+        capacity: "15".into(),
+        ..form("Breathe Easy walking group", today)
+    })
+    .map_err(|e| anyhow::anyhow!("demo walking group: {e}"))?;
+    store.create_group(lead, walking, src()).await?;
+    let online = GroupDetails::parse(&GroupForm {
+        description: "Once a month, people living with type 2 diabetes share what works for them.".into(),
+        focus: "type2_diabetes".into(),
+        mode: "online".into(),
+        joining_details: "Video call link sent to members the day before (demo: https://example.com/meet)".into(),
+        start_time: "19:00".into(),
+        end_time: "20:00".into(),
+        repeat: "monthly".into(),
+        month_week: "1".into(),
+        month_day: "MO".into(),
+        capacity: "25".into(),
+        ..form("Diabetes peer circle (online)", today)
+    })
+    .map_err(|e| anyhow::anyhow!("demo online group: {e}"))?;
+    store.create_group(lead, online, src()).await?;
+
+    // Members: the first 120 people; the demo person (first) among them.
+    for pid in people.iter().take(120) {
+        store.add_group_member_unaudited(org, cafe_id, *pid).await?;
+    }
+    // A fortnight of past nights, signed in at the door by the volunteer.
+    let mut rng = ChaCha8Rng::seed_from_u64(20_261_122);
+    let first = time::Date::from_calendar_date(today.year(), time::Month::January, 1)?;
+    for back in (1..=14).rev() {
+        let night = today.saturating_sub(time::Duration::days(back));
+        if night < first {
+            continue;
+        }
+        let members = rng.gen_range(12..30);
+        let walk_ins = rng.gen_range(5..20);
+        for i in 0..members {
+            let pid = people[rng.gen_range(0..people.len().min(120))];
+            let _ = i;
+            store
+                .door_sign_in(volunteer, cafe_id, night, DoorEntry::Person(pid), src())
+                .await?;
+        }
+        for i in 0..walk_ins {
+            let name = ["Sam", "Alex", "Jo", "Chris", "Robin", "Kim", "Lee", "Nat"][i % 8];
+            store
+                .door_sign_in(
+                    volunteer,
+                    cafe_id,
+                    night,
+                    DoorEntry::WalkIn {
+                        first_name: name.into(),
+                        contact: None,
+                    },
+                    src(),
+                )
+                .await?;
+        }
+    }
+    Ok(cafe_id)
+}
