@@ -344,6 +344,8 @@ impl EpisodeView {
 /// A person's coaching at a glance (for their record and their own pages).
 #[derive(Debug, Clone, Default)]
 pub struct PersonCoaching {
+    /// The person's full name (for staff pages).
+    pub person_name: String,
     pub referrals: Vec<ReferralRow>,
     /// `(id, coach name, open, opened_at, closed_at)`, newest first.
     pub episodes: Vec<(EpisodeId, String, bool, i64, Option<i64>)>,
@@ -1228,7 +1230,14 @@ impl Store {
                     .map(|r| session_from_row(r, private))
                     .collect::<Result<Vec<_>>>()?;
                 let goals = load_goals(c, actor.org_id, "person_id", &person.as_text()).await?;
-                Ok(Ok(PersonCoaching { referrals, episodes, upcoming, goals }))
+                let person_name = sqlx::query("SELECT given_name, family_name FROM people WHERE org_id = $1 AND id = $2")
+                    .bind(&org)
+                    .bind(person.as_text())
+                    .fetch_one(&mut *c)
+                    .await
+                    .map_err(StoreError::from)
+                    .and_then(|r| full_name(&r, "given_name", "family_name"))?;
+                Ok(Ok(PersonCoaching { person_name, referrals, episodes, upcoming, goals }))
             })
         })
         .await?

@@ -114,6 +114,7 @@ pub async fn person_coaching(
         title,
         html! {
             @if staff { p { a.back-link href={ "/people/" (pid) } { "Back to the record" } } }
+            @if !own { span.caption { (pc.person_name) } }
             h1 { (title) }
             @if !pending && open_episode.is_none() {
                 @if own { p { a.button href="/coaching/refer-myself" { "Ask for a health coach" } } }
@@ -268,8 +269,8 @@ pub async fn refer_form(
     Path(pid): Path<String>,
 ) -> AppResult<Response> {
     let pid: PersonId = id(&pid)?;
-    let name = person_name(&state, &user, pid, source).await?;
     require_person(&state, &user, pid, Action::ReferToCoaching).await?;
+    let name = person_name(&state, &user, pid, source).await?;
     // A person referring themselves gets the self-referral form (its source is fixed).
     let own = user.actor.person_id == Some(pid);
     Ok(ok(referral_page(
@@ -288,6 +289,10 @@ async fn require_person(
     pid: PersonId,
     action: Action,
 ) -> AppResult<()> {
+    // Another organisation's record (or none) is not found, whoever asks.
+    if !state.store.person_exists(user.actor.org_id, pid).await? {
+        return Err(AppError::NotFound);
+    }
     let rel = state.store.person_relation(&user.actor, pid).await?;
     let d = alongside_core::decide(&user.actor, action, Target::Person(rel));
     if d.allowed {
@@ -329,8 +334,8 @@ pub async fn refer_submit(
             Err(other) => Err(other.into()),
         },
         Err(e) => {
-            let name = person_name(&state, &user, pid, source).await?;
             require_person(&state, &user, pid, Action::ReferToCoaching).await?;
+            let name = person_name(&state, &user, pid, source).await?;
             let name = (!own).then_some(name.as_str());
             Ok(invalid(referral_page(&user, &action, name, &f, &e)))
         }
