@@ -252,6 +252,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut coach_id: Option<UserId> = None;
     let mut coordinator_id: Option<UserId> = None;
+    let mut all_people = Vec::with_capacity(people);
     let mut batch = Vec::with_capacity(people);
     let mut thetas = Vec::with_capacity(people);
     let mut first_person: Option<(PersonId, String)> = None;
@@ -276,6 +277,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
             d.conditions.len(),
         ));
         edu_people.push((id, d.conditions.clone()));
+        all_people.push(id);
         batch.push((id, d, None));
     }
     store
@@ -365,6 +367,424 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
     if let (Some(lead), Some(volunteer)) = (actor(Role::PeerSupportLead), actor(Role::Volunteer)) {
         let ids: Vec<PersonId> = thetas.iter().map(|(id, _)| *id).collect();
         crate::demo_groups::seed(store, org, &lead, &volunteer, &ids, today).await?;
+    }
+    if let (Some(coach), Some(coordinator)) = (coach_id, coordinator_id) {
+        seed_coaching(store, org, coordinator, coach, &all_people, &hash, &mut rng).await?;
+    }
+    Ok(())
+}
+
+/// A second coach's sign-in (not in [`ACCOUNTS`]: the demo's one-per-role list).
+pub const SECOND_COACH: (&str, &str) = ("coach2", "Sam Coach");
+
+const REFERRAL_REASONS: &[&str] = &[
+    "Struggling to manage breathlessness day to day; would like help to get more active.",
+    "Low mood since diagnosis; finds it hard to get started with anything.",
+    "Wants to lose weight before knee surgery.",
+    "Keeps forgetting medicines and would like a routine that works.",
+    "Lonely since a bereavement; wants to get out more.",
+    "Would like to stop smoking and has tried before.",
+    "Finds blood sugar monitoring overwhelming.",
+    "Wants to return to work part-time and manage fatigue.",
+];
+
+/// (own words, category, what, how much, when, how often, steps)
+type DemoGoal = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
+const GOALS: &[DemoGoal] = &[
+    (
+        "Walk to the park with my dog without stopping",
+        "physical_activity",
+        "Walk",
+        "To the park and back",
+        "After breakfast",
+        "Five days a week",
+        &[
+            "Walk to the end of the road and back",
+            "Walk to the corner shop",
+            "Walk halfway to the park",
+        ],
+    ),
+    (
+        "Get a proper night's sleep",
+        "rest",
+        "Go to bed at the same time",
+        "By 11pm",
+        "Every night",
+        "Every night",
+        &["No tea or coffee after 4pm", "Phone off at 10pm"],
+    ),
+    (
+        "Cook a meal from scratch",
+        "healthy_eating",
+        "Cook dinner",
+        "One meal",
+        "Sunday",
+        "Once a week",
+        &["Write a shopping list", "Cook a simple soup"],
+    ),
+    (
+        "Take my inhalers the right way every day",
+        "medicines",
+        "Use the preventer inhaler",
+        "Two puffs",
+        "Morning and evening",
+        "Twice a day",
+        &[
+            "Ask the pharmacist to check my technique",
+            "Keep the inhaler by the toothbrush",
+        ],
+    ),
+    (
+        "See my friends at the community café",
+        "family_friends",
+        "Go to the café",
+        "An hour",
+        "Thursday afternoon",
+        "Once a week",
+        &["Phone Maureen to go together"],
+    ),
+    (
+        "Cut down to five cigarettes a day",
+        "tobacco_alcohol_drugs",
+        "Smoke fewer cigarettes",
+        "Five a day",
+        "Through the day",
+        "Every day",
+        &[
+            "No cigarette before breakfast",
+            "Book the stop smoking service",
+        ],
+    ),
+    (
+        "Lose half a stone before the summer",
+        "healthy_weight",
+        "Lose weight",
+        "Half a stone",
+        "By June",
+        "Weigh in weekly",
+        &["Swap biscuits for fruit", "Smaller plates at dinner"],
+    ),
+];
+
+const SESSION_NOTES: &[&str] = &[
+    "Talked about what matters most right now. Agreed a first small step.",
+    "Went well: the first step is done most days. We talked about what got in the way on the other days.",
+    "A hard week with a chest infection. We adjusted the step to something smaller.",
+    "Confidence is growing. Next step agreed, and a plan for bad days.",
+    "Reviewed progress against the goals; celebrated what has changed.",
+];
+
+/// Health coaching for the demo: both coaches' limits and hours, open episodes for the demo
+/// coach (past sessions with notes and goal reviews, the next one booked), one ended episode,
+/// a few referrals allocated and about forty waiting, with mixed urgency. The demo `person`
+/// (the first person) has an open episode with goals and a note their coach shared.
+async fn seed_coaching(
+    store: &Store,
+    org: alongside_core::OrgId,
+    coordinator: UserId,
+    coach: UserId,
+    people: &[PersonId],
+    hash: &str,
+    rng: &mut ChaCha8Rng,
+) -> Result<()> {
+    use alongside_core::coaching::{
+        london_instant, london_local, BookingForm, ContactMode, Discharge, GoalCategory,
+        GoalDetails, GoalOutcome, ReferralDetails, ReferralSource, SessionStatus, Urgency,
+        WorkingHours,
+    };
+    use alongside_core::time::Timestamp;
+    use alongside_core::Actor;
+    use alongside_store::coaching::{ReviewInput, SessionRecord};
+    use alongside_store::people::Source;
+
+    let src = || Source(Some("demo".into()));
+    let day = 86_400_000_000i64;
+    let now = alongside_store::now_micros();
+    let actor = |user_id, role| Actor {
+        user_id,
+        org_id: org,
+        role,
+        person_id: None,
+    };
+    let coord = actor(coordinator, Role::Coordinator);
+    let kofi = actor(coach, Role::HealthCoach);
+    let sam_id = store
+        .create_user(
+            NewUser {
+                org_id: org,
+                username: SECOND_COACH.0.into(),
+                display_name: SECOND_COACH.1.into(),
+                role: Role::HealthCoach,
+                person_id: None,
+                password_hash: hash.to_string(),
+            },
+            None,
+        )
+        .await?;
+    let hours = |t: &str| WorkingHours::from_text(t).expect("demo hours");
+    store
+        .set_coach_profile(
+            &coord,
+            coach,
+            30,
+            hours(
+                "mon=09:00-17:00;tue=09:00-17:00;wed=09:00-17:00;thu=09:00-17:00;fri=09:00-13:00",
+            ),
+            src(),
+        )
+        .await?;
+    store
+        .set_coach_profile(
+            &coord,
+            sam_id,
+            20,
+            hours(
+                "tue=10:00-18:00;wed=10:00-18:00;thu=10:00-18:00;fri=10:00-18:00;sat=09:00-12:00",
+            ),
+            src(),
+        )
+        .await?;
+
+    let urgencies = [
+        Urgency::Routine,
+        Urgency::Routine,
+        Urgency::Soon,
+        Urgency::Urgent,
+    ];
+    let sources = [
+        ReferralSource::Coordinator,
+        ReferralSource::Clinician,
+        ReferralSource::Clinician,
+        ReferralSource::SelfReferral,
+    ];
+    let referral = |rng: &mut ChaCha8Rng| ReferralDetails {
+        source: *pick(rng, &sources),
+        referrer: None,
+        reason: pick(rng, REFERRAL_REASONS).to_string(),
+        urgency: *pick(rng, &urgencies),
+        modes: vec![*pick(
+            rng,
+            &[
+                ContactMode::FaceToFace,
+                ContactMode::Telephone,
+                ContactMode::Video,
+            ],
+        )],
+        times: rng.gen_bool(0.5).then(|| "Weekday mornings".to_string()),
+        language: None,
+    };
+    let goal = |g: &DemoGoal, rng: &mut ChaCha8Rng| {
+        (
+            GoalDetails {
+                own_words: g.0.into(),
+                category: GoalCategory::from_code(g.1).expect("demo category"),
+                what: Some(g.2.into()),
+                how_much: Some(g.3.into()),
+                when: Some(g.4.into()),
+                how_often: Some(g.5.into()),
+                importance: rng.gen_range(6..=10),
+                confidence: rng.gen_range(3..=8),
+            },
+            g.6.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
+    };
+    let booking = |date: time::Date, minutes: u32| {
+        BookingForm {
+            date: alongside_core::time::iso_date(date),
+            time: format!("{:02}:{:02}", minutes / 60, minutes % 60),
+            minutes: "60".into(),
+            mode: "telephone".into(),
+            ..Default::default()
+        }
+        .validate()
+        .map_err(|e| anyhow::anyhow!("demo booking: {e}"))
+    };
+    let (today, _) = london_local(Timestamp(now));
+
+    // Who gets what: the demo person first (an open episode), then the others in turn.
+    let mut order: Vec<PersonId> = people.to_vec();
+    let mut rest = order.split_off(1.min(order.len()));
+    rand::seq::SliceRandom::shuffle(rest.as_mut_slice(), rng);
+    order.extend(rest);
+    let mut people = order.into_iter();
+
+    // Open episodes for the demo coach (12), each on its own weekly slot: weekday i % 4
+    // (Monday to Thursday) at 09:00, 10:00 or 11:00.
+    for i in 0..12u32 {
+        let Some(pid) = people.next() else { break };
+        let rid = store
+            .create_referral(&coord, pid, referral(rng), src())
+            .await?;
+        store.allocate_referral(&coord, rid, coach, src()).await?;
+        let eid = store.accept_referral(&kofi, rid, src()).await?;
+        let past = if i == 0 { 3 } else { (i % 5) as i64 };
+        store
+            .backdate_coaching(
+                org,
+                rid,
+                now - (past + 4) * 7 * day,
+                Some((eid, now - (past + 1) * 7 * day)),
+            )
+            .await?;
+        let mut goals = Vec::new();
+        let n_goals = if i == 0 { 2 } else { 1 + (i % 2) as usize };
+        for k in 0..n_goals {
+            let g = &GOALS[(i as usize + k * 3) % GOALS.len()];
+            let (d, steps) = goal(g, rng);
+            goals.push(
+                store
+                    .add_goal(&kofi, pid, Some(eid), d, steps, src())
+                    .await?,
+            );
+        }
+        let weekday = i % 4;
+        let minutes = (9 + i / 4) * 60;
+        // The most recent slot before today, then back one week per earlier session.
+        let mut last = today - time::Duration::days(1);
+        while last.weekday().number_days_from_monday() != weekday as u8 {
+            last -= time::Duration::days(1);
+        }
+        for j in 0..past {
+            let date = last - time::Duration::weeks(past - 1 - j);
+            let b = booking(date, minutes)?;
+            let starts = b.starts_at;
+            let sid = store
+                .book_session(&kofi, eid, b, Timestamp(starts.0 - day), src())
+                .await?;
+            let missed = i != 0 && j == 1 && i % 3 == 0;
+            let reviews = if missed {
+                Vec::new()
+            } else {
+                goals
+                    .iter()
+                    .map(|g| ReviewInput {
+                        goal_id: *g,
+                        attainment: (j - 1).clamp(-2, 2),
+                        note: (j == past - 1).then(|| "Doing it most days now".to_string()),
+                    })
+                    .collect()
+            };
+            store
+                .record_session(
+                    &kofi,
+                    sid,
+                    SessionRecord {
+                        status: if missed {
+                            SessionStatus::DidNotAttend
+                        } else {
+                            SessionStatus::Attended
+                        },
+                        notes: (!missed)
+                            .then(|| SESSION_NOTES[j as usize % SESSION_NOTES.len()].to_string()),
+                        notes_shared: i == 0 || j % 2 == 0,
+                        cancel_reason: None,
+                        reviews,
+                    },
+                    Timestamp(starts.0 + 3_600_000_000),
+                    src(),
+                )
+                .await?;
+        }
+        // The next session: this week if the slot is still ahead, else next week.
+        let mut next = today;
+        while next.weekday().number_days_from_monday() != weekday as u8
+            || london_instant(next, minutes).0 <= now
+        {
+            next += time::Duration::days(1);
+        }
+        store
+            .book_session(&kofi, eid, booking(next, minutes)?, Timestamp(now), src())
+            .await?;
+    }
+
+    // One ended episode: four sessions on Friday mornings, then discharge.
+    if let Some(pid) = people.next() {
+        let rid = store
+            .create_referral(&coord, pid, referral(rng), src())
+            .await?;
+        store.allocate_referral(&coord, rid, coach, src()).await?;
+        let eid = store.accept_referral(&kofi, rid, src()).await?;
+        store
+            .backdate_coaching(org, rid, now - 12 * 7 * day, Some((eid, now - 9 * 7 * day)))
+            .await?;
+        let (d, steps) = goal(&GOALS[0], rng);
+        let g = store
+            .add_goal(&kofi, pid, Some(eid), d, steps, src())
+            .await?;
+        let mut friday = today - time::Duration::days(1);
+        while friday.weekday() != time::Weekday::Friday {
+            friday -= time::Duration::days(1);
+        }
+        for j in 0..4i64 {
+            let b = booking(friday - time::Duration::weeks(5 - j), 9 * 60)?;
+            let starts = b.starts_at;
+            let sid = store
+                .book_session(&kofi, eid, b, Timestamp(starts.0 - day), src())
+                .await?;
+            store
+                .record_session(
+                    &kofi,
+                    sid,
+                    SessionRecord {
+                        status: SessionStatus::Attended,
+                        notes: Some(SESSION_NOTES[j as usize + 1].to_string()),
+                        notes_shared: true,
+                        cancel_reason: None,
+                        reviews: vec![ReviewInput {
+                            goal_id: g,
+                            attainment: j - 1,
+                            note: None,
+                        }],
+                    },
+                    Timestamp(starts.0 + 3_600_000_000),
+                    src(),
+                )
+                .await?;
+        }
+        store
+            .discharge(
+                &kofi,
+                eid,
+                Discharge {
+                    summary: "Walks to the park most days now and feels more in control of breathlessness. Knows what to do on bad days.".into(),
+                    outcomes: vec![(g.to_string(), GoalOutcome::Met)],
+                    onward: Some("Signposted to the Tuesday walking group.".into()),
+                },
+                today,
+                Timestamp(now),
+                src(),
+            )
+            .await?;
+    }
+
+    // Referrals allocated and waiting for the coach's decision: three to Sam, one to Kofi.
+    for (k, to) in [sam_id, sam_id, sam_id, coach].into_iter().enumerate() {
+        let Some(pid) = people.next() else { break };
+        let rid = store
+            .create_referral(&coord, pid, referral(rng), src())
+            .await?;
+        store.allocate_referral(&coord, rid, to, src()).await?;
+        store
+            .backdate_coaching(org, rid, now - (10 + k as i64 * 3) * day, None)
+            .await?;
+    }
+
+    // About forty waiting, received over the last three months.
+    for _ in 0..40 {
+        let Some(pid) = people.next() else { break };
+        let rid = store
+            .create_referral(&coord, pid, referral(rng), src())
+            .await?;
+        let received = now - rng.gen_range(1..90) * day - rng.gen_range(0..day);
+        store.backdate_coaching(org, rid, received, None).await?;
     }
     Ok(())
 }
@@ -554,6 +974,11 @@ pub fn print_sign_ins() {
     for (username, _, role) in ACCOUNTS {
         println!("  {username:<12} {}", role.label());
     }
+    println!(
+        "  {:<12} {} (a second coach)",
+        SECOND_COACH.0,
+        Role::HealthCoach.label()
+    );
     println!();
 }
 

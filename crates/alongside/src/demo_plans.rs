@@ -253,3 +253,38 @@ pub async fn seed(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_services_are_valid_and_clearly_fictional() {
+        assert_eq!(SERVICES.len(), 12);
+        let mut kinds = std::collections::BTreeSet::new();
+        for e in SERVICES {
+            let d = details(e).unwrap();
+            kinds.insert(d.kind.code());
+            assert!(
+                d.phone.as_deref().unwrap().starts_with("01632 960 "),
+                "{}",
+                d.name
+            );
+            assert!(
+                d.email.as_deref().unwrap().ends_with("@example.org"),
+                "{}",
+                d.name
+            );
+            assert!(
+                d.website
+                    .as_deref()
+                    .unwrap()
+                    .starts_with("https://example.org/"),
+                "{}",
+                d.name
+            );
+        }
+        assert!(kinds.len() >= 8, "the demo covers most needs: {kinds:?}");
+        plan("x", "y", 30, true, &[("a", "b")], &["coaching"]).unwrap();
+    }
+}

@@ -13,6 +13,17 @@
 //!   server. It counts as acknowledged on `303 See Other` to `/questionnaires/{id}`. When the
 //!   organisation has nobody registered yet, it registers a few people first.
 //!
+//! - `caseload-page`: a health coach (`--username`) loads their coaching caseload page
+//!   (`/coaching/caseload`) again and again; acknowledged on `200` with the page's heading.
+//! - `waiting-list`: a coordinator loads pages of the coaching waiting list
+//!   (`/coaching/queue?page=N`, a random page each time); acknowledged on `200`.
+//!
+//! For the two coaching scenarios, `--prepare-database URL` first builds what they measure in
+//! that database (the server's own; it may be running): a coach (the `--username`, created
+//! with `--password` if missing) with 60 open episodes, each with two goals with steps, three
+//! past sessions recorded with reviews and the next one booked; or 5,000 waiting referrals.
+//! The people they need are added as new synthetic people. Nothing is built twice.
+//!
 //! The report gives throughput of acknowledged requests, latency percentiles and errors.
 //!
 //! It is bounded: it only talks to loopback addresses, and it always stops, after `--requests`
@@ -58,6 +69,10 @@ pub struct LoadgenArgs {
     /// What each client does in its loop.
     #[arg(long, value_enum, default_value_t = Scenario::RegisterPerson)]
     pub scenario: Scenario,
+    /// For `caseload-page` and `waiting-list`: first build the scenario's data in this
+    /// database (the server's), unless it is there already.
+    #[arg(long)]
+    pub prepare_database: Option<String>,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +82,10 @@ pub enum Scenario {
     /// Sign in, then record completed questionnaires (13 answers, staff paper or phone entry)
     /// for people in the organisation, one after another.
     SubmitQuestionnaire,
+    /// A health coach loads their coaching caseload page, again and again.
+    CaseloadPage,
+    /// A coordinator loads random pages of the coaching waiting list.
+    WaitingList,
     /// Create a group (daily, 10,000 places a night), then sign walk-ins in at its door, as
     /// several devices at once would (the account must run peer support, e.g. a coordinator).
     DoorSignIn,
@@ -77,6 +96,8 @@ impl Scenario {
         match self {
             Scenario::RegisterPerson => "register-person",
             Scenario::SubmitQuestionnaire => "submit-questionnaire",
+            Scenario::CaseloadPage => "caseload-page",
+            Scenario::WaitingList => "waiting-list",
             Scenario::DoorSignIn => "door-sign-in",
         }
     }
@@ -86,6 +107,8 @@ impl Scenario {
         match self {
             Scenario::RegisterPerson => "registrations",
             Scenario::SubmitQuestionnaire => "questionnaires",
+            Scenario::CaseloadPage => "caseload pages",
+            Scenario::WaitingList => "waiting-list pages",
             Scenario::DoorSignIn => "sign-ins",
         }
     }
@@ -126,6 +149,10 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
             limit.as_secs()
         ),
         None => println!("Stops after {} s.", limit.as_secs()),
+    }
+
+    if let Some(database) = &args.prepare_database {
+        coaching_data::prepare(database, scenario, &args.username, &args.password).await?;
     }
 
     // Sign every client in before the clock starts.
@@ -171,7 +198,10 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
         _ => None,
     };
     let target = match scenario {
-        Scenario::RegisterPerson | Scenario::DoorSignIn => None,
+        Scenario::RegisterPerson
+        | Scenario::CaseloadPage
+        | Scenario::WaitingList
+        | Scenario::DoorSignIn => None,
         Scenario::SubmitQuestionnaire => {
             let first = &sessions.first().context("at least one client")?.1;
             let t = first.questionnaire_target(&shared).await?;
@@ -191,10 +221,32 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
         let target = target.clone();
         let door = door.clone();
         set.spawn(async move {
-            match (target, door) {
-                (_, Some(d)) => session.door_loop(&shared, &d, deadline).await,
-                (None, None) => session.register_loop(&shared, deadline).await,
-                (Some(t), None) => session.questionnaire_loop(&shared, &t, deadline).await,
+            match (scenario, target, door) {
+                (_, _, Some(d)) => session.door_loop(&shared, &d, deadline).await,
+                (Scenario::CaseloadPage, _, _) => {
+                    session
+                        .page_loop(
+                            &shared,
+                            deadline,
+                            |_| "/coaching/caseload".into(),
+                            "Your coaching caseload",
+                        )
+                        .await
+                }
+                (Scenario::WaitingList, _, _) => {
+                    let pages = coaching_data::WAITING.div_ceil(50) as u32;
+                    let mut rng = rand::rngs::StdRng::from_entropy();
+                    session
+                        .page_loop(
+                            &shared,
+                            deadline,
+                            move |_| format!("/coaching/queue?page={}", rng.gen_range(1..=pages)),
+                            "Coaching referrals",
+                        )
+                        .await
+                }
+                (_, None, None) => session.register_loop(&shared, deadline).await,
+                (_, Some(t), None) => session.questionnaire_loop(&shared, &t, deadline).await,
             }
         });
     }
@@ -525,6 +577,69 @@ impl Session {
 }
 
 /// Whom to record questionnaires for, and with which instrument.
+impl Session {
+    /// GETs the page `next` names, again and again, until the deadline or the request limit;
+    /// a request counts when it answers 200 with `heading` in its `<h1>`.
+    async fn page_loop(
+        self,
+        shared: &Shared,
+        deadline: tokio::time::Instant,
+        mut next: impl FnMut(u64) -> String,
+        heading: &str,
+    ) -> Outcome {
+        let mut out = Outcome {
+            latencies_us: Vec::new(),
+            errors: 0,
+        };
+        let h1 = format!("<h1>{heading}</h1>");
+        loop {
+            if tokio::time::Instant::now() >= deadline {
+                break;
+            }
+            let n = shared.issued.fetch_add(1, Ordering::Relaxed);
+            if n >= shared.max_requests {
+                break;
+            }
+            let path = next(n);
+            let url = match self.base.join(&path) {
+                Ok(u) => u,
+                Err(e) => {
+                    shared.note_error(e.to_string());
+                    out.errors += 1;
+                    break;
+                }
+            };
+            let started = Instant::now();
+            let sent = tokio::time::timeout_at(deadline + REQUEST_TIMEOUT, async {
+                let resp = self.client.get(url).send().await?;
+                let status = resp.status();
+                let body = resp.text().await?;
+                Ok::<_, reqwest::Error>((status, body))
+            })
+            .await;
+            let micros = started.elapsed().as_micros() as u64;
+            match sent {
+                Ok(Ok((StatusCode::OK, body))) if body.contains(&h1) => {
+                    out.latencies_us.push(micros)
+                }
+                Ok(Ok((status, body))) => {
+                    out.errors += 1;
+                    shared.note_error(format!("GET {path} answered {status}: {}", snippet(&body)));
+                }
+                Ok(Err(e)) => {
+                    out.errors += 1;
+                    shared.note_error(format!("GET {path} failed: {e}"));
+                }
+                Err(_) => {
+                    out.errors += 1;
+                    shared.note_error(format!("GET {path} timed out"));
+                }
+            }
+        }
+        out
+    }
+}
+
 struct QuestionnaireTarget {
     people: Vec<String>,
     instrument: String,
@@ -1159,5 +1274,315 @@ mod tests {
         ));
         assert!(!is_questionnaire_path("/questionnaires/"));
         assert!(!is_questionnaire_path("/people/0190a3b4-1111"));
+    }
+}
+
+/// The data the coaching scenarios measure, built through the store's own use cases (so every
+/// rule and audit entry applies), in the database the server uses.
+mod coaching_data {
+    use super::Scenario;
+    use alongside_core::coaching::{
+        london_instant, london_local, BookingForm, ContactMode, GoalCategory, GoalDetails,
+        ReferralDetails, ReferralSource, SessionStatus, Urgency, WorkingHours,
+    };
+    use alongside_core::time::Timestamp;
+    use alongside_core::{Actor, PersonId, Role, UserId};
+    use alongside_store::coaching::{ReviewInput, SessionRecord};
+    use alongside_store::people::Source;
+    use alongside_store::users::NewUser;
+    use alongside_store::Store;
+    use anyhow::{bail, Context, Result};
+    use rand::{Rng, SeedableRng};
+
+    /// Open episodes of the measured coach.
+    pub const CASELOAD: usize = 60;
+    /// Waiting referrals on the measured list.
+    pub const WAITING: usize = 5_000;
+
+    fn src() -> Source {
+        Source(Some("loadgen".into()))
+    }
+
+    /// `n` new synthetic people (no NHS numbers, so they never collide with existing ones).
+    async fn new_people(
+        store: &Store,
+        org: alongside_core::OrgId,
+        n: usize,
+        seed: u64,
+    ) -> Result<Vec<PersonId>> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let today = time::OffsetDateTime::now_utc().date();
+        let mut ids = Vec::with_capacity(n);
+        let mut batch = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut d = crate::demo::synthetic_person(&mut rng, i, today);
+            d.nhs_number = None;
+            let id = PersonId::new();
+            ids.push(id);
+            batch.push((id, d, None));
+        }
+        for chunk in batch.chunks(1000) {
+            store
+                .insert_people_unaudited_actor(org, chunk.to_vec(), "loadgen data")
+                .await?;
+        }
+        Ok(ids)
+    }
+
+    pub async fn prepare(
+        database: &str,
+        scenario: Scenario,
+        username: &str,
+        password: &str,
+    ) -> Result<()> {
+        if !matches!(scenario, Scenario::CaseloadPage | Scenario::WaitingList) {
+            bail!("--prepare-database is for the caseload-page and waiting-list scenarios");
+        }
+        let started = std::time::Instant::now();
+        let store = Store::open(database)
+            .await
+            .with_context(|| format!("opening {database}"))?;
+        let orgs = store.organisations().await?;
+        let org = orgs
+            .iter()
+            .find(|o| o.name == crate::demo::DEMO_ORG)
+            .or(orgs.first())
+            .context("no organisation: run `alongside demo --no-serve` first")?
+            .id;
+        let users = store.users(org).await?;
+        let coordinator = users
+            .iter()
+            .find(|u| u.role == Role::Coordinator && u.active)
+            .context("the organisation has no coordinator")?;
+        let coord = Actor {
+            user_id: coordinator.id,
+            org_id: org,
+            role: Role::Coordinator,
+            person_id: None,
+        };
+        match scenario {
+            Scenario::CaseloadPage => {
+                let coach = match users.iter().find(|u| u.username == username) {
+                    Some(u) if u.role == Role::HealthCoach => u.id,
+                    Some(u) => bail!("{username} is a {}, not a health coach", u.role.label()),
+                    None => {
+                        let hash = alongside_web::auth::hash_password(password.to_string())
+                            .await
+                            .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        store
+                            .create_user(
+                                NewUser {
+                                    org_id: org,
+                                    username: username.into(),
+                                    display_name: "Bench Coach".into(),
+                                    role: Role::HealthCoach,
+                                    person_id: None,
+                                    password_hash: hash,
+                                },
+                                None,
+                            )
+                            .await?
+                    }
+                };
+                let have = store.coach(org, coach).await?.in_use as usize;
+                if have >= CASELOAD {
+                    println!("The coach already has {have} people: nothing to build.");
+                    return Ok(());
+                }
+                build_caseload(&store, org, &coord, coach, CASELOAD - have).await?;
+            }
+            _ => {
+                let waiting = store
+                    .coaching_queue(&coord, 1, 1, src())
+                    .await?
+                    .waiting_total as usize;
+                if waiting >= WAITING {
+                    println!("{waiting} referrals are waiting already: nothing to build.");
+                    return Ok(());
+                }
+                let people = new_people(&store, org, WAITING - waiting, 5_000).await?;
+                let urgencies = [
+                    Urgency::Routine,
+                    Urgency::Routine,
+                    Urgency::Soon,
+                    Urgency::Urgent,
+                ];
+                let mut set = tokio::task::JoinSet::new();
+                for (i, pid) in people.into_iter().enumerate() {
+                    let (store, coord) = (store.clone(), coord.clone());
+                    let details = ReferralDetails {
+                        source: ReferralSource::Clinician,
+                        referrer: None,
+                        reason: "Would like help to manage day to day".into(),
+                        urgency: urgencies[i % urgencies.len()],
+                        modes: vec![ContactMode::Telephone],
+                        times: None,
+                        language: None,
+                    };
+                    set.spawn(async move {
+                        let rid = store.create_referral(&coord, pid, details, src()).await?;
+                        // Received over the last six months.
+                        let back = (i as i64 * 3_111) % (180 * 86_400) * 1_000_000;
+                        store
+                            .backdate_coaching(org, rid, alongside_store::now_micros() - back, None)
+                            .await?;
+                        Ok::<_, anyhow::Error>(())
+                    });
+                    while set.len() >= 64 {
+                        set.join_next().await.context("task")???;
+                    }
+                }
+                while let Some(r) = set.join_next().await {
+                    r.context("task")??;
+                }
+            }
+        }
+        store.close().await;
+        println!(
+            "Built the {} data in {:.1} s.",
+            scenario.name(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
+
+    /// `n` open episodes for the coach, each on its own weekly slot (Monday to Friday,
+    /// 08:00 to 20:00): three past sessions, recorded with a review of both goals, and the
+    /// next one booked.
+    async fn build_caseload(
+        store: &Store,
+        org: alongside_core::OrgId,
+        coord: &Actor,
+        coach: UserId,
+        n: usize,
+    ) -> Result<()> {
+        let me = Actor {
+            user_id: coach,
+            org_id: org,
+            role: Role::HealthCoach,
+            person_id: None,
+        };
+        store
+            .set_coach_profile(
+                coord,
+                coach,
+                80,
+                WorkingHours::from_text("mon=08:00-20:00;tue=08:00-20:00;wed=08:00-20:00;thu=08:00-20:00;fri=08:00-20:00;sat=08:00-20:00")
+                    .context("hours")?,
+                src(),
+            )
+            .await?;
+        let people = new_people(store, org, n, 60).await?;
+        let now = alongside_store::now_micros();
+        let day = 86_400_000_000i64;
+        let (today, _) = london_local(Timestamp(now));
+        let monday =
+            today - time::Duration::days(i64::from(today.weekday().number_days_from_monday()));
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for (i, pid) in people.into_iter().enumerate() {
+            let rid = store
+                .create_referral(
+                    coord,
+                    pid,
+                    ReferralDetails {
+                        source: ReferralSource::Coordinator,
+                        referrer: None,
+                        reason: "Would like help to get more active".into(),
+                        urgency: Urgency::Soon,
+                        modes: vec![ContactMode::Telephone],
+                        times: None,
+                        language: None,
+                    },
+                    src(),
+                )
+                .await?;
+            store.allocate_referral(coord, rid, coach, src()).await?;
+            let eid = store.accept_referral(&me, rid, src()).await?;
+            let mut goals = Vec::new();
+            for (words, cat) in [
+                (
+                    "Walk to the shops without stopping",
+                    GoalCategory::PhysicalActivity,
+                ),
+                ("Sleep through the night", GoalCategory::Rest),
+            ] {
+                goals.push(
+                    store
+                        .add_goal(
+                            &me,
+                            pid,
+                            Some(eid),
+                            GoalDetails {
+                                own_words: words.into(),
+                                category: cat,
+                                what: None,
+                                how_much: None,
+                                when: None,
+                                how_often: Some("Most days".into()),
+                                importance: 8,
+                                confidence: 5,
+                            },
+                            vec![
+                                "First small step".into(),
+                                "Second step".into(),
+                                "Third step".into(),
+                            ],
+                            src(),
+                        )
+                        .await?,
+                );
+            }
+            let weekday = (i / 12) as i64;
+            let minutes = (8 + (i % 12) as u32) * 60;
+            let booking = |date: time::Date| {
+                BookingForm {
+                    date: alongside_core::time::iso_date(date),
+                    time: format!("{:02}:{:02}", minutes / 60, minutes % 60),
+                    minutes: "60".into(),
+                    mode: "telephone".into(),
+                    ..Default::default()
+                }
+                .validate()
+                .map_err(|e| anyhow::anyhow!("booking: {e}"))
+            };
+            for w in (1..=3).rev() {
+                let b = booking(monday + time::Duration::days(weekday - 7 * w))?;
+                let starts = b.starts_at;
+                let sid = store
+                    .book_session(&me, eid, b, Timestamp(starts.0 - day), src())
+                    .await?;
+                let reviews = goals
+                    .iter()
+                    .map(|g| ReviewInput {
+                        goal_id: *g,
+                        attainment: rng.gen_range(-2..=2),
+                        note: None,
+                    })
+                    .collect();
+                store
+                    .record_session(
+                        &me,
+                        sid,
+                        SessionRecord {
+                            status: SessionStatus::Attended,
+                            notes: Some("Talked about the next small step.".into()),
+                            notes_shared: false,
+                            cancel_reason: None,
+                            reviews,
+                        },
+                        Timestamp(starts.0 + 3_600_000_000),
+                        src(),
+                    )
+                    .await?;
+            }
+            let mut next = monday + time::Duration::days(weekday);
+            while london_instant(next, minutes).0 <= now {
+                next += time::Duration::weeks(1);
+            }
+            store
+                .book_session(&me, eid, booking(next)?, Timestamp(now), src())
+                .await?;
+        }
+        Ok(())
     }
 }

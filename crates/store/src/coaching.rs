@@ -998,7 +998,7 @@ impl Store {
             Box::pin(async move {
                 let r = load_referral(c, actor.org_id, id).await?;
                 if r.status != ReferralStatus::Waiting {
-                    return Err(invalid("coach", format!("This referral is no longer waiting (it is {})", r.status.label().to_lowercase())));
+                    return Err(invalid("status", format!("This referral is no longer waiting (it is {})", r.status.label().to_lowercase())));
                 }
                 let summary = match coach_summary(c, actor.org_id, coach).await {
                     Err(StoreError::NotFound) => return Err(invalid("coach", "Select a coach from the list")),
@@ -1040,7 +1040,7 @@ impl Store {
                     return Ok(Err(StoreError::Refused("only the allocated coach may accept")));
                 }
                 if r.status != ReferralStatus::Allocated {
-                    return Err(invalid("decision", "This referral is no longer waiting for your decision"));
+                    return Err(invalid("status", "This referral is no longer waiting for your decision"));
                 }
                 let episode = EpisodeId::new();
                 let max = max_sessions_setting(c, actor.org_id).await?;
@@ -1088,7 +1088,7 @@ impl Store {
                     return Ok(Err(StoreError::Refused("only the allocated coach may decline")));
                 }
                 if r.status != ReferralStatus::Allocated {
-                    return Err(invalid("reason", "This referral is no longer waiting for your decision"));
+                    return Err(invalid("status", "This referral is no longer waiting for your decision"));
                 }
                 sqlx::query("UPDATE coaching_referrals SET status = 'waiting', coach_id = NULL, allocated_at = NULL, allocated_by = NULL, last_decline_reason = $3 WHERE org_id = $1 AND id = $2")
                     .bind(actor.org_id.as_text())
@@ -1127,7 +1127,7 @@ impl Store {
                     return Ok(Err(StoreError::Refused("only a coordinator or the person may withdraw")));
                 }
                 if !matches!(r.status, ReferralStatus::Waiting | ReferralStatus::Allocated) {
-                    return Err(invalid("reason", "Only a referral that is waiting or allocated can be withdrawn"));
+                    return Err(invalid("status", "Only a referral that is waiting or allocated can be withdrawn"));
                 }
                 sqlx::query("UPDATE coaching_referrals SET status = 'withdrawn', withdraw_reason = $3, decided_at = $4 WHERE org_id = $1 AND id = $2")
                     .bind(actor.org_id.as_text())
@@ -1401,7 +1401,8 @@ impl Store {
                         .bind(id.as_text())
                         .bind(r.attainment)
                         .bind(r.note.clone())
-                        .bind(now_us)
+                        // The application's clock: the review belongs to the session's day.
+                        .bind(now.0)
                         .bind(actor.user_id.as_text())
                         .execute(&mut *c)
                         .await?;
@@ -1658,7 +1659,7 @@ impl Store {
                 let person = episode_person(c, actor.org_id, id).await?;
                 let ep = load_episode(c, actor.org_id, id, true).await?;
                 if ep.open {
-                    return Err(invalid("reason", "This episode is already open"));
+                    return Err(invalid("status", "This episode is already open"));
                 }
                 let other_open = sqlx::query("SELECT 1 AS one FROM coaching_episodes WHERE org_id = $1 AND person_id = $2 AND status = 'open'")
                     .bind(actor.org_id.as_text())
@@ -1667,7 +1668,7 @@ impl Store {
                     .await?
                     .is_some();
                 if other_open {
-                    return Err(invalid("reason", "This person already has an open coaching episode"));
+                    return Err(invalid("reopen_reason", "This person already has an open coaching episode"));
                 }
                 sqlx::query("UPDATE coaching_episodes SET status = 'open', reopened_at = $3, reopened_by = $4, reopen_reason = $5, remeasure_due = NULL WHERE org_id = $1 AND id = $2")
                     .bind(actor.org_id.as_text())
@@ -1992,4 +1993,42 @@ async fn insert_step(
         .execute(&mut *c)
         .await?;
     Ok(())
+}
+
+impl Store {
+    /// Moves a referral's received time, and optionally its episode's opening, into the past.
+    /// For synthetic demo and benchmark data only (like the other bulk loaders, unaudited:
+    /// it reads or shows nothing about anyone).
+    pub async fn backdate_coaching(
+        &self,
+        org: OrgId,
+        referral: ReferralId,
+        received_at: i64,
+        episode: Option<(EpisodeId, i64)>,
+    ) -> Result<()> {
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE coaching_referrals SET received_at = $3 WHERE org_id = $1 AND id = $2",
+                )
+                .bind(org.as_text())
+                .bind(referral.as_text())
+                .bind(received_at)
+                .execute(&mut *c)
+                .await?;
+                if let Some((episode, opened_at)) = episode {
+                    sqlx::query(
+                        "UPDATE coaching_episodes SET opened_at = $3 WHERE org_id = $1 AND id = $2",
+                    )
+                    .bind(org.as_text())
+                    .bind(episode.as_text())
+                    .bind(opened_at)
+                    .execute(&mut *c)
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
 }

@@ -374,6 +374,120 @@ async fn insert_step(
     Ok(())
 }
 
+/// Creates a referral of `person` to a directory `service` on `c`, inside the caller's write
+/// transaction (for example a coaching discharge's onward referrals, written with the discharge).
+/// Access is checked (coaches for their caseload, coordinators) and the referral or the refusal
+/// audited on `c`; a refusal or an unknown or inactive service is returned as `Ok(Err(..))`, so
+/// the caller decides whether to go on. Drafted, or sent at once (a "sent" step on `today`).
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_service_referral(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    person: PersonId,
+    service: ServiceId,
+    reason: &str,
+    o: &ReferralOptions,
+    today: Date,
+    source: &Source,
+) -> Result<std::result::Result<ServiceReferralId, StoreError>> {
+    let id = ServiceReferralId::new();
+    let (actor, source) = (actor.clone(), source.clone());
+    if let Err(e) = check_person(
+        c,
+        &actor,
+        person,
+        Action::ManageServiceReferrals,
+        AuditAction::ServiceReferralCreated,
+        "service_referral",
+        &source,
+    )
+    .await?
+    {
+        return Ok(Err(e));
+    }
+    let active = sqlx::query("SELECT active FROM services WHERE org_id = $1 AND id = $2")
+        .bind(actor.org_id.as_text())
+        .bind(service.as_text())
+        .fetch_optional(&mut *c)
+        .await?;
+    match active {
+        None => {
+            return Ok(Err(StoreError::Conflict(
+                "Select a service from the directory".into(),
+            )))
+        }
+        Some(r) if r.try_get::<i64, _>("active")? == 0 => {
+            return Ok(Err(StoreError::Conflict(
+                "That service is not taking referrals: choose another".into(),
+            )))
+        }
+        Some(_) => {}
+    }
+    let status = if o.send_now {
+        ReferralStatus::Sent
+    } else {
+        ReferralStatus::Drafted
+    };
+    let now = now_micros();
+    sqlx::query(
+            "INSERT INTO service_referrals (org_id, id, person_id, service_id, status, reason, notes, respond_by, complete_by, outcome, created_by, created_at, updated_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $11, 1)",
+        )
+        .bind(actor.org_id.as_text())
+        .bind(id.as_text())
+        .bind(person.as_text())
+        .bind(service.as_text())
+        .bind(status.code())
+        .bind(reason)
+        .bind(&o.notes)
+        .bind(o.respond_by.map(iso_date))
+        .bind(o.complete_by.map(iso_date))
+        .bind(actor.user_id.as_text())
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    let name = actor_name(c, &actor).await?;
+    insert_step(
+        c,
+        actor.org_id,
+        id,
+        ReferralStatus::Drafted,
+        today,
+        &actor,
+        &name,
+        None,
+    )
+    .await?;
+    if o.send_now {
+        insert_step(
+            c,
+            actor.org_id,
+            id,
+            ReferralStatus::Sent,
+            today,
+            &actor,
+            &name,
+            None,
+        )
+        .await?;
+    }
+    audit::append(
+        c,
+        &ev(
+            &actor,
+            AuditAction::ServiceReferralCreated,
+            Outcome::Allowed,
+            "service_referral",
+            Some(id.as_text()),
+            Some(person),
+            &source,
+            Some(status.code().to_string()),
+        ),
+    )
+    .await?;
+    Ok(Ok(id))
+}
+
 impl Store {
     fn require_org(&self, actor: &Actor, action: Action) -> Result<()> {
         let d = decide(actor, action, Target::Org(actor.org_id));
@@ -589,8 +703,8 @@ impl Store {
     }
 
     /// Refers `person` to a directory `service`: coaches for their caseload and coordinators.
-    /// Drafted, or sent at once (a "sent" step today). Audited, refusals too. The onward
-    /// referrals of a coaching discharge use this.
+    /// Drafted, or sent at once (a "sent" step today). Audited, refusals too. (Inside another
+    /// write transaction, use [`insert_service_referral`].)
     #[allow(clippy::too_many_arguments)]
     pub async fn create_service_referral(
         &self,
@@ -604,51 +718,16 @@ impl Store {
     ) -> Result<ServiceReferralId> {
         let actor = actor.clone();
         let reason = reason.to_string();
-        let id = ServiceReferralId::new();
         self.write(move |c| {
-            let (actor, reason, o, source) = (actor.clone(), reason.clone(), options.clone(), source.clone());
+            let (actor, reason, o, source) = (
+                actor.clone(),
+                reason.clone(),
+                options.clone(),
+                source.clone(),
+            );
             Box::pin(async move {
-                if let Err(e) = check_person(c, &actor, person, Action::ManageServiceReferrals, AuditAction::ServiceReferralCreated, "service_referral", &source).await? {
-                    return Ok(Err(e));
-                }
-                let active = sqlx::query("SELECT active FROM services WHERE org_id = $1 AND id = $2")
-                    .bind(actor.org_id.as_text())
-                    .bind(service.as_text())
-                    .fetch_optional(&mut *c)
-                    .await?;
-                match active {
-                    None => return Ok(Err(StoreError::Conflict("Select a service from the directory".into()))),
-                    Some(r) if r.try_get::<i64, _>("active")? == 0 => {
-                        return Ok(Err(StoreError::Conflict("That service is not taking referrals: choose another".into())))
-                    }
-                    Some(_) => {}
-                }
-                let status = if o.send_now { ReferralStatus::Sent } else { ReferralStatus::Drafted };
-                let now = now_micros();
-                sqlx::query(
-                    "INSERT INTO service_referrals (org_id, id, person_id, service_id, status, reason, notes, respond_by, complete_by, outcome, created_by, created_at, updated_at, version) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $11, 1)",
-                )
-                .bind(actor.org_id.as_text())
-                .bind(id.as_text())
-                .bind(person.as_text())
-                .bind(service.as_text())
-                .bind(status.code())
-                .bind(&reason)
-                .bind(&o.notes)
-                .bind(o.respond_by.map(iso_date))
-                .bind(o.complete_by.map(iso_date))
-                .bind(actor.user_id.as_text())
-                .bind(now)
-                .execute(&mut *c)
-                .await?;
-                let name = actor_name(c, &actor).await?;
-                insert_step(c, actor.org_id, id, ReferralStatus::Drafted, today, &actor, &name, None).await?;
-                if o.send_now {
-                    insert_step(c, actor.org_id, id, ReferralStatus::Sent, today, &actor, &name, None).await?;
-                }
-                audit::append(c, &ev(&actor, AuditAction::ServiceReferralCreated, Outcome::Allowed, "service_referral", Some(id.as_text()), Some(person), &source, Some(status.code().to_string()))).await?;
-                Ok(Ok(id))
+                insert_service_referral(c, &actor, person, service, &reason, &o, today, &source)
+                    .await
             })
         })
         .await?

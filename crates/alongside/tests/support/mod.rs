@@ -60,11 +60,17 @@ impl Server {
     /// Starts `alongside serve --database URL --listen 127.0.0.1:0` and waits (up to 90 s) for
     /// its listening line, then checks `/health`.
     pub async fn start(database: &str) -> Server {
+        Self::start_with_env(database, &[]).await
+    }
+
+    /// [`Server::start`] with extra environment variables (e.g. `ALONGSIDE_TEST_NOW`).
+    pub async fn start_with_env(database: &str, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(bin())
             .args(["serve", "--database", database, "--listen", "127.0.0.1:0"])
             .env_remove("ALONGSIDE_DATABASE_URL")
             .env_remove("ALONGSIDE_LISTEN")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -270,10 +270,12 @@ pub async fn refer_form(
     let pid: PersonId = id(&pid)?;
     let name = person_name(&state, &user, pid, source).await?;
     require_person(&state, &user, pid, Action::ReferToCoaching).await?;
+    // A person referring themselves gets the self-referral form (its source is fixed).
+    let own = user.actor.person_id == Some(pid);
     Ok(ok(referral_page(
         &user,
         &format!("/people/{pid}/coaching/refer"),
-        Some(&name),
+        (!own).then_some(name.as_str()),
         &ReferralForm::default(),
         &ValidationErrors::default(),
     )))
@@ -307,9 +309,10 @@ pub async fn refer_submit(
     user.check_csrf(&data.get("csrf_token"))?;
     let f = referral_form(&data);
     let action = format!("/people/{pid}/coaching/refer");
+    let own = user.actor.person_id == Some(pid);
     let result = match repeated(&data, &REFERRAL_FIELDS) {
         Some(e) => Err(e),
-        None => f.validate(false),
+        None => f.validate(own),
     };
     match result {
         Ok(details) => match state
@@ -320,14 +323,16 @@ pub async fn refer_submit(
             Ok(rid) => Ok(see_other(&format!("/coaching/referrals/{rid}?made=1"))),
             Err(StoreError::Invalid(e)) => {
                 let name = person_name(&state, &user, pid, source).await?;
-                Ok(invalid(referral_page(&user, &action, Some(&name), &f, &e)))
+                let name = (!own).then_some(name.as_str());
+                Ok(invalid(referral_page(&user, &action, name, &f, &e)))
             }
             Err(other) => Err(other.into()),
         },
         Err(e) => {
             let name = person_name(&state, &user, pid, source).await?;
             require_person(&state, &user, pid, Action::ReferToCoaching).await?;
-            Ok(invalid(referral_page(&user, &action, Some(&name), &f, &e)))
+            let name = (!own).then_some(name.as_str());
+            Ok(invalid(referral_page(&user, &action, name, &f, &e)))
         }
     }
 }
@@ -466,7 +471,8 @@ fn referral_detail(
             (layout::error_summary(e))
             p { a.back-link href={ "/people/" (r.person_id) "/coaching" } { @if own { "Back to your coaching" } @else { "Back to " (r.person_name) "'s coaching" } } }
             h1 { (title) }
-            dl.summary-list {
+            // `status`: where errors about the referral's state (no longer waiting…) link to.
+            dl.summary-list id="status" {
                 (layout::row("Status", html! { (r.status.label()) @if let Some(c) = &r.coach_name { ": " (c) } }))
                 (layout::row("Received", html! { (display_date(Timestamp(r.received_at).date())) }))
                 (layout::row("Made by", html! { (r.source.label()) @if let Some(x) = &r.referrer { " – " (x) } }))
@@ -925,7 +931,7 @@ fn episode_page(
             (layout::error_summary(e))
             p { a.back-link href={ "/people/" (ep.person_id) "/coaching" } { "Back to coaching" } }
             h1 { (title) }
-            dl.summary-list {
+            dl.summary-list id="status" {
                 (layout::row("Coach", html! { (ep.coach_name) }))
                 (layout::row("Status", html! { @if ep.open { strong.tag.tag--green { "Open" } } @else { strong.tag.tag--grey { "Ended" } } }))
                 (layout::row("Sessions used", html! { (ep.sessions_used()) " of " (ep.max_sessions) }))
@@ -963,6 +969,7 @@ fn episode_page(
             h2 { @if own { "Your goals" } @else { "Goals" } }
             @if ep.goals.is_empty() { p { "No goals yet." } } @else { (goal_list(&ep.goals)) }
             @if ep.open { p { a.button.button--secondary href={ "/people/" (ep.person_id) "/goals/new?episode=" (ep.id) } { "Add a goal" } } }
+            @if team { p { a href={ "/people/" (ep.person_id) "/referrals" } { "Referrals to other services" } " · " a href={ "/people/" (ep.person_id) "/plan" } { "Care and support plan" } } }
             @if ep.open && team { p { a.button.button--secondary href={ "/coaching/episodes/" (ep.id) "/discharge" } { "End the episode" } } }
             @if !ep.open && coordinator {
                 h2 { "Reopen" }
@@ -1666,6 +1673,7 @@ fn discharge_page(
                     (layout::radios(&field, &format!("\u{201c}{}\u{201d}", g.details.own_words), &GoalOutcome::options(), &data.get(&field), e))
                 }
                 (layout::textarea("onward", "Onward referrals (optional)", Some("Services the person has been referred or signposted to"), &data.get("onward"), e))
+                p { "To refer them to a service in the directory, use " a href={ "/people/" (ep.person_id) "/referrals/new" } { "refer to a service" } " (it opens the directory's referral form)." }
                 button.button type="submit" { "End the episode" }
             }
         },

@@ -51,11 +51,11 @@ pub(crate) fn show_date(iso: &str) -> String {
         .unwrap_or_else(|| iso.to_string())
 }
 
-/// A stored instant as a UK date and time (UTC).
+/// A stored instant as a UK date and time (Europe/London, so GMT or BST as it was then).
 pub(crate) fn show_instant(micros: i64) -> String {
-    let dt = Timestamp(micros).to_datetime();
+    let dt = alongside_core::recurrence::utc_to_london(Timestamp(micros).to_datetime());
     format!(
-        "{} at {:02}:{:02} (UTC)",
+        "{} at {:02}:{:02}",
         display_date(dt.date()),
         dt.hour(),
         dt.minute()

@@ -72,6 +72,12 @@ pub enum Target {
     OtherOrgOnline,
     SameOrgRun,
     OtherOrgRun,
+    /// A health coach of the same organisation (not the signed-in coach).
+    SameOrgCoach,
+    /// A health coach of another organisation.
+    OtherOrgCoach,
+    /// A coach's live calendar feed address.
+    Feed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -360,6 +366,7 @@ pub fn table() -> Vec<Row> {
     ]
     .into_iter()
     .chain(education::rows())
+    .chain(coaching::table())
     .chain(groups::rows())
     .collect()
 }
@@ -375,6 +382,9 @@ fn targets(path: &str) -> Vec<Target> {
         return t;
     }
     if let Some(t) = education::targets(path) {
+        return t;
+    }
+    if let Some(t) = coaching::targets(path) {
         return t;
     }
     if path.contains("/people/{id}") || path.starts_with("/questionnaires/{id}") {
@@ -455,6 +465,7 @@ struct Ctx<'a> {
     grp: &'a groups::Fixture,
     plans: &'a crate::plans::Fixture,
     edu: &'a education::Edu,
+    coach: &'a coaching::Coaching,
 }
 
 const DEMO: &str = "alongside-demo-activation";
@@ -628,6 +639,9 @@ impl Ctx<'_> {
         {
             return p;
         }
+        if let Some(p) = coaching::path(self, template, t) {
+            return p;
+        }
         if let Some(p) = education::path(self.edu, template, t) {
             return p;
         }
@@ -779,6 +793,17 @@ async fn run_cell(
         check_status(p, expect)
     };
 
+    if let Some((page, names)) = coaching::run(cx, b, who, row, t, expect, &path).await? {
+        ensure!(
+            !page.status.is_server_error(),
+            "server error {}",
+            page.status
+        );
+        if names {
+            no_names(&page, &hidden)?;
+        }
+        return Ok(());
+    }
     if let Some(r) = education::post_cell(cx, b, who, row, t, expect, &path).await {
         let page = r?;
         ensure!(
@@ -1409,6 +1434,9 @@ fn check_allowed_page(
     if let Some(r) = education::check_page(cx, who, template, t, p) {
         return r;
     }
+    if let Some(r) = coaching::check_page(cx, who, template, t, p) {
+        return r;
+    }
     let w = cx.w;
     let role = match who {
         Who::Signed(r) => Some(r),
@@ -1652,6 +1680,7 @@ async fn authorization_matrix(backend: Backend) {
     let grp = groups::fixture(&app, &w).await;
     let plans = crate::plans::fixture(&app, &w, &act.coord_b).await;
     let edu = education::fixture(&app, &w).await;
+    let coach = coaching::fixture(&app, &w, &act.coord_b).await;
     let cx = Ctx {
         app: &app,
         w: &w,
@@ -1659,6 +1688,7 @@ async fn authorization_matrix(backend: Backend) {
         grp: &grp,
         plans: &plans,
         edu: &edu,
+        coach: &coach,
     };
 
     let mut rows = table();
@@ -1759,3 +1789,5 @@ mod other_organisation_records_are_not_found {
 
 #[path = "matrix_education.rs"]
 mod education;
+
+mod coaching;

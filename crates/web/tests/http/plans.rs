@@ -1843,6 +1843,29 @@ async fn directory_search_edit_and_bad_input(backend: Backend) {
     let form = coord.get(&edit).await;
     assert_eq!(form.h1(), "Change a service");
     let stale = form.form_values(&edit);
+    // Bad input on the change form: named, nothing written.
+    let p = coord
+        .post_pairs(
+            &edit,
+            &with(&stale, &[("name", ""), ("website", "example.org")]),
+        )
+        .await;
+    p.assert_status(StatusCode::UNPROCESSABLE_ENTITY, "bad change");
+    p.assert_error("name", "Enter the name of the service", "bad change");
+    p.assert_error(
+        "website",
+        "Enter a website address starting with https://, like https://example.org",
+        "bad change",
+    );
+    assert_eq!(
+        coord.get(&breathe).await.h1(),
+        "Breathe Easy Riverside",
+        "nothing changed"
+    );
+    let p = coord
+        .post_pairs(&edit, &without(&stale, &["version"]))
+        .await;
+    p.assert_status(StatusCode::BAD_REQUEST, "no version");
     coord
         .post_pairs(
             &edit,
@@ -1883,3 +1906,211 @@ both_backends!(
     referral_life_cycle_and_overdue,
     directory_search_edit_and_bad_input,
 );
+
+/// Saves racing from two application instances (two stores, each with its own writer, on one
+/// database), all based on the same version: exactly one wins, every other is refused as
+/// stale, and one version is written — on SQLite and on PostgreSQL.
+async fn concurrent_saves_from_two_instances_one_wins(backend: Backend) {
+    use alongside_store::testing::TestDatabase;
+    use alongside_store::{Store, StoreError};
+    let db = TestDatabase::new(backend).await;
+    let first = Store::open(&db.url).await.expect("open");
+    let second = Store::open(&db.url).await.expect("open again");
+    let org = first
+        .create_organisation("Riverside Primary Care Network", "pcn")
+        .await
+        .unwrap();
+    let person = PersonId::new();
+    first
+        .insert_people_unaudited_actor(
+            org,
+            vec![(person, details("Rhea", "Racewell"), None)],
+            "fixture",
+        )
+        .await
+        .unwrap();
+    let coordinator = first
+        .create_user(
+            alongside_store::users::NewUser {
+                org_id: org,
+                username: "coordinator".into(),
+                display_name: "Corin Coordinator".into(),
+                role: Role::Coordinator,
+                person_id: None,
+                password_hash: "x".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let actor = alongside_core::access::Actor {
+        user_id: coordinator,
+        org_id: org,
+        role: Role::Coordinator,
+        person_id: None,
+    };
+    for round in 0..3i64 {
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let store = if i % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            let actor = actor.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .save_care_plan(
+                        &actor,
+                        person,
+                        round,
+                        plan_content(&format!("Round {round}, writer {i}"), "Ring 111"),
+                        src(),
+                    )
+                    .await
+            }));
+        }
+        let mut won = Vec::new();
+        let mut stale = 0;
+        for t in tasks {
+            match t.await.expect("task") {
+                Ok(v) => won.push(v),
+                Err(StoreError::StaleVersion) => stale += 1,
+                Err(e) => panic!("{backend:?}: unexpected error {e}"),
+            }
+        }
+        assert_eq!(
+            won,
+            vec![round + 1],
+            "{backend:?} round {round}: exactly one save wins"
+        );
+        assert_eq!(
+            stale, 7,
+            "{backend:?} round {round}: every other save is refused as stale"
+        );
+    }
+    let view = first
+        .care_plan(&actor, person, PlanPurpose::Versions, src())
+        .await
+        .unwrap();
+    assert_eq!(
+        view.versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert!(
+        first.verify_audit().await.unwrap().ok(),
+        "audit chain intact"
+    );
+    first.close().await;
+    second.close().await;
+}
+
+both_backends!(concurrent_saves_from_two_instances_one_wins);
+
+/// The printable plan, full of realistic text (every field filled, eight agreed actions, three
+/// referrals), printed by headless Chromium: A4 pages, and no more than two of them.
+async fn printed_plan_fits_on_two_a4_pages(backend: Backend) {
+    let (app, w) = setup(backend).await;
+    let coord = w.account(Role::Coordinator).actor();
+    for (name, kind) in [
+        ("Riverside Stop Smoking Service", "smoking_cessation"),
+        ("Riverside Pulmonary Rehabilitation", "education"),
+        ("MoneyWise Riverside", "debt_housing"),
+    ] {
+        let s = add_service(&app, &w, name, kind).await;
+        app.store
+            .create_service_referral(
+                &coord,
+                w.own.id,
+                s,
+                "Agreed at the last review",
+                ReferralOptions {
+                    respond_by: Some(today() + Duration::days(14)),
+                    send_now: true,
+                    ..Default::default()
+                },
+                today(),
+                src(),
+            )
+            .await
+            .unwrap();
+    }
+    let para = |topic: &str| {
+        format!("{topic}: I want to be able to get out to the allotment twice a week, see my grandchildren at the weekend without needing to sit down every few minutes, and feel less anxious when my breathing gets bad in the evenings. My daughter helps with shopping on Saturdays, and my neighbour checks in most days.")
+    };
+    let review = today() + Duration::days(90);
+    let form = PlanForm {
+        what_matters: para("What matters"),
+        strengths: para("Strengths"),
+        needs: para("Needs"),
+        preferences: para("Preferences"),
+        goals: para("Goals"),
+        actions: (1..=8)
+            .map(|i| alongside_core::careplan::ActionRow { what: format!("Action {i}: walk a little further each day, and write down how my breathing feels afterwards"), who: "Me, with my coach".into(), by: String::new() })
+            .collect(),
+        support: vec!["coaching".into(), "education".into(), "peer_support".into(), "other_services".into()],
+        support_notes: para("Support"),
+        contingency: para("If things get worse"),
+        review_day: review.day().to_string(),
+        review_month: (review.month() as u8).to_string(),
+        review_year: review.year().to_string(),
+        agreed: "no".into(),
+        ..Default::default()
+    };
+    let content = PlanContent::parse(&form, today()).expect("full plan");
+    app.store
+        .save_care_plan(&coord, w.own.id, 0, content, src())
+        .await
+        .unwrap();
+    let person = app.sign_in("person", PASSWORD).await;
+    let print = person.get(&format!("{}/print", plan_path(&w.own))).await;
+    print.assert_status(StatusCode::OK, "print");
+    let dir = std::env::temp_dir().join(format!("alongside-print-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let html = dir.join("plan.html");
+    let pdf = dir.join("plan.pdf");
+    std::fs::write(&html, &print.body).unwrap();
+    let chromium =
+        std::env::var("ALONGSIDE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let out = std::process::Command::new(&chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer"])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap_or_else(|e| panic!("run {chromium} ({e}): run scripts/test, which installs Chromium, or set ALONGSIDE_CHROMIUM"));
+    let bytes = std::fs::read(&pdf).unwrap_or_else(|e| {
+        panic!(
+            "no PDF from {chromium} ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = String::from_utf8_lossy(&bytes);
+    let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
+    eprintln!("printed plan on {backend:?}: {pages} A4 page(s)");
+    assert!(
+        (1..=2).contains(&pages),
+        "the printed plan takes {pages} pages; it must fit on one or two"
+    );
+    let boxes: Vec<&str> = text
+        .match_indices("/MediaBox [")
+        .map(|(i, _)| &text[i..i + 40])
+        .collect();
+    assert!(!boxes.is_empty(), "no page size in the PDF");
+    for b in boxes {
+        let nums: Vec<f64> = b["/MediaBox [".len()..]
+            .split(']')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        assert!(
+            nums.len() == 4 && (nums[2] - 595.3).abs() < 2.0 && (nums[3] - 841.9).abs() < 2.0,
+            "page is not A4 portrait: {b}"
+        );
+    }
+}
+
+both_backends!(printed_plan_fits_on_two_a4_pages);
