@@ -74,11 +74,16 @@ pub async fn home(
         },
         Role::PeerSupportLead => html! {
             p.lede { "Peer support: people with shared experience supporting each other." }
-            div.inset { p { "You have no peer-support groups yet. When groups are set up for you, their sessions, rotas and attendance will appear here." } }
+            div.card-group {
+                div.card { h2 { a href="/groups" { "Peer support groups" } } p { "Create groups, cancel or move sessions, and sign people in at the door." } }
+                div.card { h2 { a href="/groups/new" { "Create a group" } } p { "A formal or peer-led group, face to face or online, with its own schedule and places." } }
+            }
         },
         Role::Volunteer => html! {
             p.lede { "Thank you for volunteering." }
-            div.inset { p { "You are not on the rota for any sessions yet. When you are, the session and the first names of the people signed in will appear here — only what you need to help on the night." } }
+            div.card-group {
+                div.card { h2 { a href="/groups" { "Sessions" } } p { "Open a group's session and sign people in at the door. You see first names only — what you need to help on the night." } }
+            }
         },
         Role::Analyst => html! {
             p.lede { "You see counts and rates for " (user.org_name) ", never who people are." }

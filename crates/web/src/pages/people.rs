@@ -366,6 +366,9 @@ fn record_page(
         // Everyone who may read the record may see the person's courses (access::ReadEnrolments).
         h2 { "Courses" }
         p { a href={ "/people/" (view.record.id) "/courses" } { @if own { "Your courses" } @else { "Courses: enrolments, attendance and enrolling by referral" } } }
+        // Peer support: attendance follows the record's read rule (access::ReadAttendance).
+        h2 { "Peer support" }
+        p { a href={ "/people/" (view.record.id) "/attendance" } { @if own { "Groups you have been to" } @else { "Group attendance" } } }
         div.no-print {
             @if view.can_edit { a.button href={ "/people/" (view.record.id) "/edit" } { "Change details" } }
             @if view.can_view_audit { a.button.button--secondary href={ "/people/" (view.record.id) "/audit" } { "Who has viewed this record" } }
