@@ -1056,11 +1056,7 @@ impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let secs = self.elapsed.as_secs_f64();
         writeln!(f, "Duration       {secs:.2} s")?;
-        writeln!(
-            f,
-            "Acknowledged   {} {} (303 See Other)",
-            self.acknowledged, self.noun
-        )?;
+        writeln!(f, "Acknowledged   {} {}", self.acknowledged, self.noun)?;
         writeln!(f, "Errors         {}", self.errors)?;
         writeln!(
             f,

@@ -79,44 +79,88 @@ impl Calendar {
 
     /// The calendar as iCalendar text (folded, CRLF line ends; `text/calendar; charset=utf-8`).
     pub fn to_ics(&self) -> String {
-        let mut out = String::with_capacity(256 + self.events.len() * 400);
-        let mut line = |s: &str| push_folded(&mut out, s);
-        line("BEGIN:VCALENDAR");
-        line(&format!("PRODID:{}", escape_text(&self.prodid)));
-        line("VERSION:2.0");
-        line("CALSCALE:GREGORIAN");
-        line("METHOD:PUBLISH");
-        line(&format!("X-WR-CALNAME:{}", escape_text(&self.name)));
+        let mut w = Writer {
+            out: String::with_capacity(256 + self.events.len() * 400),
+            line: String::with_capacity(256),
+        };
+        w.raw("BEGIN:VCALENDAR");
+        w.text("PRODID:", &self.prodid);
+        w.raw("VERSION:2.0");
+        w.raw("CALSCALE:GREGORIAN");
+        w.raw("METHOD:PUBLISH");
+        w.text("X-WR-CALNAME:", &self.name);
         for e in &self.events {
-            line("BEGIN:VEVENT");
-            line(&format!("UID:{}", escape_text(&e.uid)));
-            line(&format!("DTSTAMP:{}", utc_stamp(e.dtstamp)));
-            line(&format!("DTSTART:{}", utc_stamp(e.start)));
-            line(&format!("DTEND:{}", utc_stamp(e.end)));
-            line(&format!("SUMMARY:{}", escape_text(&e.summary)));
+            w.raw("BEGIN:VEVENT");
+            w.text("UID:", &e.uid);
+            w.stamp("DTSTAMP:", e.dtstamp);
+            w.stamp("DTSTART:", e.start);
+            w.stamp("DTEND:", e.end);
+            w.text("SUMMARY:", &e.summary);
             if let Some(l) = &e.location {
-                line(&format!("LOCATION:{}", escape_text(l)));
+                w.text("LOCATION:", l);
             }
             if let Some(d) = &e.description {
-                line(&format!("DESCRIPTION:{}", escape_text(d)));
+                w.text("DESCRIPTION:", d);
             }
             if let Some(u) = &e.url {
-                let clean: String = u.chars().filter(|c| !c.is_control()).collect();
-                line(&format!("URL:{clean}"));
+                w.line.clear();
+                w.line.push_str("URL:");
+                w.line.extend(u.chars().filter(|c| !c.is_control()));
+                w.flush();
             }
-            line(&format!("STATUS:{}", e.status.as_str()));
-            line(&format!("SEQUENCE:{}", e.sequence));
-            line("END:VEVENT");
+            w.raw(match e.status {
+                EventStatus::Confirmed => "STATUS:CONFIRMED",
+                EventStatus::Tentative => "STATUS:TENTATIVE",
+                EventStatus::Cancelled => "STATUS:CANCELLED",
+            });
+            w.line.clear();
+            let _ = write!(w.line, "SEQUENCE:{}", e.sequence);
+            w.flush();
+            w.raw("END:VEVENT");
         }
-        line("END:VCALENDAR");
-        out
+        w.raw("END:VCALENDAR");
+        w.out
+    }
+}
+
+/// Builds each content line in one reused buffer, then folds it onto the output.
+struct Writer {
+    out: String,
+    line: String,
+}
+
+impl Writer {
+    fn raw(&mut self, line: &str) {
+        push_folded(&mut self.out, line);
+    }
+    fn flush(&mut self) {
+        push_folded(&mut self.out, &self.line);
+    }
+    fn text(&mut self, name: &str, value: &str) {
+        self.line.clear();
+        self.line.push_str(name);
+        push_escaped(&mut self.line, value);
+        self.flush();
+    }
+    fn stamp(&mut self, name: &str, t: OffsetDateTime) {
+        self.line.clear();
+        self.line.push_str(name);
+        push_stamp(&mut self.line, t);
+        self.flush();
     }
 }
 
 /// A UTC date-time in iCalendar form, e.g. `20260329T170000Z` (seconds kept, fractions dropped).
 pub fn utc_stamp(t: OffsetDateTime) -> String {
+    let mut s = String::with_capacity(16);
+    push_stamp(&mut s, t);
+    s
+}
+
+fn push_stamp(out: &mut String, t: OffsetDateTime) {
     let u = t.to_offset(UtcOffset::UTC);
-    format!(
+    let _ = write!(
+        out,
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
         u.year(),
         u8::from(u.month()),
@@ -124,13 +168,18 @@ pub fn utc_stamp(t: OffsetDateTime) -> String {
         u.hour(),
         u.minute(),
         u.second()
-    )
+    );
 }
 
 /// Escapes a TEXT value: `\` → `\\`, `;` → `\;`, `,` → `\,`, a line break (LF, CRLF or CR) →
 /// `\n`; other control characters except tab are removed (TEXT may not contain them).
 pub fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    push_escaped(&mut out, s);
+    out
+}
+
+fn push_escaped(out: &mut String, s: &str) {
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -149,7 +198,6 @@ pub fn escape_text(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// Reverses [`escape_text`] (for tests and for reading our own output). `\N` is read as a
@@ -193,7 +241,8 @@ fn push_folded(out: &mut String, line: &str) {
         while !rest.is_char_boundary(cut) {
             cut -= 1;
         }
-        let _ = write!(out, "{}\r\n ", &rest[..cut]);
+        out.push_str(&rest[..cut]);
+        out.push_str("\r\n ");
         rest = &rest[cut..];
         budget = MAX_LINE_OCTETS - 1;
     }

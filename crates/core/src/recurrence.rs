@@ -202,7 +202,10 @@ impl Rule {
     /// Parses RFC 5545 `RRULE` text, with or without the `RRULE:` prefix, in any letter case.
     pub fn parse(text: &str) -> Result<Rule, RecurrenceError> {
         let mut text = text.trim();
-        if text.len() >= 6 && text[..6].eq_ignore_ascii_case("RRULE:") {
+        if text
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case("RRULE:"))
+        {
             text = text[6..].trim();
         }
         if text.is_empty() {
@@ -354,18 +357,13 @@ impl Rule {
         Ok(())
     }
 
-    /// A short English description for pages, e.g. "Every 2 weeks on Tuesday and Thursday",
-    /// "Every month on the first Monday", "Every day".
+    /// A short English description for pages, e.g. "Every Tuesday", "Every 2 weeks on Tuesday
+    /// and Thursday", "The first Monday of each month", "Every day, until 31 December 2026".
     pub fn describe(&self) -> String {
         let unit = match self.freq {
             Frequency::Daily => "day",
             Frequency::Weekly => "week",
             Frequency::Monthly => "month",
-        };
-        let mut out = if self.interval == 1 {
-            format!("Every {unit}")
-        } else {
-            format!("Every {} {unit}s", self.interval)
         };
         let days: Vec<String> = self
             .by_day
@@ -376,13 +374,39 @@ impl Rule {
             })
             .collect();
         let numbered = self.by_day.iter().any(|d| d.ordinal.is_some());
-        if !days.is_empty() {
-            out.push_str(if numbered { " on the " } else { " on " });
-            out.push_str(&join_and(
-                &days,
-                if numbered { " and the " } else { " and " },
-            ));
-        }
+        let all_numbered = !days.is_empty() && self.by_day.iter().all(|d| d.ordinal.is_some());
+        let mut out = if self.interval == 1
+            && self.freq == Frequency::Weekly
+            && !days.is_empty()
+            && !numbered
+        {
+            // "Every Tuesday and Thursday"
+            format!("Every {}", join_and(&days, " and "))
+        } else if self.interval == 1
+            && self.freq == Frequency::Monthly
+            && all_numbered
+            && self.by_month_day.is_empty()
+        {
+            // "The first Monday of each month"
+            let mut first = join_and(&days, " and the ");
+            first.insert_str(0, "The ");
+            first.push_str(" of each month");
+            first
+        } else {
+            let mut out = if self.interval == 1 {
+                format!("Every {unit}")
+            } else {
+                format!("Every {} {unit}s", self.interval)
+            };
+            if !days.is_empty() {
+                out.push_str(if numbered { " on the " } else { " on " });
+                out.push_str(&join_and(
+                    &days,
+                    if numbered { " and the " } else { " and " },
+                ));
+            }
+            out
+        };
         if !self.by_month_day.is_empty() {
             let md: Vec<String> = self
                 .by_month_day
@@ -519,6 +543,8 @@ pub struct Occurrence {
     /// Local start as it will be on the clock in London, with its offset (`+00:00` GMT or
     /// `+01:00` BST). For a time in the spring-forward gap this is the shifted time.
     pub local_start: OffsetDateTime,
+    /// Local end as it will be on the clock in London, with its offset.
+    pub local_end: OffsetDateTime,
     /// Start instant in UTC.
     pub start_utc: OffsetDateTime,
     /// End instant in UTC (start plus the duration in elapsed minutes).
@@ -641,59 +667,101 @@ impl Series {
         if from > to {
             return Ok(out);
         }
+        let mut clock = LondonClock::default();
         for d in dates {
             if self.exceptions.contains(&d) {
                 continue;
             }
-            let (date, time, minutes, status) = match self.overrides.get(&d) {
-                None => (
-                    d,
-                    self.start_time,
-                    self.duration_minutes,
-                    OccurrenceStatus::Scheduled,
-                ),
-                Some(Override::Cancelled) => (
-                    d,
-                    self.start_time,
-                    self.duration_minutes,
-                    OccurrenceStatus::Cancelled,
-                ),
-                Some(Override::Moved {
-                    date,
-                    time,
-                    duration_minutes,
-                }) => {
-                    check_duration(*duration_minutes)?;
-                    (*date, *time, *duration_minutes, OccurrenceStatus::Moved)
-                }
-            };
+            let (date, time, minutes, status) = self.effective(d)?;
             if date < from || date > to {
                 continue;
             }
-            out.push(occurrence(d, date, time, minutes, status)?);
+            out.push(occurrence(&mut clock, d, date, time, minutes, status)?);
         }
         if !self.overrides.is_empty() {
             out.sort_by_key(|o| (o.start, o.original_date));
         }
         Ok(out)
     }
+
+    /// The session the rule gives on `original_date`, with its closure or change applied:
+    /// `None` when the rule gives no session that day or it is closed. Cancelled and moved
+    /// sessions are returned flagged (a moved one at its new time).
+    pub fn occurrence_on(
+        &self,
+        original_date: Date,
+    ) -> Result<Option<Occurrence>, RecurrenceError> {
+        let dates = self.original_dates()?;
+        if dates.binary_search(&original_date).is_err() || self.exceptions.contains(&original_date)
+        {
+            return Ok(None);
+        }
+        let (date, time, minutes, status) = self.effective(original_date)?;
+        occurrence(
+            &mut LondonClock::default(),
+            original_date,
+            date,
+            time,
+            minutes,
+            status,
+        )
+        .map(Some)
+    }
+
+    fn effective(&self, d: Date) -> Result<(Date, Time, u32, OccurrenceStatus), RecurrenceError> {
+        Ok(match self.overrides.get(&d) {
+            None => (
+                d,
+                self.start_time,
+                self.duration_minutes,
+                OccurrenceStatus::Scheduled,
+            ),
+            Some(Override::Cancelled) => (
+                d,
+                self.start_time,
+                self.duration_minutes,
+                OccurrenceStatus::Cancelled,
+            ),
+            Some(Override::Moved {
+                date,
+                time,
+                duration_minutes,
+            }) => {
+                check_duration(*duration_minutes)?;
+                (*date, *time, *duration_minutes, OccurrenceStatus::Moved)
+            }
+        })
+    }
 }
 
 fn occurrence(
+    clock: &mut LondonClock,
     original_date: Date,
     date: Date,
     time: Time,
     minutes: u32,
     status: OccurrenceStatus,
 ) -> Result<Occurrence, RecurrenceError> {
-    let start_us = london_micros(date, time)?;
+    let (start_us, offset, exact) = clock.instant(date, time)?;
     let end_us = start_us + i64::from(minutes) * 60_000_000;
     let start_utc = micros_to_utc(start_us)?;
     let end_utc = micros_to_utc(end_us)?;
-    let offset = london_offset_at(start_us)?;
+    // Cheap paths for the common case (no clock change involved); same values either way.
+    let local_start = if exact {
+        date.with_time(time).assume_offset(offset)
+    } else {
+        start_utc.to_offset(offset)
+    };
+    let end_offset = clock.offset_at(end_us)?;
+    let local_end = if end_offset == offset {
+        local_start + time::Duration::minutes(i64::from(minutes))
+    } else {
+        end_utc.to_offset(end_offset)
+    };
     Ok(Occurrence {
         original_date,
-        local_start: start_utc.to_offset(offset),
+        local_start,
+        local_end,
         start_utc,
         end_utc,
         start: Timestamp(start_us),
@@ -724,6 +792,12 @@ fn london() -> &'static jiff::tz::TimeZone {
 }
 
 fn london_micros(date: Date, time: Time) -> Result<i64, RecurrenceError> {
+    london_instant(date, time).map(|(micros, _, _)| micros)
+}
+
+/// The instant of a local date and time, the offset the London clock shows then, and whether
+/// the local time was unambiguous (so the clock shows exactly `date` `time`).
+fn london_instant(date: Date, time: Time) -> Result<(i64, UtcOffset, bool), RecurrenceError> {
     let dt = jiff::civil::DateTime::new(
         date.year() as i16,
         u8::from(date.month()) as i8,
@@ -734,12 +808,99 @@ fn london_micros(date: Date, time: Time) -> Result<i64, RecurrenceError> {
         time.nanosecond() as i32,
     )
     .map_err(|_| RecurrenceError::OutOfRange)?;
-    let ts = london()
-        .to_ambiguous_timestamp(dt)
+    let ambiguous = london().to_ambiguous_timestamp(dt);
+    let ts = ambiguous
         .compatible()
         .map_err(|_| RecurrenceError::OutOfRange)?;
-    Ok(ts.as_microsecond())
+    let micros = ts.as_microsecond();
+    Ok(match ambiguous.offset() {
+        jiff::tz::AmbiguousOffset::Unambiguous { offset } => (
+            micros,
+            UtcOffset::from_whole_seconds(offset.seconds())
+                .map_err(|_| RecurrenceError::OutOfRange)?,
+            true,
+        ),
+        // In a gap the clock shows the later offset; in a fold the earlier one is chosen.
+        _ => (micros, london_offset_at(micros)?, false),
+    })
 }
+
+/// Remembers the stretch of time between two clock changes that the last look-up fell in, so
+/// that a year of daily sessions needs a handful of time-zone look-ups rather than one each.
+///
+/// Within `[lo, hi)` the offset is `offset_secs`. `lo` and `hi` stay [`CLOCK_MARGIN_MICROS`]
+/// inside the transitions, more than any difference between two London offsets (at most two
+/// hours, in 1941–1947), so a local time whose candidate instant falls inside cannot also be
+/// read with another offset: it is unambiguous, and the answer equals [`london_instant`]'s.
+#[derive(Debug, Default)]
+struct LondonClock {
+    window: Option<(i64, i64, i32)>,
+}
+
+const CLOCK_MARGIN_MICROS: i64 = 3 * 3_600 * 1_000_000;
+
+impl LondonClock {
+    fn instant(
+        &mut self,
+        date: Date,
+        time: Time,
+    ) -> Result<(i64, UtcOffset, bool), RecurrenceError> {
+        let local_us = (i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY) * 86_400_000_000
+            + i64::from(time.hour()) * 3_600_000_000
+            + i64::from(time.minute()) * 60_000_000
+            + i64::from(time.second()) * 1_000_000
+            + i64::from(time.microsecond());
+        if let Some((lo, hi, secs)) = self.window {
+            let candidate = local_us - i64::from(secs) * 1_000_000;
+            if candidate >= lo && candidate < hi {
+                let offset =
+                    UtcOffset::from_whole_seconds(secs).map_err(|_| RecurrenceError::OutOfRange)?;
+                return Ok((candidate, offset, true));
+            }
+        }
+        let found = london_instant(date, time)?;
+        self.remember(found.0);
+        Ok(found)
+    }
+
+    fn offset_at(&mut self, micros: i64) -> Result<UtcOffset, RecurrenceError> {
+        if let Some((lo, hi, secs)) = self.window {
+            if micros >= lo && micros < hi {
+                return UtcOffset::from_whole_seconds(secs)
+                    .map_err(|_| RecurrenceError::OutOfRange);
+            }
+        }
+        let offset = london_offset_at(micros)?;
+        self.remember(micros);
+        Ok(offset)
+    }
+
+    fn remember(&mut self, micros: i64) {
+        let Ok(ts) = jiff::Timestamp::from_microsecond(micros) else {
+            return;
+        };
+        let tz = london();
+        let secs = tz.to_offset(ts).seconds();
+        // The last transition at or before `micros` and the first one after it.
+        let after = ts
+            .checked_add(jiff::SignedDuration::from_micros(1))
+            .unwrap_or(ts);
+        let prev = tz
+            .preceding(after)
+            .next()
+            .map(|t| t.timestamp().as_microsecond());
+        let next = tz
+            .following(ts)
+            .next()
+            .map(|t| t.timestamp().as_microsecond());
+        let lo = prev.map_or(i64::MIN, |p| p.saturating_add(CLOCK_MARGIN_MICROS));
+        let hi = next.map_or(i64::MAX, |n| n.saturating_sub(CLOCK_MARGIN_MICROS));
+        self.window = (lo < hi).then_some((lo, hi, secs));
+    }
+}
+
+/// The Julian day number of 1970-01-01.
+const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
 
 fn london_offset_at(micros: i64) -> Result<UtcOffset, RecurrenceError> {
     let ts = jiff::Timestamp::from_microsecond(micros).map_err(|_| RecurrenceError::OutOfRange)?;
@@ -748,8 +909,14 @@ fn london_offset_at(micros: i64) -> Result<UtcOffset, RecurrenceError> {
 }
 
 fn micros_to_utc(micros: i64) -> Result<OffsetDateTime, RecurrenceError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
-        .map_err(|_| RecurrenceError::OutOfRange)
+    let t = OffsetDateTime::from_unix_timestamp(micros.div_euclid(1_000_000))
+        .map_err(|_| RecurrenceError::OutOfRange)?;
+    match micros.rem_euclid(1_000_000) {
+        0 => Ok(t),
+        us => t
+            .replace_microsecond(us as u32)
+            .map_err(|_| RecurrenceError::OutOfRange),
+    }
 }
 
 /// The UTC instant of a Europe/London local date and time (gap times shift forward, repeated
@@ -1401,6 +1568,22 @@ mod tests {
             .unwrap();
         assert_eq!(oct.len(), 1);
         assert_eq!(oct[0].original_date, date!(2026 - 09 - 22));
+        // One session looked up by its original date.
+        let one = s.occurrence_on(date!(2026 - 09 - 22)).unwrap().unwrap();
+        assert_eq!(one, moved);
+        assert_eq!(one.local_end, datetime!(2026-10-26 20:00 +00:00));
+        let first = s.occurrence_on(date!(2026 - 09 - 01)).unwrap().unwrap();
+        assert_eq!(first.local_start, datetime!(2026-09-01 18:00 +01:00));
+        assert_eq!(first.local_end, datetime!(2026-09-01 19:30 +01:00));
+        assert_eq!(
+            s.occurrence_on(date!(2026 - 09 - 15))
+                .unwrap()
+                .unwrap()
+                .status,
+            OccurrenceStatus::Cancelled
+        );
+        assert_eq!(s.occurrence_on(date!(2026 - 09 - 08)).unwrap(), None); // closed
+        assert_eq!(s.occurrence_on(date!(2026 - 09 - 09)).unwrap(), None); // not a Tuesday
     }
 
     #[test]
@@ -1437,6 +1620,8 @@ mod tests {
         assert_eq!(occ[1].local_start, datetime!(2026-10-25 01:30 +01:00));
         // Elapsed duration: ends at 01:30 GMT, one hour later.
         assert_eq!(occ[1].end_utc, datetime!(2026-10-25 01:30 UTC));
+        // …which the clock in London shows as 01:30 again (GMT).
+        assert_eq!(occ[1].local_end, datetime!(2026-10-25 01:30 +00:00));
         assert_eq!(occ[2].start_utc, datetime!(2026-10-26 01:30 UTC));
     }
 
@@ -1632,7 +1817,29 @@ mod tests {
             Rule::parse("FREQ=MONTHLY;BYDAY=1MO;COUNT=6")
                 .unwrap()
                 .describe(),
-            "Every month on the first Monday, 6 times"
+            "The first Monday of each month, 6 times"
+        );
+        assert_eq!(
+            Rule::parse("FREQ=MONTHLY;INTERVAL=2;BYDAY=-1FR;COUNT=6")
+                .unwrap()
+                .describe(),
+            "Every 2 months on the last Friday, 6 times"
+        );
+        assert_eq!(
+            Rule::parse("FREQ=WEEKLY;BYDAY=TU;COUNT=1")
+                .unwrap()
+                .describe(),
+            "Every Tuesday, once"
+        );
+        assert_eq!(
+            Rule::parse("FREQ=WEEKLY;BYDAY=MO,WE,FR;UNTIL=20260701T170000Z")
+                .unwrap()
+                .describe(),
+            "Every Monday, Wednesday and Friday, until 1 July 2026"
+        );
+        assert_eq!(
+            Rule::parse("FREQ=WEEKLY;COUNT=3").unwrap().describe(),
+            "Every week, 3 times"
         );
         assert_eq!(
             Rule::parse("FREQ=DAILY;UNTIL=20261231").unwrap().describe(),
@@ -1685,7 +1892,60 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_remembered_clock_agrees_with_direct_look_ups() {
+        // Every quarter hour of three days around each clock change of 2026, and noon on
+        // every day 1990–2040, in order and then out of order.
+        let mut probes = Vec::new();
+        for day in [date!(2026 - 03 - 28), date!(2026 - 10 - 24)] {
+            for k in 0..(3 * 96) {
+                let d = day + time::Duration::days(k / 96);
+                let m = (k % 96) * 15;
+                probes.push((
+                    d,
+                    Time::from_hms((m / 60) as u8, (m % 60) as u8, 0).unwrap(),
+                ));
+            }
+        }
+        let mut d = date!(1990 - 01 - 01);
+        while d < date!(2040 - 01 - 01) {
+            probes.push((d, time!(12:00)));
+            probes.push((d, time!(1:30)));
+            d = d.next_day().unwrap();
+        }
+        let mut clock = LondonClock::default();
+        for (i, &(d, t)) in probes.iter().enumerate() {
+            assert_eq!(
+                clock.instant(d, t).unwrap(),
+                london_instant(d, t).unwrap(),
+                "{d} {t}"
+            );
+            let us = london_micros(d, t).unwrap() + 3_600_000_000 * (i as i64 % 7);
+            assert_eq!(clock.offset_at(us).unwrap(), london_offset_at(us).unwrap());
+        }
+        let mut clock = LondonClock::default();
+        for k in 0..probes.len() {
+            let (d, t) = probes[(k * 7919) % probes.len()];
+            assert_eq!(
+                clock.instant(d, t).unwrap(),
+                london_instant(d, t).unwrap(),
+                "{d} {t}"
+            );
+        }
+    }
+
     proptest! {
+        #[test]
+        fn parsing_never_panics(
+            junk in "\\PC{0,40}",
+            near in "(RRULE:)?(FREQ=(DAILY|WEEKLY|MONTHLY|YEARLY|é)|INTERVAL=-?[0-9é]{0,12}|BYDAY=[+-]?[0-9]?(MO|TU|XX|é)|BYMONTHDAY=-?[0-9]{0,3}|COUNT=[0-9]{0,11}|UNTIL=[0-9TZé]{0,17}|WKST=[A-Zé]{0,3}|;|=)*",
+        ) {
+            let _ = Rule::parse(&junk);
+            if let Ok(r) = Rule::parse(&near) {
+                prop_assert_eq!(Rule::parse(&r.to_string()).unwrap(), r);
+            }
+        }
+
         #[test]
         fn display_then_parse_round_trips(r in any_rule()) {
             let text = r.to_string();

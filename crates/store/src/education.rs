@@ -1556,37 +1556,49 @@ impl Store {
     }
 
     /// Upcoming sessions of the runs a person is enrolled on, soonest first: (run, programme
-    /// title, session number, times). For the person's own pages (their enrolments were read
-    /// and audited by [`Store::person_courses`]).
+    /// title, session number, times) — for the person themselves or staff who may see their
+    /// enrolments; audited like every read of a person's enrolments.
     pub async fn upcoming_course_sessions(
         &self,
-        org: OrgId,
+        actor: &Actor,
         person: PersonId,
         from_micros: i64,
         limit: i64,
+        source: Source,
     ) -> Result<Vec<(RunId, String, i64, SessionTimes)>> {
-        sqlx::query("SELECT s.run_id, p.title, s.n, s.starts_at, s.ends_at FROM edu_enrolments e JOIN edu_sessions s ON s.org_id = e.org_id AND s.run_id = e.run_id \
-             JOIN edu_runs r ON r.org_id = e.org_id AND r.id = e.run_id JOIN edu_programmes p ON p.org_id = r.org_id AND p.id = r.programme_id \
-             WHERE e.org_id = $1 AND e.person_id = $2 AND e.status = 'enrolled' AND s.ends_at >= $3 ORDER BY s.starts_at, s.run_id LIMIT $4")
-            .bind(org.as_text())
-            .bind(person.as_text())
-            .bind(from_micros)
-            .bind(limit)
-            .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(|r| {
-                Ok((
-                    parse_uuid(&r.try_get::<String, _>("run_id")?)?,
-                    r.try_get("title")?,
-                    r.try_get("n")?,
-                    SessionTimes {
-                        starts_at: r.try_get("starts_at")?,
-                        ends_at: r.try_get("ends_at")?,
-                    },
-                ))
+        let actor = actor.clone();
+        self.write(move |c| {
+            let (actor, source) = (actor.clone(), source.clone());
+            Box::pin(async move {
+                if let Err(e) = check_person(c, &actor, Action::ReadEnrolments, AuditAction::EnrolmentsRead, person, &source).await? {
+                    return Ok(Err(e));
+                }
+                let rows = sqlx::query("SELECT s.run_id, p.title, s.n, s.starts_at, s.ends_at FROM edu_enrolments e JOIN edu_sessions s ON s.org_id = e.org_id AND s.run_id = e.run_id \
+                     JOIN edu_runs r ON r.org_id = e.org_id AND r.id = e.run_id JOIN edu_programmes p ON p.org_id = r.org_id AND p.id = r.programme_id \
+                     WHERE e.org_id = $1 AND e.person_id = $2 AND e.status = 'enrolled' AND s.ends_at >= $3 ORDER BY s.starts_at, s.run_id LIMIT $4")
+                    .bind(actor.org_id.as_text())
+                    .bind(person.as_text())
+                    .bind(from_micros)
+                    .bind(limit)
+                    .fetch_all(&mut *c)
+                    .await?;
+                let mut out = Vec::new();
+                for r in &rows {
+                    out.push((
+                        parse_uuid(&r.try_get::<String, _>("run_id")?)?,
+                        r.try_get("title")?,
+                        r.try_get("n")?,
+                        SessionTimes {
+                            starts_at: r.try_get("starts_at")?,
+                            ends_at: r.try_get("ends_at")?,
+                        },
+                    ));
+                }
+                audit::append(c, &ev(&actor, AuditAction::EnrolmentsRead, Outcome::Allowed, "person", Some(person.as_text()), Some(person), &source, Some("upcoming course sessions".into()))).await?;
+                Ok(Ok(out))
             })
-            .collect()
+        })
+        .await?
     }
 
     /// Runs a user facilitates (for an educator's home page).

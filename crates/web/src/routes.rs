@@ -446,6 +446,10 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
             post(edu::mine::withdraw),
         ),
         (
+            r("POST", "/people/{id}/courses/refer", SignedIn),
+            post(edu::mine::refer),
+        ),
+        (
             r("GET", "/reports/education", SignedIn),
             get(edu::report::show),
         ),

@@ -25,6 +25,8 @@ both_backends!(
     enrolments_are_seen_only_by_those_allowed_and_every_read_is_audited,
     online_programme_progress_and_staff_completion,
     report_counts_suppresses_and_downloads,
+    onward_referral_from_a_course_is_recorded_on_the_persons_record,
+    course_sessions_are_on_the_persons_coming_up_page,
 );
 
 fn src() -> Source {
@@ -964,4 +966,169 @@ async fn report_counts_suppresses_and_downloads(backend: Backend) {
             .await
             >= 3
     );
+}
+
+async fn onward_referral_from_a_course_is_recorded_on_the_persons_record(backend: Backend) {
+    use alongside_core::directory::{ServiceDetails, ServiceKind, ServiceMode};
+    let app = spawn_app(backend).await;
+    let w = world(&app).await;
+    let (_, run) = programme_with_run(&app, &w, 5).await;
+    let coord = w.account(Role::Coordinator).actor();
+    let service = app
+        .store
+        .create_service(
+            &coord,
+            ServiceDetails {
+                name: "Riverside Stop Smoking Service".into(),
+                kind: ServiceKind::SmokingCessation,
+                description: "Support and medicines to stop smoking.".into(),
+                eligibility: None,
+                conditions: vec![],
+                self_referral: true,
+                referral_method: None,
+                email: None,
+                phone: None,
+                address: None,
+                website: None,
+                opening_times: None,
+                modes: vec![ServiceMode::FaceToFace],
+                languages: vec!["en".into()],
+                active: true,
+            },
+            src(),
+        )
+        .await
+        .expect("service");
+    app.store
+        .enrol(&coord, run, w.on_caseload.id, src())
+        .await
+        .unwrap();
+    let path = format!("/people/{}/courses", w.on_caseload.id);
+    let coach = app.sign_in("health_coach", PASSWORD).await;
+    let page = coach.get(&path).await;
+    assert!(page.main_text().contains("Refer on from a course"));
+    assert!(page.main_text().contains("Riverside Stop Smoking Service"));
+    // Bad input: no course chosen, nothing written.
+    let p = coach
+        .post_form(
+            &format!("{path}/refer"),
+            &[("from_run", ""), ("service", &service.to_string())],
+        )
+        .await;
+    p.assert_status(StatusCode::UNPROCESSABLE_ENTITY, "no course");
+    p.assert_error(
+        "from_run",
+        "Select the course the referral comes from",
+        "no course",
+    );
+    let refs = app
+        .store
+        .person_referrals(&coord, w.on_caseload.id, src())
+        .await
+        .unwrap();
+    assert!(refs.referrals.is_empty());
+    // A referral from the course, sent, on the person's record with the course named.
+    let p = coach
+        .post_form(
+            &format!("{path}/refer"),
+            &[
+                ("from_run", run.to_string().as_str()),
+                ("service", &service.to_string()),
+            ],
+        )
+        .await;
+    p.assert_redirect(&format!("{path}?referred=1"), "refer on");
+    let refs = app
+        .store
+        .person_referrals(&coord, w.on_caseload.id, src())
+        .await
+        .unwrap();
+    assert_eq!(refs.referrals.len(), 1);
+    assert_eq!(
+        refs.referrals[0].service_name,
+        "Riverside Stop Smoking Service"
+    );
+    assert_eq!(
+        refs.referrals[0].reason,
+        "Onward referral from the course Breathing Space: Tuesday mornings"
+    );
+    // Off the coach's caseload: refused, audited, nothing written.
+    app.store
+        .enrol(&coord, run, w.off_caseload.id, src())
+        .await
+        .unwrap();
+    let p = coach
+        .post_form_from(
+            "/",
+            &format!("/people/{}/courses/refer", w.off_caseload.id),
+            &[
+                ("from_run", run.to_string().as_str()),
+                ("service", &service.to_string()),
+            ],
+        )
+        .await;
+    p.assert_status(StatusCode::FORBIDDEN, "off caseload");
+    let refs = app
+        .store
+        .person_referrals(&coord, w.off_caseload.id, src())
+        .await
+        .unwrap();
+    assert!(refs.referrals.is_empty());
+    app.assert_audit_verifies().await;
+}
+
+async fn course_sessions_are_on_the_persons_coming_up_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let w = world(&app).await;
+    let educator = w.account(Role::Educator);
+    let pid = app
+        .store
+        .create_programme(
+            &educator.actor(),
+            ProgrammeDetails::parse(&copd_form()).unwrap(),
+            src(),
+        )
+        .await
+        .unwrap();
+    let tomorrow = time::OffsetDateTime::now_utc().date() + time::Duration::days(1);
+    let run = RunDetails::parse(
+        &run_form(
+            &educator.id.to_string(),
+            5,
+            &alongside_core::time::iso_date(tomorrow),
+        ),
+        DeliveryMode::Group,
+        6,
+    )
+    .unwrap();
+    let rid = app
+        .store
+        .create_run(&educator.actor(), pid, run, src())
+        .await
+        .unwrap();
+    let person = app.sign_in("person", PASSWORD).await;
+    let before = person.get("/my/upcoming").await;
+    before.assert_status(StatusCode::OK, "coming up");
+    assert!(before
+        .main_text()
+        .contains("No course sessions in the next two weeks."));
+    app.store
+        .enrol(&w.account(Role::Coordinator).actor(), rid, w.own.id, src())
+        .await
+        .unwrap();
+    let page = person.get("/my/upcoming").await;
+    let text = page.main_text();
+    assert!(text.contains("Course sessions"), "{text}");
+    // Sessions 1 and 2 (tomorrow and a week later) fall in the next two weeks; session 3 does not.
+    assert!(text.contains("Breathing Space, session 1:"), "{text}");
+    assert!(text.contains("Breathing Space, session 2:"), "{text}");
+    assert!(!text.contains("Breathing Space, session 3:"), "{text}");
+    assert!(page.body.contains(&format!("/course-runs/{rid}")));
+    // The read of the person's enrolments for this page is audited.
+    assert!(app
+        .audit(w.org_a)
+        .await
+        .iter()
+        .any(|e| e.action == "course.enrolments.read"
+            && e.detail.as_deref() == Some("upcoming course sessions")));
 }

@@ -1099,11 +1099,17 @@ pub async fn my_upcoming(
             "only a person's own account has a list of what is coming up",
         ));
     };
+    let source_for_courses = source.clone();
     let items = state
         .store
         .upcoming_groups(&user.actor, pid, today(), 14, source)
         .await?;
-    let sections = upcoming_sections(&state, &user, &items).await?;
+    let mut sections = upcoming_sections(&state, &user, &items).await?;
+    // Self-management education: the person's course sessions in the same two weeks.
+    sections.push(
+        crate::pages::education::mine::upcoming_section(&state, &user, source_for_courses, 14)
+            .await?,
+    );
     Ok(ok(layout::page(
         Some(&user),
         "Coming up",

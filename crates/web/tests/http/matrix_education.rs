@@ -17,6 +17,7 @@ use alongside_core::education::{
     ContentPage, DeliveryMode, ProgrammeDetails, ProgrammeForm, RunDetails, RunForm,
 };
 use alongside_core::ids::{ProgrammeId, RunId};
+use alongside_core::PersonId;
 
 pub struct Edu {
     prog_a: ProgrammeId,
@@ -177,6 +178,15 @@ fn enrols(role: Role, t: Target) -> bool {
     }
 }
 
+/// Onward referrals to the service directory: coordinators, and coaches for their caseload.
+fn refers_on(role: Role, t: Target) -> bool {
+    match role {
+        Role::Coordinator => true,
+        Role::HealthCoach => t == Target::OnCaseload,
+        _ => false,
+    }
+}
+
 pub fn rows() -> Vec<Row> {
     use Role::*;
     let row = |method, path, rule: Rule| Row { method, path, rule };
@@ -211,6 +221,9 @@ pub fn rows() -> Vec<Row> {
         }),
         row("POST", "/people/{id}/courses/withdraw", |w, t| {
             person_route(w, t, enrols)
+        }),
+        row("POST", "/people/{id}/courses/refer", |w, t| {
+            person_route(w, t, refers_on)
         }),
         row("GET", "/reports/education", |w, _| {
             org_wide(w, &[Administrator, Coordinator, Analyst])
@@ -251,10 +264,20 @@ pub fn visible_names(who: Who, template: &str, hidden: &mut Vec<&Person>, own: &
     let education = template.starts_with("/course")
         || template.starts_with("/my/courses")
         || template.ends_with("/courses")
-        || template.ends_with("/courses/withdraw");
+        || template.ends_with("/courses/withdraw")
+        || template.ends_with("/courses/refer");
     if education && who == Who::Signed(Role::Educator) {
         hidden.retain(|p| p.id != own.id);
     }
+}
+
+async fn referrals_of(app: &TestApp, coord: &alongside_core::access::Actor, p: PersonId) -> usize {
+    app.store
+        .person_referrals(coord, p, Source(Some("test-verifier".into())))
+        .await
+        .expect("referrals")
+        .referrals
+        .len()
 }
 
 async fn programmes(app: &TestApp, w: &World) -> usize {
@@ -629,6 +652,42 @@ pub async fn post_cell(
                             "a refused request withdrew the person"
                         );
                     }
+                }
+                p
+            }
+            ("POST", "/people/{id}/courses/refer") => {
+                // No service chosen: an allowed user gets the form back naming the field; in no
+                // case is a referral written.
+                let person = cx.person(t).expect("person");
+                let before = if person.org == w.org_a {
+                    referrals_of(app, &coord, person.id).await
+                } else {
+                    0
+                };
+                let p = b
+                    .post_form_from(
+                        "/",
+                        path,
+                        &[("from_run", e.run_a.to_string().as_str()), ("service", "")],
+                    )
+                    .await;
+                if allow {
+                    ensure!(
+                        p.status == StatusCode::UNPROCESSABLE_ENTITY
+                            && p.error_summary()
+                                .contains(&("#service".into(), "Select a service".into())),
+                        "expected 422 naming the service, got {}: {:?}",
+                        p.status,
+                        p.error_summary()
+                    );
+                } else {
+                    deny(&p)?;
+                }
+                if person.org == w.org_a {
+                    ensure!(
+                        referrals_of(app, &coord, person.id).await == before,
+                        "a referral was written"
+                    );
                 }
                 p
             }

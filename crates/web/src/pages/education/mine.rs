@@ -100,10 +100,13 @@ pub async fn my_courses(
             ))
         }
     };
-    let pc = state.store.person_courses(&user.actor, pid, source).await?;
+    let pc = state
+        .store
+        .person_courses(&user.actor, pid, source.clone())
+        .await?;
     let upcoming = state
         .store
-        .upcoming_course_sessions(user.actor.org_id, pid, alongside_store::now_micros(), 5)
+        .upcoming_course_sessions(&user.actor, pid, alongside_store::now_micros(), 5, source)
         .await?;
     Ok(ok(layout::page(
         Some(&user),
@@ -162,12 +165,14 @@ async fn open_runs(state: &AppState, user: &CurrentUser) -> AppResult<Vec<(Run, 
         .collect())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn person_page(
     user: &CurrentUser,
     pid: PersonId,
     pc: &PersonCourses,
     runs: &[(Run, String)],
     may_enrol: bool,
+    services: &[(String, String)],
     banner: Option<&str>,
     e: &ValidationErrors,
 ) -> Markup {
@@ -231,6 +236,19 @@ fn person_page(
                     }
                     p.hint { "If the run is full they join its waiting list, and are told on their courses page when a place comes free." }
                 }
+                @if !active.is_empty() && !services.is_empty() {
+                    h2 { "Refer on from a course" }
+                    p { "For example to stop smoking support, talking therapies or a long-term exercise service. The referral is recorded on their record with the course it came from." }
+                    form method="post" action={ "/people/" (pid) "/courses/refer" } novalidate {
+                        (layout::csrf(&user.csrf))
+                        @let copts: Vec<(String, String)> = active.iter().map(|x| (x.run.id.to_string(), format!("{}: {}", x.programme_title, x.run.label))).collect();
+                        @let crefs: Vec<(&str, &str)> = copts.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+                        (layout::radios("from_run", "Which course is it from?", &crefs, "", e))
+                        @let srefs: Vec<(&str, &str)> = services.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+                        (layout::radios("service", "Which service?", &srefs, "", e))
+                        button.button type="submit" { "Send referral" }
+                    }
+                }
             }
         },
     )
@@ -258,12 +276,19 @@ async fn render_person(
     let pc = state.store.person_courses(&user.actor, pid, source).await?;
     // Reading succeeded, so a coach reading has the person on their caseload.
     let enrol = may_enrol(user, pid, true);
-    let runs = if enrol {
-        open_runs(state, user).await?
+    let (runs, services) = if enrol && user.actor.role != Role::Person {
+        (
+            open_runs(state, user).await?,
+            onward_services(state, user).await?,
+        )
+    } else if enrol {
+        (open_runs(state, user).await?, Vec::new())
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
-    Ok(person_page(user, pid, &pc, &runs, enrol, banner, e))
+    Ok(person_page(
+        user, pid, &pc, &runs, enrol, &services, banner, e,
+    ))
 }
 
 /// GET /people/{id}/courses
@@ -282,6 +307,8 @@ pub async fn person_courses(
         Some("The run is full: added to its waiting list")
     } else if q.contains("withdrawn=1") {
         Some("Withdrawn")
+    } else if q.contains("referred=1") {
+        Some("Referral sent and recorded on their record")
     } else if q.contains("already=1") {
         Some("Already on that course or its waiting list")
     } else {
@@ -373,4 +400,145 @@ pub async fn withdraw(
         .withdraw(&user.actor, run.id, pid, source)
         .await?;
     Ok(see_other(&format!("/people/{pid}/courses?withdrawn=1")))
+}
+
+/// Directory services a course can refer on to (stop smoking, talking therapies, exercise
+/// first; then the rest), as (id, "name (kind)").
+async fn onward_services(state: &AppState, user: &CurrentUser) -> AppResult<Vec<(String, String)>> {
+    use alongside_core::directory::ServiceKind;
+    let mut v = state
+        .store
+        .search_services(
+            &user.actor,
+            &alongside_store::directory::ServiceQuery::default(),
+        )
+        .await?;
+    let rank = |k: ServiceKind| match k {
+        ServiceKind::SmokingCessation => 0,
+        ServiceKind::TalkingTherapies => 1,
+        ServiceKind::ExerciseReferral => 2,
+        _ => 3,
+    };
+    v.sort_by_key(|s| rank(s.details.kind));
+    Ok(v.into_iter()
+        .map(|s| {
+            (
+                s.id.to_string(),
+                format!("{} ({})", s.details.name, s.details.kind.label()),
+            )
+        })
+        .collect())
+}
+
+/// POST /people/{id}/courses/refer: an onward referral from a course to a directory service,
+/// recorded on the person's record through the directory's referrals (coordinators, and
+/// coaches for their caseload).
+pub async fn refer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientSource(source): ClientSource,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AppResult<Response> {
+    use alongside_core::ids::ServiceId;
+    use alongside_store::directory::ReferralOptions;
+    let pid = person_id(&id)?;
+    let d = FormData::parse(&body);
+    user.check_csrf(&d.get("csrf_token"))?;
+    let pc = state
+        .store
+        .person_courses(&user.actor, pid, source.clone())
+        .await?;
+    let mut e = ValidationErrors::default();
+    if let Err(r) = refuse_repeats(&d, &["from_run", "service"]) {
+        e = r;
+    }
+    let from = pc
+        .enrolments
+        .iter()
+        .find(|x| x.status != "withdrawn" && x.run.id.to_string() == d.get("from_run"));
+    if from.is_none() && e.is_empty() {
+        e.add("from_run", "Select the course the referral comes from");
+    }
+    let service: Option<ServiceId> = d.get("service").parse().ok();
+    if service.is_none() && e.for_field("service").is_none() {
+        e.add("service", "Select a service");
+    }
+    let reason = from
+        .map(|x| {
+            format!(
+                "Onward referral from the course {}: {}",
+                x.programme_title, x.run.label
+            )
+        })
+        .unwrap_or_default();
+    // The store decides access (and audits a refusal) before anything is written: with a
+    // problem in the form, it is asked with a service that does not exist, so nothing can be.
+    let ask = if e.is_empty() {
+        service.expect("checked")
+    } else {
+        ServiceId::new()
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let options = ReferralOptions {
+        send_now: true,
+        ..Default::default()
+    };
+    match state
+        .store
+        .create_service_referral(
+            &user.actor,
+            pid,
+            ask,
+            &reason,
+            options,
+            today,
+            source.clone(),
+        )
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/people/{pid}/courses?referred=1"))),
+        Err(StoreError::Conflict(m)) => {
+            if e.is_empty() {
+                e.add("service", m);
+            }
+            let page = render_person(&state, &user, source, pid, None, &e).await?;
+            Ok(invalid(page))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The courses section of the person's "Coming up" page (`/my/upcoming`, owned by the groups
+/// pages): their course sessions in the next `days` days.
+pub async fn upcoming_section(
+    state: &AppState,
+    user: &CurrentUser,
+    source: Source,
+    days: i64,
+) -> AppResult<Markup> {
+    let Some(pid) = user.actor.person_id else {
+        return Ok(html! {});
+    };
+    let now = alongside_store::now_micros();
+    let until = now + days * 86_400 * 1_000_000;
+    let sessions: Vec<_> = state
+        .store
+        .upcoming_course_sessions(&user.actor, pid, now, 50, source)
+        .await?
+        .into_iter()
+        .filter(|(_, _, _, s)| s.starts_at <= until)
+        .collect();
+    Ok(html! {
+        h2 { "Course sessions" }
+        @if sessions.is_empty() {
+            p { "No course sessions in the next two weeks. " a href="/my/courses" { "Your courses" } }
+        } @else {
+            ul.upcoming {
+                @for (run, title, n, s) in &sessions {
+                    li { a href={ "/course-runs/" (run) } { (title) } ", session " (n) ": " (education::describe_session(s.starts_at, s.ends_at)) }
+                }
+            }
+        }
+    })
 }
