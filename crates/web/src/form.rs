@@ -4,6 +4,9 @@
 
 use std::collections::HashMap;
 
+/// The message for a single-valued field sent more than once.
+pub const REPEATED: &str = "This was sent more than once: enter it once and try again";
+
 #[derive(Debug, Default, Clone)]
 pub struct FormData {
     values: HashMap<String, Vec<String>>,
@@ -40,6 +43,16 @@ impl FormData {
             .copied()
             .filter(|k| self.values.get(*k).is_some_and(|v| v.len() > 1))
             .collect()
+    }
+
+    /// A field error for each of these single-valued fields that was sent more than once
+    /// (empty when none was): an ambiguous form is refused, never half-read.
+    pub fn repeated_errors(&self, keys: &[&str]) -> alongside_core::ValidationErrors {
+        let mut e = alongside_core::ValidationErrors::default();
+        for f in self.repeated(keys) {
+            e.add(f, REPEATED);
+        }
+        e
     }
 
     pub fn has(&self, key: &str) -> bool {

@@ -360,13 +360,7 @@ pub async fn save(
     })?;
     let f = plan_form_from(&data);
     let parsed = {
-        let mut e = ValidationErrors::default();
-        for k in data.repeated(PLAN_SINGLE) {
-            e.add(
-                k,
-                "This was sent more than once: enter it once and try again",
-            );
-        }
+        let mut e = data.repeated_errors(PLAN_SINGLE);
         for n in 1..=f.actions.len() {
             for k in [
                 format!("action_what_{n}"),
@@ -374,10 +368,7 @@ pub async fn save(
                 format!("action_by_{n}"),
             ] {
                 if data.all(&k).len() > 1 {
-                    e.add(
-                        &k,
-                        "This was sent more than once: enter it once and try again",
-                    );
+                    e.add(&k, crate::form::REPEATED);
                 }
             }
         }

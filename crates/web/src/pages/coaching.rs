@@ -52,18 +52,7 @@ fn minutes_between(a: Timestamp, b: Timestamp) -> i64 {
 
 /// Errors for single-valued fields sent more than once.
 fn repeated(data: &FormData, keys: &[&str]) -> Option<ValidationErrors> {
-    let r = data.repeated(keys);
-    if r.is_empty() {
-        return None;
-    }
-    let mut e = ValidationErrors::default();
-    for f in r {
-        e.add(
-            f,
-            "This was sent more than once: enter it once and try again",
-        );
-    }
-    Some(e)
+    Some(data.repeated_errors(keys)).filter(|e| !e.is_empty())
 }
 
 fn allowed(user: &CurrentUser, action: Action) -> bool {
@@ -1685,10 +1674,10 @@ fn discharge_page(
     )
 }
 
-async fn remeasure_date(state: &AppState, _org: OrgId) -> AppResult<time::Date> {
-    // At the end of coaching, activation is measured again: due now (today), so the change
-    // is seen; the regular interval applies from that measurement on.
-    Ok(london_local(state.config.clock.now()).0)
+/// At the end of coaching activation is measured again: due today (UK date), so the change
+/// is seen; the regular interval runs on from that measurement.
+fn remeasure_date(state: &AppState) -> time::Date {
+    london_local(state.config.clock.now()).0
 }
 
 pub async fn discharge_form(
@@ -1703,7 +1692,7 @@ pub async fn discharge_form(
     if !ep.open {
         return Ok(see_other(&format!("/coaching/episodes/{eid}")));
     }
-    let due = remeasure_date(&state, user.actor.org_id).await?;
+    let due = remeasure_date(&state);
     Ok(ok(discharge_page(
         &user,
         &ep,
@@ -1730,7 +1719,7 @@ pub async fn discharge(
     let mut keys = vec!["summary".to_string(), "onward".into()];
     keys.extend(ep.goals.iter().map(|g| format!("outcome-{}", g.id)));
     let key_refs: Vec<&str> = keys.iter().map(|s| s.as_str()).collect();
-    let due = remeasure_date(&state, user.actor.org_id).await?;
+    let due = remeasure_date(&state);
     let form = DischargeForm {
         summary: data.get("summary"),
         outcomes: ep

@@ -62,18 +62,6 @@ pub(crate) fn show_instant(micros: i64) -> String {
     )
 }
 
-/// Refuses a form whose single-valued fields were sent more than once.
-fn repeated_errors(data: &FormData, keys: &[&str]) -> ValidationErrors {
-    let mut e = ValidationErrors::default();
-    for f in data.repeated(keys) {
-        e.add(
-            f,
-            "This was sent more than once: enter it once and try again",
-        );
-    }
-    e
-}
-
 fn can_manage_directory(user: &CurrentUser) -> bool {
     decide(
         &user.actor,
@@ -255,7 +243,7 @@ fn parse_service_form(
     data: &FormData,
     f: &ServiceForm,
 ) -> Result<ServiceDetails, ValidationErrors> {
-    let e = repeated_errors(data, SERVICE_SINGLE);
+    let e = data.repeated_errors(SERVICE_SINGLE);
     if !e.is_empty() {
         return Err(e);
     }
@@ -619,7 +607,7 @@ pub async fn create_referral(
     user.check_csrf(&data.get("csrf_token"))?;
     let f = referral_form_from(&data);
     let mut parsed = {
-        let e = repeated_errors(&data, REFERRAL_SINGLE);
+        let e = data.repeated_errors(REFERRAL_SINGLE);
         if e.is_empty() {
             NewReferral::parse(&f, today())
         } else {
@@ -837,7 +825,7 @@ pub async fn move_referral(
         }
     };
     let parsed = {
-        let e = repeated_errors(&data, STEP_SINGLE);
+        let e = data.repeated_errors(STEP_SINGLE);
         if e.is_empty() {
             StepInput::parse(&f, today())
         } else {

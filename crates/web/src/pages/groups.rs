@@ -362,17 +362,7 @@ fn group_form_from(f: &FormData) -> GroupForm {
 }
 
 fn parse_group(data: &FormData, form: &GroupForm) -> Result<GroupDetails, ValidationErrors> {
-    let repeated = data.repeated(GROUP_SINGLE);
-    if !repeated.is_empty() {
-        let mut e = ValidationErrors::default();
-        for f in repeated {
-            e.add(
-                f,
-                "This was sent more than once: enter it once and try again",
-            );
-        }
-        return Err(e);
-    }
+    data.repeated_errors(GROUP_SINGLE).into_result(())?;
     GroupDetails::parse(form)
 }
 
@@ -995,13 +985,7 @@ pub async fn door_sign_in(
     let gid = parse_group_id(&id)?;
     let d = parse_date(&date)?;
     let path = format!("{}/door", session_path(gid, d));
-    let mut e = ValidationErrors::default();
-    for f in data.repeated(&["person", "first_name", "contact"]) {
-        e.add(
-            f,
-            "This was sent more than once: enter it once and try again",
-        );
-    }
+    let mut e = data.repeated_errors(&["person", "first_name", "contact"]);
     let entry = if e.is_empty() && data.has("person") {
         match data.get("person").parse::<PersonId>() {
             Ok(p) => Some(DoorEntry::Person(p)),

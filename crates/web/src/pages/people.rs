@@ -159,17 +159,7 @@ const SINGLE_VALUED: &[&str] = &[
 
 /// Validates a submitted person form: a field sent twice is ambiguous and refused.
 fn parse_person(data: &FormData, form: &PersonForm) -> Result<PersonDetails, ValidationErrors> {
-    let repeated = data.repeated(SINGLE_VALUED);
-    if !repeated.is_empty() {
-        let mut e = ValidationErrors::default();
-        for f in repeated {
-            e.add(
-                f,
-                "This was sent more than once: enter it once and try again",
-            );
-        }
-        return Err(e);
-    }
+    data.repeated_errors(SINGLE_VALUED).into_result(())?;
     PersonDetails::parse(form, today())
 }
 

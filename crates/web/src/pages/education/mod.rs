@@ -41,18 +41,7 @@ pub(crate) fn may(user: &CurrentUser, action: Action) -> bool {
 
 /// Refuses a form sent with any of these fields more than once.
 pub(crate) fn refuse_repeats(d: &FormData, fields: &[&str]) -> Result<(), ValidationErrors> {
-    let repeated = d.repeated(fields);
-    if repeated.is_empty() {
-        return Ok(());
-    }
-    let mut e = ValidationErrors::default();
-    for f in repeated {
-        e.add(
-            f,
-            "This was sent more than once: enter it once and try again",
-        );
-    }
-    Err(e)
+    d.repeated_errors(fields).into_result(())
 }
 
 pub(crate) fn condition_label(key: &str) -> &str {
