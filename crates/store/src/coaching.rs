@@ -389,49 +389,55 @@ pub struct CalendarData {
     pub sessions: Vec<SessionRow>,
 }
 
-async fn coach_summary(c: &mut AnyConnection, org: OrgId, coach: UserId) -> Result<CoachSummary> {
-    let row = sqlx::query(
-        "SELECT u.display_name, u.role, u.active, cp.caseload_limit, cp.hours FROM users u LEFT JOIN coach_profiles cp ON cp.org_id = u.org_id AND cp.user_id = u.id WHERE u.org_id = $1 AND u.id = $2",
-    )
+/// A coach's name, limit, hours and places in use (open episodes plus referrals offered and
+/// not yet answered), with the defaults for a coach without a profile.
+const COACH_COLUMNS: &str = "u.id, u.display_name, u.role, u.active, cp.caseload_limit, cp.hours, \
+(SELECT COUNT(*) FROM coaching_episodes e WHERE e.org_id = u.org_id AND e.coach_id = u.id AND e.status = 'open') AS episodes, \
+(SELECT COUNT(*) FROM coaching_referrals r WHERE r.org_id = u.org_id AND r.coach_id = u.id AND r.status = 'allocated') AS allocated";
+const COACH_FROM: &str =
+    "users u LEFT JOIN coach_profiles cp ON cp.org_id = u.org_id AND cp.user_id = u.id";
+
+fn coach_from_row(r: &AnyRow) -> Result<CoachSummary> {
+    Ok(CoachSummary {
+        user_id: parse_uuid(&r.try_get::<String, _>("id")?)?,
+        name: r.try_get("display_name")?,
+        caseload_limit: r
+            .try_get::<Option<i64>, _>("caseload_limit")?
+            .map(|v| v as u32)
+            .unwrap_or(DEFAULT_CASELOAD_LIMIT),
+        hours: r
+            .try_get::<Option<String>, _>("hours")?
+            .and_then(|h| WorkingHours::from_text(&h))
+            .unwrap_or_else(WorkingHours::office),
+        in_use: (r.try_get::<i64, _>("episodes")? + r.try_get::<i64, _>("allocated")?) as u32,
+    })
+}
+
+/// Any user's coaching summary, with whether they are an active health coach.
+async fn load_coach(
+    c: &mut AnyConnection,
+    org: OrgId,
+    coach: UserId,
+) -> Result<(CoachSummary, bool)> {
+    let row = sqlx::query(&format!(
+        "SELECT {COACH_COLUMNS} FROM {COACH_FROM} WHERE u.org_id = $1 AND u.id = $2"
+    ))
     .bind(org.as_text())
     .bind(coach.as_text())
     .fetch_optional(&mut *c)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let role: String = row.try_get("role")?;
-    if role != Role::HealthCoach.code() || row.try_get::<i64, _>("active")? == 0 {
-        return Err(invalid("coach", "Select an active health coach"));
-    }
-    let in_use = in_use(c, org, coach).await?;
-    Ok(CoachSummary {
-        user_id: coach,
-        name: row.try_get("display_name")?,
-        caseload_limit: row
-            .try_get::<Option<i64>, _>("caseload_limit")?
-            .map(|v| v as u32)
-            .unwrap_or(DEFAULT_CASELOAD_LIMIT),
-        hours: row
-            .try_get::<Option<String>, _>("hours")?
-            .and_then(|h| WorkingHours::from_text(&h))
-            .unwrap_or_else(WorkingHours::office),
-        in_use,
-    })
+    let active_coach = row.try_get::<String, _>("role")? == Role::HealthCoach.code()
+        && row.try_get::<i64, _>("active")? != 0;
+    Ok((coach_from_row(&row)?, active_coach))
 }
 
-async fn in_use(c: &mut AnyConnection, org: OrgId, coach: UserId) -> Result<u32> {
-    let a: i64 = sqlx::query("SELECT COUNT(*) AS n FROM coaching_episodes WHERE org_id = $1 AND coach_id = $2 AND status = 'open'")
-        .bind(org.as_text())
-        .bind(coach.as_text())
-        .fetch_one(&mut *c)
-        .await?
-        .try_get("n")?;
-    let b: i64 = sqlx::query("SELECT COUNT(*) AS n FROM coaching_referrals WHERE org_id = $1 AND coach_id = $2 AND status = 'allocated'")
-        .bind(org.as_text())
-        .bind(coach.as_text())
-        .fetch_one(&mut *c)
-        .await?
-        .try_get("n")?;
-    Ok((a + b) as u32)
+/// An active health coach's summary; anyone else is refused with a message on `coach`.
+async fn coach_summary(c: &mut AnyConnection, org: OrgId, coach: UserId) -> Result<CoachSummary> {
+    match load_coach(c, org, coach).await? {
+        (summary, true) => Ok(summary),
+        (_, false) => Err(invalid("coach", "Select an active health coach")),
+    }
 }
 
 async fn load_referral(c: &mut AnyConnection, org: OrgId, id: ReferralId) -> Result<ReferralRow> {
@@ -738,29 +744,12 @@ impl Store {
 
     /// Every active health coach with their limit, hours and places in use.
     pub async fn coaches(&self, org: OrgId) -> Result<Vec<CoachSummary>> {
-        let rows = sqlx::query(
-            "SELECT u.id, u.display_name, cp.caseload_limit, cp.hours, (SELECT COUNT(*) FROM coaching_episodes e WHERE e.org_id = u.org_id AND e.coach_id = u.id AND e.status = 'open') AS episodes, (SELECT COUNT(*) FROM coaching_referrals r WHERE r.org_id = u.org_id AND r.coach_id = u.id AND r.status = 'allocated') AS allocated FROM users u LEFT JOIN coach_profiles cp ON cp.org_id = u.org_id AND cp.user_id = u.id WHERE u.org_id = $1 AND u.role = 'health_coach' AND u.active = 1 ORDER BY u.display_name, u.id",
-        )
-        .bind(org.as_text())
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CoachSummary {
-                    user_id: parse_uuid(&r.try_get::<String, _>("id")?)?,
-                    name: r.try_get("display_name")?,
-                    caseload_limit: r
-                        .try_get::<Option<i64>, _>("caseload_limit")?
-                        .map(|v| v as u32)
-                        .unwrap_or(DEFAULT_CASELOAD_LIMIT),
-                    hours: r
-                        .try_get::<Option<String>, _>("hours")?
-                        .and_then(|h| WorkingHours::from_text(&h))
-                        .unwrap_or_else(WorkingHours::office),
-                    in_use: (r.try_get::<i64, _>("episodes")? + r.try_get::<i64, _>("allocated")?)
-                        as u32,
-                })
-            })
+        sqlx::query(&format!("SELECT {COACH_COLUMNS} FROM {COACH_FROM} WHERE u.org_id = $1 AND u.role = 'health_coach' AND u.active = 1 ORDER BY u.display_name, u.id"))
+            .bind(org.as_text())
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(coach_from_row)
             .collect()
     }
 
@@ -1266,13 +1255,7 @@ impl Store {
                     return Ok(Err(e));
                 }
                 let ep = load_episode(c, actor.org_id, episode, true).await?;
-                let coach = sqlx::query("SELECT u.display_name, cp.hours FROM users u LEFT JOIN coach_profiles cp ON cp.org_id = u.org_id AND cp.user_id = u.id WHERE u.org_id = $1 AND u.id = $2")
-                    .bind(actor.org_id.as_text())
-                    .bind(ep.coach_id.as_text())
-                    .fetch_one(&mut *c)
-                    .await?;
-                let hours = coach.try_get::<Option<String>, _>("hours")?.and_then(|h| WorkingHours::from_text(&h)).unwrap_or_else(WorkingHours::office);
-                let coach_name: String = coach.try_get("display_name")?;
+                let (coach, _) = load_coach(c, actor.org_id, ep.coach_id).await?;
                 let (from, to) = (booking.starts_at.0, booking.ends_at.0);
                 let coach_busy = busy(c, actor.org_id, "coach_id", &ep.coach_id.as_text(), from, to).await?;
                 let person_busy = busy(c, actor.org_id, "person_id", &person.as_text(), from, to).await?;
@@ -1281,8 +1264,8 @@ impl Store {
                     sessions_used: ep.sessions_used(),
                     max_sessions: ep.max_sessions,
                     by_coordinator: actor.role == Role::Coordinator,
-                    coach_name: &coach_name,
-                    coach_hours: &hours,
+                    coach_name: &coach.name,
+                    coach_hours: &coach.hours,
                     coach_busy: &coach_busy,
                     person_busy: &person_busy,
                     episode_open: ep.open,
