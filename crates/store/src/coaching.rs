@@ -37,18 +37,9 @@ fn ev(
     source: &Source,
     detail: Option<String>,
 ) -> AuditEvent {
-    AuditEvent {
-        org_id: actor.org_id,
-        actor_user_id: Some(actor.user_id),
-        actor_role: Some(actor.role),
-        action,
-        outcome,
-        resource_type: resource.0,
-        resource_id: resource.1,
-        person_id: person,
-        source: source.0.clone(),
-        detail,
-    }
+    audit::actor_event(
+        actor, action, outcome, resource.0, resource.1, person, source, detail,
+    )
 }
 
 /// Decides `action` on `person` for `actor` and audits the decision as `audit_action`.

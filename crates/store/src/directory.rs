@@ -6,6 +6,7 @@
 //! transaction. A referral's steps follow `alongside_core::directory::transition`; a step that
 //! is not possible from the current status is refused and nothing is written.
 
+use crate::audit::actor_event as ev;
 use crate::people::{relation, Source};
 use crate::users::parse_uuid;
 use crate::{audit, now_micros, Result, Store, StoreError};
@@ -156,30 +157,6 @@ fn service_from_row(r: &AnyRow) -> Result<ServiceRecord> {
             active: r.try_get::<i64, _>("active")? != 0,
         },
     })
-}
-
-fn ev(
-    actor: &Actor,
-    action: AuditAction,
-    outcome: Outcome,
-    resource_type: &'static str,
-    resource: Option<String>,
-    person: Option<PersonId>,
-    source: &Source,
-    detail: Option<String>,
-) -> AuditEvent {
-    AuditEvent {
-        org_id: actor.org_id,
-        actor_user_id: Some(actor.user_id),
-        actor_role: Some(actor.role),
-        action,
-        outcome,
-        resource_type,
-        resource_id: resource,
-        person_id: person,
-        source: source.0.clone(),
-        detail,
-    }
 }
 
 /// The person's name, or `None` when there is no such record in the organisation.

@@ -8,11 +8,12 @@
 //! two cancellations can never promote the same waiting person, and a promotion is a
 //! conditional update (`... AND status = 'waiting'`) that must change exactly one row.
 
+use crate::audit::actor_event as ev;
 use crate::people::{relation, Source};
 use crate::users::parse_uuid;
 use crate::{audit, now_micros, Result, Store, StoreError};
 use alongside_core::access::{decide, Action, Actor, Target};
-use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
+use alongside_core::audit::{AuditAction, Outcome};
 use alongside_core::education::{
     self, CompletionRule, ContentPage, DeliveryMode, Feedback, ProgrammeDetails, RunDetails,
     SessionTimes, Waiting,
@@ -214,30 +215,6 @@ pub struct EducationReport {
     pub programmes: Vec<ProgrammeFigures>,
     /// Distinct people reached across all programmes.
     pub people_reached: u64,
-}
-
-fn ev(
-    actor: &Actor,
-    action: AuditAction,
-    outcome: Outcome,
-    resource_type: &'static str,
-    resource_id: Option<String>,
-    person: Option<PersonId>,
-    source: &Source,
-    detail: Option<String>,
-) -> AuditEvent {
-    AuditEvent {
-        org_id: actor.org_id,
-        actor_user_id: Some(actor.user_id),
-        actor_role: Some(actor.role),
-        action,
-        outcome,
-        resource_type,
-        resource_id,
-        person_id: person,
-        source: source.0.clone(),
-        detail,
-    }
 }
 
 fn split_words(s: &str) -> Vec<String> {

@@ -9,11 +9,12 @@
 //! this instance's or another's — can never admit more than `capacity`. A booked place is
 //! reserved in the same counters (`booked`), so arrivals with a booking always get in.
 
+use crate::audit::actor_event as event;
 use crate::people::Source;
 use crate::users::parse_uuid;
 use crate::{audit, now_micros, Result, Store, StoreError};
 use alongside_core::access::{decide, Action, Actor, Target};
-use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
+use alongside_core::audit::{AuditAction, Outcome};
 use alongside_core::groups::{ClockTime, GroupDetails, GroupKind, Mode};
 use alongside_core::time::{iso_date, parse_iso_date};
 use alongside_core::{GroupId, OrgId, PersonId};
@@ -243,30 +244,6 @@ fn unstored(g: &GroupRow, date: Date) -> SessionState {
         booked: 0,
         walk_ins: 0,
         signed_in: 0,
-    }
-}
-
-fn event(
-    actor: &Actor,
-    action: AuditAction,
-    outcome: Outcome,
-    resource_type: &'static str,
-    resource_id: Option<String>,
-    person: Option<PersonId>,
-    source: &Source,
-    detail: Option<String>,
-) -> AuditEvent {
-    AuditEvent {
-        org_id: actor.org_id,
-        actor_user_id: Some(actor.user_id),
-        actor_role: Some(actor.role),
-        action,
-        outcome,
-        resource_type,
-        resource_id,
-        person_id: person,
-        source: source.0.clone(),
-        detail,
     }
 }
 
