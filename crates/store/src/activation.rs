@@ -685,7 +685,7 @@ impl Store {
                 m.level = r.try_get("level")?;
             }
         }
-        let unplanned = sqlx::query("SELECT person_id, MAX(event_date) AS d FROM utilisation_events WHERE org_id = $1 AND event_type IN ('ae_attendance', 'emergency_admission') GROUP BY person_id")
+        let unplanned = sqlx::query("SELECT person_id, MAX(last_unplanned) AS d FROM utilisation_event_sets WHERE org_id = $1 AND last_unplanned IS NOT NULL GROUP BY person_id")
             .bind(&org)
             .fetch_all(self.reader())
             .await?;

@@ -23,7 +23,10 @@ pub mod careplan;
 pub mod coaching;
 pub mod directory;
 pub mod education;
+pub mod event_sets;
 pub mod groups;
+mod inputs;
+pub mod native;
 pub mod outcomes;
 pub mod people;
 pub mod testing;
@@ -70,6 +73,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the database writer has stopped")]
     WriterGone,
+    /// An error of the native SQLite read path ([`native`]).
+    #[error("database error: {0}")]
+    Native(String),
 }
 
 impl StoreError {
@@ -111,6 +117,8 @@ pub struct Store {
     pool: AnyPool,
     writer: Arc<Writer>,
     backend: Backend,
+    /// SQLite files only: the native read path for bulk reads.
+    native: Option<native::NativeReader>,
 }
 
 /// Most write jobs grouped into one SQLite transaction.
@@ -173,11 +181,16 @@ impl Store {
                     rx,
                     "BEGIN IMMEDIATE",
                 ));
-                Ok(Store {
+                let store = Store {
                     pool,
                     writer: Arc::new(Writer { tx }),
                     backend,
-                })
+                    native: native::NativeReader::for_url(&url),
+                };
+                if migrate {
+                    store.convert_legacy_events().await?;
+                }
+                Ok(store)
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -190,17 +203,27 @@ impl Store {
                 }
                 let (tx, rx) = mpsc::channel::<Job>(4096);
                 tokio::spawn(group_writer(WriterConn::Pool(pool.clone()), rx, "BEGIN"));
-                Ok(Store {
+                let store = Store {
                     pool,
                     writer: Arc::new(Writer { tx }),
                     backend,
-                })
+                    native: None,
+                };
+                if migrate {
+                    store.convert_legacy_events().await?;
+                }
+                Ok(store)
             }
         }
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The native read path, on SQLite files (bulk reads only; see [`native`]).
+    pub fn native_reader(&self) -> Option<&native::NativeReader> {
+        self.native.as_ref()
     }
 
     /// The pool for plain reads that need no audit entry (sessions, reference data).

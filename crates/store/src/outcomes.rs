@@ -20,28 +20,20 @@ use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
 use alongside_core::nhs_number::NhsNumber;
 use alongside_core::{OrgId, PersonId};
 use alongside_stats::{Day, Measurement, PeriodRecord, Sex};
-use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Executor, Row};
+use sqlx::{AnyConnection, Row};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::people::Source;
 
-/// The event types, in the order of their one-byte codes used while importing.
-pub const EVENT_TYPES: [&str; 6] = [
-    "gp_appointment",
-    "gp_dna",
-    "ae_attendance",
-    "emergency_admission",
-    "outpatient_attendance",
-    "outpatient_dna",
-];
+pub use crate::event_sets::EVENT_TYPES;
+use crate::event_sets::{EventDay, PackedSet, DAY_BASE};
 
 /// The exact header of an events file.
 pub const EVENTS_HEADER: &str = "person_id,date,type,minor";
 
-/// Rows per multi-row INSERT (5 bound values each, under both engines' parameter limits).
+/// Rows per multi-row INSERT (at most 6 bound values each, under both engines' parameter limits).
 const INSERT_BATCH: usize = 1000;
 
 /// How many bad rows are listed (all are counted).
@@ -96,25 +88,24 @@ pub struct NewEvent {
     pub minor: bool,
 }
 
-// Packed event key for sorting and counting: person index (28 bits) | type (3) | minor (1) |
-// day offset from 1900-01-01 (16 bits, up to 2079). Sorting packed keys orders events as the
-// table's primary key does (people are indexed in id order), so inserts are sequential.
-const DAY_BASE: i32 = -25567; // 1900-01-01
+// Packed event key for sorting and counting: person index (28 bits) | day offset from
+// 1900-01-01 (16 bits, up to 2079) | type (3) | minor (1). Sorting packed keys groups events by
+// person (people are indexed in id order) and orders each person's events as their stored set.
 const MAX_PEOPLE: usize = 1 << 28;
 
 fn pack(person: u32, ty: u8, minor: bool, day: Day) -> u64 {
     (u64::from(person) << 20)
-        | (u64::from(ty) << 17)
-        | (u64::from(minor) << 16)
-        | ((day.0 - DAY_BASE) as u64 & 0xffff)
+        | (((day.0 - DAY_BASE) as u64 & 0xffff) << 4)
+        | (u64::from(ty) << 1)
+        | u64::from(minor)
 }
 
 fn unpack(k: u64) -> (usize, u8, bool, Day) {
     (
         (k >> 20) as usize,
-        ((k >> 17) & 7) as u8,
-        (k >> 16) & 1 == 1,
-        Day((k & 0xffff) as i32 + DAY_BASE),
+        ((k >> 1) & 7) as u8,
+        k & 1 == 1,
+        Day(((k >> 4) & 0xffff) as i32 + DAY_BASE),
     )
 }
 
@@ -125,29 +116,53 @@ struct PersonIndex {
     by_nhs: HashMap<String, u32>,
 }
 
-async fn person_index(store: &Store, org: OrgId) -> Result<PersonIndex> {
-    let rows = sqlx::query("SELECT id, nhs_number FROM people WHERE org_id = $1 ORDER BY id")
-        .bind(org.as_text())
-        .fetch_all(store.reader())
-        .await?;
-    if rows.len() >= MAX_PEOPLE {
-        return Err(StoreError::Conflict(
-            "too many people for one import".into(),
-        ));
+impl PersonIndex {
+    fn add(&mut self, id: String, nhs: Option<String>) -> Result<()> {
+        let i = self.ids.len();
+        if i + 1 >= MAX_PEOPLE {
+            return Err(StoreError::Conflict(
+                "too many people for one import".into(),
+            ));
+        }
+        if let Some(n) = nhs {
+            self.by_nhs.insert(n, i as u32);
+        }
+        self.by_id.insert(id.clone(), i as u32);
+        self.ids.push(id);
+        Ok(())
     }
-    let mut ix = PersonIndex {
-        ids: Vec::with_capacity(rows.len()),
-        by_id: HashMap::with_capacity(rows.len()),
+}
+
+/// In id order, so that an import's rows are written in the table's key order.
+const PERSON_INDEX_SQL: &str = "SELECT id, nhs_number FROM people WHERE org_id = $1 ORDER BY id";
+
+async fn person_index(store: &Store, org: OrgId) -> Result<PersonIndex> {
+    let org = org.as_text();
+    let empty = || PersonIndex {
+        ids: Vec::new(),
+        by_id: HashMap::new(),
         by_nhs: HashMap::new(),
     };
-    for (i, r) in rows.iter().enumerate() {
-        let id: String = r.try_get("id")?;
-        let nhs: Option<String> = r.try_get("nhs_number")?;
-        if let Some(n) = nhs {
-            ix.by_nhs.insert(n, i as u32);
-        }
-        ix.by_id.insert(id.clone(), i as u32);
-        ix.ids.push(id);
+    if let Some(reader) = store.native_reader() {
+        return reader
+            .read(move |c| {
+                let mut ix = empty();
+                let mut st = c.prepare(PERSON_INDEX_SQL)?;
+                let mut rows = st.query([org.as_str()])?;
+                while let Some(r) = rows.next()? {
+                    ix.add(r.get(0)?, r.get(1)?)?;
+                }
+                Ok(ix)
+            })
+            .await;
+    }
+    let rows = sqlx::query(PERSON_INDEX_SQL)
+        .bind(&org)
+        .fetch_all(store.reader())
+        .await?;
+    let mut ix = empty();
+    for r in &rows {
+        ix.add(r.try_get("id")?, r.try_get("nhs_number")?)?;
     }
     Ok(ix)
 }
@@ -177,19 +192,21 @@ fn parse_row(line: &str, ix: &PersonIndex) -> std::result::Result<u64, String> {
         ));
     }
     let who = field(fields[0]);
-    let compact: String = who.chars().filter(|c| !c.is_whitespace()).collect();
-    let person = if compact.len() == 10 && compact.bytes().all(|b| b.is_ascii_digit()) {
+    let person = if let Some(&p) = ix.by_id.get(who) {
+        // Fast path: a record id exactly as stored (lower-case, hyphenated).
+        p
+    } else if who.is_empty() {
+        return Err("person_id is empty".into());
+    } else if who.bytes().all(|b| b.is_ascii_digit() || b == b' ')
+        && who.bytes().filter(u8::is_ascii_digit).count() == 10
+    {
+        let compact: String = who.chars().filter(|c| !c.is_whitespace()).collect();
         let n = NhsNumber::parse(&compact).map_err(|_| {
             "person_id is 10 digits but not a valid NHS number (check digit)".to_string()
         })?;
         *ix.by_nhs
             .get(n.as_str())
             .ok_or("no person with this NHS number in the organisation")?
-    } else if let Some(&p) = ix.by_id.get(who) {
-        // Fast path: a record id exactly as stored (lower-case, hyphenated).
-        p
-    } else if who.is_empty() {
-        return Err("person_id is empty".into());
     } else {
         let id = uuid::Uuid::parse_str(who).map_err(|_| {
             "person_id must be a record id (UUID) or a 10-digit NHS number".to_string()
@@ -200,7 +217,7 @@ fn parse_row(line: &str, ix: &PersonIndex) -> std::result::Result<u64, String> {
     };
     let date = field(fields[1]);
     let day = Day::parse_iso(date.as_bytes())
-        .filter(|d| d.0 > DAY_BASE && d.0 - DAY_BASE < 0xffff)
+        .filter(|d| EventDay::day_in_range(*d) && d.0 < DAY_BASE + 0xffff)
         .ok_or_else(|| "date must be a real date written YYYY-MM-DD (1900–2078)".to_string())?;
     let ty = field(fields[2]);
     let t = EVENT_TYPES.iter().position(|t| *t == ty).ok_or_else(|| {
@@ -209,10 +226,13 @@ fn parse_row(line: &str, ix: &PersonIndex) -> std::result::Result<u64, String> {
             EVENT_TYPES.join(", ")
         )
     })?;
-    let minor = match field(fields[3]).to_ascii_lowercase().as_str() {
-        "true" | "1" => true,
-        "false" | "0" | "" => false,
-        _ => return Err("minor must be true, false, 1, 0 or empty".into()),
+    let minor = field(fields[3]);
+    let minor = if minor.eq_ignore_ascii_case("true") || minor == "1" {
+        true
+    } else if minor.eq_ignore_ascii_case("false") || minor == "0" || minor.is_empty() {
+        false
+    } else {
+        return Err("minor must be true, false, 1, 0 or empty".into());
     };
     // The minor flag only qualifies A&E attendances.
     Ok(pack(person, t as u8, minor && t == 2, day))
@@ -428,8 +448,35 @@ struct ImportMeta {
     audit_source: Source,
 }
 
-/// Inserts the events of one import in multi-row statements on `c`.
-async fn insert_events(
+/// Packs the next [`INSERT_BATCH`] people's sets from `keys[at..]` (sorted packed keys with
+/// counts) into `batch`; returns where the next batch starts.
+fn next_sets(keys: &[(u64, u32)], mut at: usize, batch: &mut Vec<(usize, PackedSet)>) -> usize {
+    batch.clear();
+    let mut days: Vec<EventDay> = Vec::new();
+    while at < keys.len() && batch.len() < INSERT_BATCH {
+        let person = unpack(keys[at].0).0;
+        days.clear();
+        while at < keys.len() && unpack(keys[at].0).0 == person {
+            let (_, event_type, minor, day) = unpack(keys[at].0);
+            days.push(EventDay {
+                day,
+                event_type,
+                minor,
+                n: keys[at].1,
+            });
+            at += 1;
+        }
+        batch.push((
+            person,
+            crate::event_sets::pack_sorted(&days).expect("a person's group is never empty"),
+        ));
+    }
+    at
+}
+
+/// Inserts the events of one import on `c`: one packed event set per person
+/// ([`crate::event_sets`]), in multi-row statements.
+async fn insert_sets(
     c: &mut AnyConnection,
     backend: Backend,
     org: &str,
@@ -438,27 +485,30 @@ async fn insert_events(
     keys: &[(u64, u32)],
 ) -> Result<()> {
     let template = format!(
-        "({}, ?, ?, ?, ?, {}, ?)",
+        "({}, ?, {}, ?, ?, ?, ?, ?)",
         uuid_literal(org)?,
         uuid_literal(import_id)?
     );
     let mut sql_cache: HashMap<usize, String> = HashMap::new();
-    for chunk in keys.chunks(INSERT_BATCH) {
-        let sql = sql_cache.entry(chunk.len()).or_insert_with(|| {
+    let mut batch: Vec<(usize, PackedSet)> = Vec::with_capacity(INSERT_BATCH);
+    let mut at = 0;
+    while at < keys.len() {
+        at = next_sets(keys, at, &mut batch);
+        let sql = sql_cache.entry(batch.len()).or_insert_with(|| {
             format!(
-                "INSERT INTO utilisation_events (org_id, person_id, event_type, minor, event_date, import_id, n) VALUES {}",
-                values(backend, &template, chunk.len())
+                "INSERT INTO utilisation_event_sets (org_id, person_id, import_id, first_date, last_date, last_unplanned, events, packed) VALUES {}",
+                values(backend, &template, batch.len())
             )
         });
         let mut q = sqlx::query(sql.as_str());
-        for (k, n) in chunk {
-            let (p, t, minor, day) = unpack(*k);
+        for (p, set) in &batch {
             q = q
-                .bind(ids[p].as_str())
-                .bind(EVENT_TYPES[usize::from(t)])
-                .bind(i64::from(minor))
-                .bind(day.to_iso())
-                .bind(i64::from(*n));
+                .bind(ids[*p].as_str())
+                .bind(set.first.to_iso())
+                .bind(set.last.to_iso())
+                .bind(set.last_unplanned.map(|d| d.to_iso()))
+                .bind(set.events as i64)
+                .bind(set.bytes.as_slice());
         }
         q.execute(&mut *c).await?;
     }
@@ -512,7 +562,7 @@ async fn store_import(
                     .bind(match &meta.requester { Requester::User(a) => Some(a.user_id.as_text()), Requester::System(_) => None })
                     .execute(&mut *c)
                     .await?;
-                insert_events(c, backend, &org, &import_id, &ids, &parsed.keys).await?;
+                insert_sets(c, backend, &org, &import_id, &ids, &parsed.keys).await?;
                 let detail = format!(
                     "{} (sha256 {}), source {}: {} rows read, {} events imported, {} rows rejected",
                     meta.file_name, &meta.sha256[..16], meta.source, parsed.rows_read, events, parsed.rows_rejected
@@ -589,32 +639,6 @@ pub struct OutcomeInputs {
     pub latest: Vec<LatestLevel>,
     /// Events stored for the organisation's people in the window (all types).
     pub events_in_window: u64,
-}
-
-const PIVOT: &str = "CAST(SUM(CASE WHEN e.event_type = 'gp_appointment' THEN e.n ELSE 0 END) AS BIGINT) AS c0, \
-CAST(SUM(CASE WHEN e.event_type = 'gp_dna' THEN e.n ELSE 0 END) AS BIGINT) AS c1, \
-CAST(SUM(CASE WHEN e.event_type = 'ae_attendance' THEN e.n ELSE 0 END) AS BIGINT) AS c2, \
-CAST(SUM(CASE WHEN e.event_type = 'ae_attendance' AND e.minor = 1 THEN e.n ELSE 0 END) AS BIGINT) AS c3, \
-CAST(SUM(CASE WHEN e.event_type = 'emergency_admission' THEN e.n ELSE 0 END) AS BIGINT) AS c4, \
-CAST(SUM(CASE WHEN e.event_type = 'outpatient_attendance' THEN e.n ELSE 0 END) AS BIGINT) AS c5, \
-CAST(SUM(CASE WHEN e.event_type = 'outpatient_dna' THEN e.n ELSE 0 END) AS BIGINT) AS c6";
-
-fn pivot_counts(r: &sqlx::any::AnyRow) -> Result<[u32; 7]> {
-    let mut c = [0u32; 7];
-    for (i, v) in c.iter_mut().enumerate() {
-        *v = r.try_get::<i64, _>(i + 1)? as u32;
-    }
-    Ok(c)
-}
-
-fn day_of_micros(m: i64) -> Day {
-    Day(m.div_euclid(86_400_000_000) as i32)
-}
-
-fn age_on(dob: Day, on: Day) -> i32 {
-    let (y0, m0, d0) = dob.ymd();
-    let (y1, m1, d1) = on.ymd();
-    y1 - y0 - i32::from((m1, d1) < (m0, d0))
 }
 
 impl Store {
@@ -743,7 +767,7 @@ impl Store {
 
     /// How many events are stored for an organisation (sum of counts) and in how many imports.
     pub async fn utilisation_totals(&self, org: OrgId) -> Result<(i64, i64)> {
-        let e = sqlx::query("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM utilisation_events WHERE org_id = $1")
+        let e = sqlx::query("SELECT CAST(COALESCE(SUM(events), 0) AS BIGINT) AS n FROM utilisation_event_sets WHERE org_id = $1")
             .bind(org.as_text())
             .fetch_one(self.reader())
             .await?;
@@ -794,228 +818,71 @@ impl Store {
             Err(StoreError::Refused(decision.reason))
         }
     }
+}
 
-    /// Builds the evaluation inputs of `org` over `window` (callers audit first with
-    /// [`Store::audit_evaluation`]). Event counts are aggregated in SQL, one row per person.
-    pub async fn outcome_inputs(
-        &self,
-        org: OrgId,
-        window: Window,
-        with_distributions: bool,
-    ) -> Result<OutcomeInputs> {
-        let orgt = org.as_text();
-        let (from, to) = (window.from.to_iso(), window.to.to_iso());
-        // Rows are streamed and decoded one at a time (no million-row vectors of rows).
-        let events_q = async {
-            let sql = format!("SELECT e.person_id, {PIVOT} FROM utilisation_events e WHERE e.org_id = $1 AND e.event_date >= $2 AND e.event_date <= $3 GROUP BY e.person_id");
-            let mut m: HashMap<String, [u32; 7]> = HashMap::new();
-            let mut rows = sqlx::query(&sql)
-                .bind(&orgt)
-                .bind(&from)
-                .bind(&to)
-                .fetch(self.reader());
-            while let Some(r) = rows.try_next().await? {
-                m.insert(r.try_get(0)?, pivot_counts(&r)?);
-            }
-            Ok::<_, StoreError>(m)
-        };
-        struct P {
-            dob: Option<Day>,
-            sex: String,
-            decile: Option<i64>,
-            practice: Option<String>,
-            ltc: i64,
-            ms: Vec<(Day, f64, u8)>,
+impl Store {
+    /// Moves events stored one row per event by a database created before migration 0010 into
+    /// packed event sets ([`crate::event_sets`]), in one transaction, and empties the old table.
+    /// Runs when the store is opened with migrations; does nothing once the old table is empty.
+    pub(crate) async fn convert_legacy_events(&self) -> Result<()> {
+        let any = sqlx::query("SELECT org_id FROM utilisation_events LIMIT 1")
+            .fetch_optional(self.reader())
+            .await?;
+        if any.is_none() {
+            return Ok(());
         }
-        let people_q = async {
-            let mut index: HashMap<String, usize> = HashMap::new();
-            let mut ids: Vec<String> = Vec::new();
-            let mut ps: Vec<P> = Vec::new();
-            let mut rows = sqlx::query("SELECT p.id, p.date_of_birth, p.sex, p.deprivation_decile, p.gp_practice, (SELECT COUNT(*) FROM person_conditions c WHERE c.org_id = p.org_id AND c.person_id = p.id) AS ltc FROM people p WHERE p.org_id = $1 ORDER BY p.id")
-                .bind(&orgt)
-                .fetch(self.reader());
-            while let Some(r) = rows.try_next().await? {
-                let id: String = r.try_get(0)?;
-                let dob: String = r.try_get(1)?;
-                index.insert(id.clone(), ids.len());
-                ids.push(id);
-                ps.push(P {
-                    dob: Day::parse_iso(dob.as_bytes()),
-                    sex: r.try_get(2)?,
-                    decile: r.try_get(3)?,
-                    practice: r.try_get(4)?,
-                    ltc: r.try_get(5)?,
-                    ms: Vec::new(),
-                });
-            }
-            drop(rows);
-            let mut rows = sqlx::query("SELECT person_id, completed_at, score, level FROM assessments WHERE org_id = $1 AND status = 'completed' AND level IS NOT NULL AND score IS NOT NULL AND completed_at IS NOT NULL ORDER BY person_id, completed_at, id")
-                .bind(&orgt)
-                .fetch(self.reader());
-            while let Some(r) = rows.try_next().await? {
-                let pid: String = r.try_get(0)?;
-                let Some(&i) = index.get(&pid) else { continue };
-                let at: i64 = r.try_get(1)?;
-                let score: f64 = r.try_get(2)?;
-                let level: i64 = r.try_get(3)?;
-                let day = day_of_micros(at);
-                if day <= window.to && (1..=4).contains(&level) && score.is_finite() {
-                    ps[i].ms.push((day, score, level as u8));
-                }
-            }
-            Ok::<_, StoreError>((ids, ps))
-        };
-        let conditions_q = async {
-            let mut cond_map: HashMap<String, Vec<String>> = HashMap::new();
-            if !with_distributions {
-                return Ok::<_, StoreError>(cond_map);
-            }
-            let mut rows =
-                sqlx::query("SELECT person_id, condition FROM person_conditions WHERE org_id = $1")
-                    .bind(&orgt)
-                    .fetch(self.reader());
-            while let Some(r) = rows.try_next().await? {
-                cond_map
-                    .entry(r.try_get(0)?)
-                    .or_default()
-                    .push(r.try_get(1)?);
-            }
-            Ok(cond_map)
-        };
-        let (events, (ids, ps), mut cond_map) = tokio::try_join!(events_q, people_q, conditions_q)?;
-        let mut out = OutcomeInputs {
-            window,
-            people_registered: ps.len() as u64,
-            people_measured: 0,
-            records: Vec::new(),
-            measurements: Vec::new(),
-            excluded: Exclusions::default(),
-            events_not_counted: 0,
-            latest: Vec::new(),
-            events_in_window: events
-                .values()
-                .map(|c| u64::from(c[0] + c[1] + c[2] + c[4] + c[5] + c[6]))
-                .sum(),
-        };
-        // Periods: (person index, start day, level).
-        let mut late: Vec<(usize, Day)> = Vec::new();
-        let mut periods: Vec<(usize, Day, u8)> = Vec::new();
-        for (i, p) in ps.iter().enumerate() {
-            if p.ms.is_empty() {
-                out.excluded.no_activation += 1;
-                continue;
-            }
-            out.people_measured += 1;
-            for (day, score, level) in &p.ms {
-                out.measurements.push(Measurement {
-                    person_key: i as u64,
-                    day: *day,
-                    score: *score,
-                    level: *level,
-                });
-            }
-            if with_distributions {
-                let mut conditions = cond_map.remove(ids[i].as_str()).unwrap_or_default();
-                conditions.sort();
-                out.latest.push(LatestLevel {
-                    level: p.ms.last().expect("measured").2,
-                    deprivation_decile: p.decile.map(|d| d as u8),
-                    gp_practice: p.practice.clone(),
-                    conditions,
-                });
-            }
-            let before = p.ms.iter().rev().find(|m| m.0 <= window.from);
-            let (start, level) = match before {
-                Some(m) => (window.from, m.2),
-                None => match p.ms.iter().find(|m| m.0 > window.from) {
-                    Some(m) => (m.0, m.2),
-                    None => unreachable!("measurements are on or before the window's end"),
-                },
-            };
-            if p.sex != "female" && p.sex != "male" {
-                out.excluded.sex_not_female_or_male += 1;
-                continue;
-            }
-            let Some(decile) = p.decile.filter(|d| (1..=10).contains(d)) else {
-                out.excluded.no_deprivation_decile += 1;
-                continue;
-            };
-            let _ = decile;
-            if p.ltc < 1 {
-                out.excluded.no_long_term_condition += 1;
-                continue;
-            }
-            let age = p.dob.map(|d| age_on(d, start)).unwrap_or(-1);
-            if !(18..=120).contains(&age) {
-                out.excluded.age_outside_18_120 += 1;
-                continue;
-            }
-            if start > window.from {
-                late.push((i, start));
-            }
-            periods.push((i, start, level));
-        }
-        // Events of late starters before their start are subtracted.
-        let mut before_start: HashMap<String, [u32; 7]> = HashMap::new();
-        if !late.is_empty() {
-            let mut conn = self.reader().acquire().await?;
-            let c: &mut AnyConnection = &mut conn;
-            c.execute("DROP TABLE IF EXISTS outcome_late_starts")
-                .await?;
-            c.execute("CREATE TEMP TABLE outcome_late_starts (person_id TEXT NOT NULL PRIMARY KEY, start_date TEXT NOT NULL)").await?;
-            let result = async {
-                for chunk in late.chunks(INSERT_BATCH) {
-                    let sql = format!(
-                        "INSERT INTO outcome_late_starts (person_id, start_date) VALUES {}",
-                        values(self.backend(), "(?, ?)", chunk.len())
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for (i, d) in chunk {
-                        q = q.bind(ids[*i].as_str()).bind(d.to_iso());
+        let moved = self
+            .write(|c| {
+                Box::pin(async move {
+                    let rows = sqlx::query("SELECT org_id, person_id, import_id, event_type, minor, event_date, n FROM utilisation_events")
+                        .fetch_all(&mut *c)
+                        .await?;
+                    let mut sets: BTreeMap<(String, String, String), Vec<EventDay>> = BTreeMap::new();
+                    for r in &rows {
+                        let ty: String = r.try_get(3)?;
+                        let date: String = r.try_get(5)?;
+                        let event_type = EVENT_TYPES
+                            .iter()
+                            .position(|t| *t == ty)
+                            .ok_or_else(|| StoreError::Corrupt(format!("event type {ty:?}")))?;
+                        let day = Day::parse_iso(date.as_bytes())
+                            .filter(|d| EventDay::day_in_range(*d))
+                            .ok_or_else(|| StoreError::Corrupt(format!("event date {date:?}")))?;
+                        sets.entry((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
+                            .or_default()
+                            .push(EventDay {
+                                day,
+                                event_type: event_type as u8,
+                                minor: r.try_get::<i64, _>(4)? == 1,
+                                n: r.try_get::<i64, _>(6)? as u32,
+                            });
                     }
-                    q.execute(&mut *c).await?;
-                }
-                let sql = format!("SELECT e.person_id, {PIVOT} FROM outcome_late_starts l JOIN utilisation_events e ON e.org_id = $1 AND e.person_id = l.person_id WHERE e.event_date >= $2 AND e.event_date < l.start_date GROUP BY e.person_id");
-                let rows = sqlx::query(&sql).bind(&orgt).bind(&from).fetch_all(&mut *c).await?;
-                for r in &rows {
-                    before_start.insert(r.try_get(0)?, pivot_counts(r)?);
-                }
-                Ok::<_, StoreError>(())
-            }
-            .await;
-            c.execute("DROP TABLE IF EXISTS outcome_late_starts")
-                .await?;
-            result?;
-        }
-        let mut counted = 0u64;
-        for (i, start, level) in periods {
-            let p = &ps[i];
-            let id = ids[i].as_str();
-            let mut counts = events.get(id).copied().unwrap_or_default();
-            if let Some(b) = before_start.get(id) {
-                for (c, x) in counts.iter_mut().zip(b) {
-                    *c -= x;
-                }
-            }
-            counted +=
-                u64::from(counts[0] + counts[1] + counts[2] + counts[4] + counts[5] + counts[6]);
-            out.records.push(PeriodRecord {
-                person_key: i as u64,
-                age: age_on(p.dob.expect("checked"), start) as u16,
-                sex: if p.sex == "female" {
-                    Sex::Female
-                } else {
-                    Sex::Male
-                },
-                deprivation_decile: p.decile.expect("checked") as u8,
-                ltc_count: p.ltc.min(u16::MAX as i64) as u16,
-                activation_level: level,
-                exposure_days: (window.to.0 - start.0 + 1) as u32,
-                counts,
-            });
-        }
-        out.events_not_counted = out.events_in_window - counted;
-        Ok(out)
+                    for ((org, person, import), days) in sets {
+                        let Some(set) = crate::event_sets::pack(days) else {
+                            continue;
+                        };
+                        sqlx::query("INSERT INTO utilisation_event_sets (org_id, person_id, import_id, first_date, last_date, last_unplanned, events, packed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                            .bind(&org)
+                            .bind(&person)
+                            .bind(&import)
+                            .bind(set.first.to_iso())
+                            .bind(set.last.to_iso())
+                            .bind(set.last_unplanned.map(|d| d.to_iso()))
+                            .bind(set.events as i64)
+                            .bind(set.bytes)
+                            .execute(&mut *c)
+                            .await?;
+                    }
+                    sqlx::query("DELETE FROM utilisation_events").execute(&mut *c).await?;
+                    Ok(rows.len())
+                })
+            })
+            .await?;
+        tracing::info!(
+            rows = moved,
+            "utilisation events converted to packed event sets"
+        );
+        Ok(())
     }
 }
 
@@ -1126,9 +993,10 @@ pub fn person_id(s: &str) -> Result<PersonId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inputs::age_on;
 
     #[test]
-    fn packed_keys_round_trip_and_sort_by_person_type_minor_day() {
+    fn packed_keys_round_trip_and_sort_by_person_day_type_minor() {
         let d = Day::from_ymd(2025, 3, 1).unwrap();
         for (p, t, m) in [
             (0u32, 0u8, false),
@@ -1138,7 +1006,8 @@ mod tests {
             assert_eq!(unpack(pack(p, t, m, d)), (p as usize, t, m, d));
         }
         assert!(pack(1, 0, false, d) > pack(0, 5, true, Day(d.0 + 999)));
-        assert!(pack(0, 2, true, d) > pack(0, 2, false, Day(d.0 + 9)));
+        assert!(pack(0, 0, false, Day(d.0 + 1)) > pack(0, 5, true, d));
+        assert!(pack(0, 2, true, d) > pack(0, 2, false, d));
     }
 
     #[test]

@@ -8,15 +8,146 @@ use alongside_store::outcomes::{
 };
 use alongside_store::people::Source;
 use alongside_store::testing::TestDatabase;
-use alongside_store::{both_backends, Backend, Store};
+use alongside_store::{both_backends, event_sets, Backend, Store};
 use rand::{Rng, SeedableRng};
 
 both_backends!(
     import_is_idempotent_and_audited,
     bad_rows_are_reported_by_line,
     bad_header_writes_nothing,
-    evaluation_from_store_equals_files
+    evaluation_from_store_equals_files,
+    events_of_an_older_database_are_converted
 );
+
+type Stored = (String, String, bool, String, u32);
+
+/// Every stored event-day of `org`, decoded from the packed sets, sorted by day, type, minor.
+async fn stored_events(store: &Store, org: OrgId) -> Vec<Stored> {
+    use sqlx::Row;
+    let rows =
+        sqlx::query("SELECT person_id, packed FROM utilisation_event_sets WHERE org_id = $1")
+            .bind(org.as_text())
+            .fetch_all(store.reader())
+            .await
+            .unwrap();
+    let mut out = Vec::new();
+    for r in &rows {
+        let person: String = r.get(0);
+        let packed: Vec<u8> = r.get(1);
+        for e in event_sets::decode(&packed).unwrap() {
+            out.push((
+                person.clone(),
+                event_sets::EVENT_TYPES[usize::from(e.event_type)].to_string(),
+                e.minor,
+                e.day.to_iso(),
+                e.n,
+            ));
+        }
+    }
+    out.sort_by(|x, y| (&x.3, &x.1, x.2).cmp(&(&y.3, &y.1, y.2)));
+    out
+}
+
+type Summary = (String, String, String, Option<String>, i64);
+
+async fn set_summaries(store: &Store, org: OrgId) -> Vec<Summary> {
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT person_id, first_date, last_date, last_unplanned, events FROM utilisation_event_sets WHERE org_id = $1")
+        .bind(org.as_text())
+        .fetch_all(store.reader())
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect()
+}
+
+/// A database written before migration 0010 kept one row per event: opening it converts them
+/// into packed sets (same events, same totals) and empties the old table.
+async fn events_of_an_older_database_are_converted(backend: Backend) {
+    let (db, store, org, _) = setup(backend).await;
+    let a = PersonId::new();
+    store
+        .insert_people_unaudited_actor(org, vec![(a, registered("", "female", "3"), None)], "test")
+        .await
+        .unwrap();
+    let import = uuid::Uuid::new_v4().to_string();
+    for (ty, minor, date, n) in [
+        ("gp_appointment", 0, "2025-02-01", 3),
+        ("ae_attendance", 1, "2025-03-04", 1),
+        ("ae_attendance", 0, "2025-03-04", 2),
+        ("outpatient_dna", 0, "2024-12-31", 1),
+    ] {
+        sqlx::query("INSERT INTO utilisation_events (org_id, person_id, event_type, minor, event_date, import_id, n) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(org.as_text())
+            .bind(a.as_text())
+            .bind(ty)
+            .bind(minor as i64)
+            .bind(date)
+            .bind(&import)
+            .bind(n as i64)
+            .execute(store.reader())
+            .await
+            .unwrap();
+    }
+    store.close().await;
+    let store = Store::open(&db.url).await.unwrap();
+    assert_eq!(store.utilisation_totals(org).await.unwrap().0, 7);
+    assert_eq!(
+        stored_events(&store, org).await,
+        vec![
+            (
+                a.as_text(),
+                "outpatient_dna".into(),
+                false,
+                "2024-12-31".into(),
+                1
+            ),
+            (
+                a.as_text(),
+                "gp_appointment".into(),
+                false,
+                "2025-02-01".into(),
+                3
+            ),
+            (
+                a.as_text(),
+                "ae_attendance".into(),
+                false,
+                "2025-03-04".into(),
+                2
+            ),
+            (
+                a.as_text(),
+                "ae_attendance".into(),
+                true,
+                "2025-03-04".into(),
+                1
+            ),
+        ]
+    );
+    assert_eq!(
+        set_summaries(&store, org).await,
+        vec![(
+            a.as_text(),
+            "2024-12-31".into(),
+            "2025-03-04".into(),
+            Some("2025-03-04".into()),
+            7
+        )]
+    );
+    use sqlx::Row;
+    let left: i64 = sqlx::query("SELECT COUNT(*) AS n FROM utilisation_events")
+        .fetch_one(store.reader())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    // Opening again changes nothing.
+    store.close().await;
+    let store = Store::open(&db.url).await.unwrap();
+    assert_eq!(store.utilisation_totals(org).await.unwrap().0, 7);
+}
 
 fn day(s: &str) -> Day {
     Day::parse_iso(s.as_bytes()).unwrap()
@@ -109,50 +240,62 @@ async fn import_is_idempotent_and_audited(backend: Backend) {
     assert!(!r.already_imported);
     assert_eq!((r.rows_read, r.rows_rejected, r.events_imported), (6, 0, 6));
     assert_eq!(store.utilisation_totals(org).await.unwrap(), (6, 1));
-    // Two identical A&E rows are one stored row with n = 2; the minor flag of an admission is dropped.
-    let rows = sqlx::query("SELECT person_id, event_type, minor, event_date, n FROM utilisation_events WHERE org_id = $1 ORDER BY event_date, event_type, minor")
-        .bind(org.as_text())
-        .fetch_all(store.reader())
-        .await
-        .unwrap();
-    use sqlx::Row;
-    let got: Vec<(String, String, i64, String, i64)> = rows
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
-        .collect();
+    // Two identical A&E rows are one stored event-day with n = 2; the minor flag of an
+    // admission is dropped; each person's events are one packed set with its summary columns.
+    let stored = stored_events(&store, org).await;
     assert_eq!(
-        got,
+        stored,
         vec![
             (
                 a.as_text(),
                 "gp_appointment".into(),
-                0,
+                false,
                 "2025-02-01".into(),
                 2
             ),
             (
                 b.as_text(),
                 "ae_attendance".into(),
-                1,
+                true,
                 "2025-03-04".into(),
                 2
             ),
             (
                 b.as_text(),
                 "ae_attendance".into(),
-                0,
+                false,
                 "2025-03-05".into(),
                 1
             ),
             (
                 b.as_text(),
                 "emergency_admission".into(),
-                0,
+                false,
                 "2025-04-01".into(),
                 1
             ),
         ]
     );
+    let mut summaries = set_summaries(&store, org).await;
+    summaries.sort();
+    let mut want = vec![
+        (
+            a.as_text(),
+            "2025-02-01".to_string(),
+            "2025-02-01".to_string(),
+            None,
+            2,
+        ),
+        (
+            b.as_text(),
+            "2025-03-04".to_string(),
+            "2025-04-01".to_string(),
+            Some("2025-04-01".to_string()),
+            4,
+        ),
+    ];
+    want.sort();
+    assert_eq!(summaries, want);
     let again = store
         .import_events_csv(
             org,
