@@ -21,7 +21,7 @@ pub mod analysis;
 pub mod coding;
 pub mod day;
 pub mod evaluate;
-mod hash;
+pub mod hash;
 pub mod html;
 mod idindex;
 mod ingest;

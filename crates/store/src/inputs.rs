@@ -12,20 +12,36 @@ use crate::event_sets;
 use crate::outcomes::{Exclusions, LatestLevel, OutcomeInputs, Window};
 use crate::{Result, Store, StoreError};
 use alongside_core::OrgId;
+use alongside_stats::hash::FxBuild;
 use alongside_stats::{Day, Measurement, PeriodRecord, Sex};
 use futures::TryStreamExt;
 use sqlx::Row;
 use std::collections::HashMap;
 
+/// A record id as its 128-bit value: ordering these orders the ids' lower-case hyphenated text
+/// (fixed width, hex digits in ASCII order), and hashing them is cheap.
+fn key(id: &str) -> Option<u128> {
+    uuid::Uuid::try_parse_ascii(id.as_bytes())
+        .ok()
+        .map(|u| u.as_u128())
+}
+
 // Every query is one scan in key order, no sort and no per-row subquery (a correlated count
 // per person and an ORDER BY over all questionnaires took 3.3 s and 3.7 s for a million
 // people); the builder joins by record id and orders each person's questionnaires itself.
 
-/// The organisation's people ($1 = organisation), in record id order (the primary key's, no
-/// sort) so that results never depend on the order rows were written in.
-const PEOPLE_SQL: &str = "SELECT id, date_of_birth, sex, deprivation_decile, gp_practice FROM people WHERE org_id = $1 ORDER BY id";
+/// The organisation's people ($1 = organisation), in any order (the builder puts them in record
+/// id order, so that results never depend on the order rows were written in).
+const PEOPLE_SQL: &str =
+    "SELECT id, date_of_birth, sex, deprivation_decile, gp_practice FROM people WHERE org_id = $1";
 /// Scored questionnaires ($1 = organisation).
 const ASSESSMENTS_SQL: &str = "SELECT person_id, completed_at, score, level FROM assessments WHERE org_id = $1 AND status = 'completed' AND level IS NOT NULL AND score IS NOT NULL AND completed_at IS NOT NULL";
+// SQLite's planner answers `org_id = ?` through the (org_id, …) indexes, one random table
+// lookup per row (about 6 µs a row once the table outgrows the cache: 6 s for a million
+// people). An evaluation reads nearly every row of its organisation, so on SQLite (typically
+// one organisation per file) the two wide tables are scanned in storage order instead.
+const NATIVE_PEOPLE_SQL: &str = "SELECT id, date_of_birth, sex, deprivation_decile, gp_practice FROM people NOT INDEXED WHERE org_id = $1";
+const NATIVE_ASSESSMENTS_SQL: &str = "SELECT person_id, completed_at, score, level FROM assessments NOT INDEXED WHERE org_id = $1 AND status = 'completed' AND level IS NOT NULL AND score IS NOT NULL AND completed_at IS NOT NULL";
 /// Long-term condition counts ($1 = organisation), when the condition names are not needed.
 const LTC_SQL: &str =
     "SELECT person_id, COUNT(*) AS n FROM person_conditions WHERE org_id = $1 GROUP BY person_id";
@@ -50,7 +66,9 @@ struct P {
 pub(crate) struct InputsBuilder {
     window: Window,
     with_distributions: bool,
-    index: HashMap<String, usize>,
+    index: HashMap<u128, u32, FxBuild>,
+    /// Record ids as read, until [`InputsBuilder::people_done`] orders and indexes them.
+    ids: Vec<u128>,
     people: Vec<P>,
     /// Per person: the start of their period, once [`InputsBuilder::periods`] has run.
     start: Vec<Option<(Day, u8)>>,
@@ -74,7 +92,8 @@ impl InputsBuilder {
         InputsBuilder {
             window,
             with_distributions,
-            index: HashMap::new(),
+            index: HashMap::default(),
+            ids: Vec::new(),
             people: Vec::new(),
             start: Vec::new(),
             counts: Vec::new(),
@@ -85,13 +104,14 @@ impl InputsBuilder {
 
     fn person(
         &mut self,
-        id: String,
+        id: &str,
         dob: &str,
         sex: &str,
         decile: Option<i64>,
-        practice: Option<String>,
-    ) {
-        self.index.insert(id, self.people.len());
+        practice: Option<&str>,
+    ) -> Result<()> {
+        let id = key(id).ok_or_else(|| StoreError::Corrupt(format!("record id {id:?}")))?;
+        self.ids.push(id);
         self.people.push(P {
             dob: Day::parse_iso(dob.as_bytes()),
             female_or_male: match sex {
@@ -100,15 +120,42 @@ impl InputsBuilder {
                 _ => None,
             },
             decile,
-            practice,
+            // Only the dashboard's distributions need the practice.
+            practice: practice
+                .filter(|_| self.with_distributions)
+                .map(str::to_string),
             ltc: 0,
             ms: Vec::new(),
             conditions: Vec::new(),
         });
+        Ok(())
+    }
+
+    fn find(&self, person: &str) -> Option<usize> {
+        key(person)
+            .and_then(|k| self.index.get(&k))
+            .map(|&i| i as usize)
+    }
+
+    /// After the last person: puts people in record id order and indexes them by id.
+    fn people_done(&mut self) {
+        let ids = std::mem::take(&mut self.ids);
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_unstable_by_key(|&a| ids[a]);
+        let mut people: Vec<Option<P>> = std::mem::take(&mut self.people)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.index.reserve(order.len());
+        for (k, i) in order.into_iter().enumerate() {
+            self.people
+                .push(people[i].take().expect("each person once"));
+            self.index.insert(ids[i], k as u32);
+        }
     }
 
     fn assessment(&mut self, person: &str, completed_at: i64, score: f64, level: i64) {
-        let Some(&i) = self.index.get(person) else {
+        let Some(i) = self.find(person) else {
             return;
         };
         let day = day_of_micros(completed_at);
@@ -120,14 +167,14 @@ impl InputsBuilder {
     }
 
     fn condition(&mut self, person: &str, condition: String) {
-        if let Some(&i) = self.index.get(person) {
+        if let Some(i) = self.find(person) {
             self.people[i].ltc += 1;
             self.people[i].conditions.push(condition);
         }
     }
 
     fn ltc(&mut self, person: &str, n: i64) {
-        if let Some(&i) = self.index.get(person) {
+        if let Some(i) = self.find(person) {
             self.people[i].ltc = n;
         }
     }
@@ -186,7 +233,7 @@ impl InputsBuilder {
         let mut all = [0u32; 7];
         let n = event_sets::count_into(packed, w.from, w.to, &mut all).map_err(malformed)?;
         self.events_in_window += n;
-        if let Some(&i) = self.index.get(person) {
+        if let Some(i) = self.find(person) {
             match self.start[i] {
                 Some((start, _)) if start == w.from => {
                     for (c, x) in self.counts[i].iter_mut().zip(all) {
@@ -266,11 +313,14 @@ impl InputsBuilder {
 async fn feed_any(store: &Store, org: &str, b: &mut InputsBuilder) -> Result<()> {
     let mut rows = sqlx::query(PEOPLE_SQL).bind(org).fetch(store.reader());
     while let Some(r) = rows.try_next().await? {
+        let id: String = r.try_get(0)?;
         let dob: String = r.try_get(1)?;
         let sex: String = r.try_get(2)?;
-        b.person(r.try_get(0)?, &dob, &sex, r.try_get(3)?, r.try_get(4)?);
+        let practice: Option<String> = r.try_get(4)?;
+        b.person(&id, &dob, &sex, r.try_get(3)?, practice.as_deref())?;
     }
     drop(rows);
+    b.people_done();
     let mut rows = sqlx::query(ASSESSMENTS_SQL).bind(org).fetch(store.reader());
     while let Some(r) = rows.try_next().await? {
         let pid: String = r.try_get(0)?;
@@ -307,14 +357,16 @@ async fn feed_any(store: &Store, org: &str, b: &mut InputsBuilder) -> Result<()>
 
 /// Feeds the builder from a native read-only SQLite connection (one snapshot).
 fn feed_native(c: &rusqlite::Connection, org: &str, b: &mut InputsBuilder) -> Result<()> {
-    let mut st = c.prepare(PEOPLE_SQL)?;
+    let mut st = c.prepare(NATIVE_PEOPLE_SQL)?;
     let mut rows = st.query([org])?;
     while let Some(r) = rows.next()? {
         let dob = r.get_ref(1)?.as_str()?;
         let sex = r.get_ref(2)?.as_str()?;
-        b.person(r.get(0)?, dob, sex, r.get(3)?, r.get(4)?);
+        let practice = r.get_ref(4)?.as_str_or_null()?;
+        b.person(r.get_ref(0)?.as_str()?, dob, sex, r.get(3)?, practice)?;
     }
-    let mut st = c.prepare(ASSESSMENTS_SQL)?;
+    b.people_done();
+    let mut st = c.prepare(NATIVE_ASSESSMENTS_SQL)?;
     let mut rows = st.query([org])?;
     while let Some(r) = rows.next()? {
         b.assessment(r.get_ref(0)?.as_str()?, r.get(1)?, r.get(2)?, r.get(3)?);

@@ -133,36 +133,48 @@ impl PersonIndex {
     }
 }
 
-/// In id order, so that an import's rows are written in the table's key order.
-const PERSON_INDEX_SQL: &str = "SELECT id, nhs_number FROM people WHERE org_id = $1 ORDER BY id";
+/// Any order: [`person_index`] sorts by id, so that an import's rows are written in the
+/// table's key order. On SQLite a scan in storage order (see `inputs.rs` for why).
+const PERSON_INDEX_SQL: &str = "SELECT id, nhs_number FROM people WHERE org_id = $1";
+const NATIVE_PERSON_INDEX_SQL: &str =
+    "SELECT id, nhs_number FROM people NOT INDEXED WHERE org_id = $1";
 
 async fn person_index(store: &Store, org: OrgId) -> Result<PersonIndex> {
     let org = org.as_text();
-    let empty = || PersonIndex {
-        ids: Vec::new(),
-        by_id: HashMap::new(),
+    let mut people: Vec<(String, Option<String>)> = match store.native_reader() {
+        Some(reader) => {
+            reader
+                .read(move |c| {
+                    let mut st = c.prepare(NATIVE_PERSON_INDEX_SQL)?;
+                    let mut rows = st.query([org.as_str()])?;
+                    let mut out = Vec::new();
+                    while let Some(r) = rows.next()? {
+                        out.push((r.get(0)?, r.get(1)?));
+                    }
+                    Ok(out)
+                })
+                .await?
+        }
+        None => {
+            let rows = sqlx::query(PERSON_INDEX_SQL)
+                .bind(&org)
+                .fetch_all(store.reader())
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push((r.try_get("id")?, r.try_get("nhs_number")?));
+            }
+            out
+        }
+    };
+    people.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut ix = PersonIndex {
+        ids: Vec::with_capacity(people.len()),
+        by_id: HashMap::with_capacity(people.len()),
         by_nhs: HashMap::new(),
     };
-    if let Some(reader) = store.native_reader() {
-        return reader
-            .read(move |c| {
-                let mut ix = empty();
-                let mut st = c.prepare(PERSON_INDEX_SQL)?;
-                let mut rows = st.query([org.as_str()])?;
-                while let Some(r) = rows.next()? {
-                    ix.add(r.get(0)?, r.get(1)?)?;
-                }
-                Ok(ix)
-            })
-            .await;
-    }
-    let rows = sqlx::query(PERSON_INDEX_SQL)
-        .bind(&org)
-        .fetch_all(store.reader())
-        .await?;
-    let mut ix = empty();
-    for r in &rows {
-        ix.add(r.try_get("id")?, r.try_get("nhs_number")?)?;
+    for (id, nhs) in people {
+        ix.add(id, nhs)?;
     }
     Ok(ix)
 }
