@@ -218,6 +218,31 @@ async fn door_sign_in_until_full_and_a_person_books_and_cancels_on_a_phone() {
         })
         .await;
     assert_eq!(p.h1().await, "Phone door test group");
+    // Volunteers may only use the door of sessions they are on the rota for: the lead puts
+    // the volunteer on today's rota.
+    let first_session = p
+        .find("main a[href*='/sessions/']")
+        .await
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a session link");
+    p.goto(&format!("{first_session}/rota")).await;
+    assert_eq!(p.h1().await, "Rota: Phone door test group");
+    p.assert_no_horizontal_scroll("rota").await;
+    p.c.find(Locator::XPath(
+        "//main//label[starts-with(normalize-space(), 'Val Volunteer')]",
+    ))
+    .await
+    .expect("the volunteer on the rota form")
+    .click()
+    .await
+    .expect("choose the volunteer");
+    p.click_label("duty-volunteer").await;
+    p.click_button("Add to the rota").await;
+    p.wait_for("the rota after adding", |x| x.contains("added=1"))
+        .await;
+    assert!(p.main_text().await.contains("Val Volunteer"));
     p.sign_out().await;
 
     // The volunteer opens the door page from the group page and signs people in until full.

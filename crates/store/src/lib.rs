@@ -26,6 +26,7 @@ pub mod education;
 pub mod groups;
 pub mod outcomes;
 pub mod people;
+pub mod rota;
 pub mod testing;
 pub mod users;
 
