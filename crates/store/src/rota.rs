@@ -287,6 +287,14 @@ impl Store {
                     None => return Ok(Err(StoreError::NotFound)),
                 };
                 let mut e = ValidationErrors::default();
+                // Take the account row's lock first (a no-op update): this store's writer runs
+                // one job at a time, and on PostgreSQL the lock also makes another instance's
+                // simultaneous entry for the same person wait, so the overlap check sees it.
+                sqlx::query("UPDATE users SET updated_at = updated_at WHERE org_id = $1 AND id = $2")
+                    .bind(org.as_text())
+                    .bind(user.as_text())
+                    .execute(&mut *c)
+                    .await?;
                 let who = runner(c, org, user).await?;
                 match &who {
                     None => e.add("user", "Choose someone who is staff or a volunteer of this organisation"),

@@ -360,6 +360,59 @@ async fn overlapping_rota_entries_are_refused_and_nothing_written(backend: Backe
     app.assert_audit_verifies().await;
 }
 
+/// Simultaneous overlapping entries for the same person, in two groups, from several devices:
+/// exactly one is written.
+async fn simultaneous_overlapping_entries_write_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let w = world(&app).await;
+    let a = create(&app, &w, group("Evening café", ("18:00", "23:00"), 60, 0)).await;
+    let b = create(&app, &w, group("Evening walk", ("18:00", "20:00"), 20, 0)).await;
+    let day = today() + days(3);
+    let vol = w.account(Role::Volunteer).id.to_string();
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let who = ["peer_support_lead", "coordinator"][n % 2];
+        let browser = app.sign_in(who, PASSWORD).await;
+        let path = format!("{}/rota", session([a, b][n % 2], day));
+        let token = browser.csrf_token(&path).await.expect("rota form");
+        let vol = vol.clone();
+        tasks.push(tokio::spawn(async move {
+            browser
+                .post_pairs(
+                    &path,
+                    &[
+                        ("csrf_token", token.as_str()),
+                        ("user", vol.as_str()),
+                        ("duty", "volunteer"),
+                        ("start_time", "18:00"),
+                        ("end_time", "20:00"),
+                    ],
+                )
+                .await
+        }));
+    }
+    let mut added = 0;
+    for t in tasks {
+        let p = t.await.expect("task");
+        match p.status {
+            StatusCode::SEE_OTHER => added += 1,
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                assert!(
+                    p.main_text().contains("the times overlap"),
+                    "{}",
+                    p.snippet()
+                )
+            }
+            other => panic!("unexpected {other}: {}", p.snippet()),
+        }
+    }
+    assert_eq!(added, 1, "on {backend:?}");
+    let total = app.store.rota(w.org_a, a, day).await.unwrap().len()
+        + app.store.rota(w.org_a, b, day).await.unwrap().len();
+    assert_eq!(total, 1);
+    app.assert_audit_verifies().await;
+}
+
 async fn warnings_appear_and_go_away(backend: Backend) {
     let app = spawn_app(backend).await;
     let w = world(&app).await;
@@ -649,6 +702,7 @@ async fn staff_book_on_someones_behalf(backend: Backend) {
 both_backends!(
     training_is_recorded_and_shown_with_status,
     overlapping_rota_entries_are_refused_and_nothing_written,
+    simultaneous_overlapping_entries_write_one,
     warnings_appear_and_go_away,
     volunteers_use_the_door_only_when_on_the_rota,
     staff_book_on_someones_behalf,
