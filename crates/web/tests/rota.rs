@@ -1,7 +1,8 @@
 //! The people who run peer support, through HTTP on SQLite and PostgreSQL: training records
 //! with their status and the refusal of an expiry before completion; the rota (an overlapping
 //! entry of the same person on the same day, in any group, is refused with a clear message and
-//! nothing written; end before start; someone who is not staff or a volunteer); the session's
+//! nothing written, also when sent simultaneously; end before start; someone who is not staff
+//! or a volunteer); the session's
 //! warnings (under-staffed, required training missing or expired) appearing and going away;
 //! volunteers limited to the door of the sessions they are on the rota for; and staff booking
 //! a place on a person's behalf within the bookable places, shown in the person's "Coming up"
