@@ -1,10 +1,12 @@
 //! Demo peer support: the evening peer-support café from the seed documents (open 18:00–23:00
 //! every day of the year, up to 60 people a night, volunteers alongside community support staff,
 //! one-to-one chats over coffee and creative workshops), two smaller groups, members, and a
-//! fortnight of past nights' attendance. All synthetic.
+//! fortnight of past nights' attendance, the café's rota (the demo lead and volunteer) and their
+//! training records. All synthetic.
 
 use alongside_core::access::Actor;
 use alongside_core::groups::{GroupDetails, GroupForm};
+use alongside_core::rota::{Duty, Training};
 use alongside_core::{GroupId, OrgId, PersonId};
 use alongside_store::groups::DoorEntry;
 use alongside_store::people::Source;
@@ -96,6 +98,51 @@ pub async fn seed(
     // Members: the first 120 people; the demo person (first) among them.
     for pid in people.iter().take(120) {
         store.add_group_member_unaudited(org, cafe_id, *pid).await?;
+    }
+    // The rota: the peer-support lead (staff) and the volunteer on every café night from a
+    // fortnight ago to a month ahead (volunteers may only use the door of sessions they are on
+    // the rota for), and their training: the lead's safeguarding has lapsed, so the café's
+    // session pages show that warning.
+    let times = (
+        alongside_core::groups::ClockTime::parse("18:00").expect("time"),
+        alongside_core::groups::ClockTime::parse("23:00").expect("time"),
+    );
+    let cafe_row = store.group(org, cafe_id).await?;
+    for night in cafe_row.details.occurrences(
+        today.saturating_sub(time::Duration::days(14)),
+        today.saturating_add(time::Duration::days(30)),
+    ) {
+        for (who, duty) in [(lead, Duty::Staff), (volunteer, Duty::Volunteer)] {
+            store
+                .add_rota_entry_unaudited(org, cafe_id, night, who.user_id, duty, times)
+                .await?;
+        }
+    }
+    let year = |n: i32| today.replace_year(today.year() + n).unwrap_or(today);
+    for (who, course, done, expires) in [
+        (volunteer, "peer_support", year(-1), None),
+        (volunteer, "safeguarding", year(-1), Some(year(2))),
+        (lead, "peer_support", year(-3), None),
+        (
+            lead,
+            "safeguarding",
+            year(-3),
+            Some(year(-1).saturating_add(time::Duration::days(200))),
+        ),
+    ] {
+        let expires_on = expires.map(|x: time::Date| x.max(done));
+        store
+            .record_training(
+                lead,
+                who.user_id,
+                Training {
+                    course: course.into(),
+                    completed_on: done,
+                    expires_on,
+                },
+                src(),
+            )
+            .await?;
     }
     // A fortnight of past nights, signed in at the door by the volunteer.
     let mut rng = ChaCha8Rng::seed_from_u64(20_261_122);

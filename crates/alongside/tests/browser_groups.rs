@@ -198,7 +198,7 @@ async fn door_sign_in_until_full_and_a_person_books_and_cancels_on_a_phone() {
         base: server.url.clone(),
     };
 
-    // The peer-support lead creates a small group meeting every day, 4 places.
+    // The peer-support lead creates a small group meeting every morning, 4 places.
     p.sign_in("peerlead").await;
     p.goto("/groups/new").await;
     assert_eq!(p.h1().await, "Create a group");
@@ -206,8 +206,10 @@ async fn door_sign_in_until_full_and_a_person_books_and_cancels_on_a_phone() {
     p.type_into("name", "Phone door test group").await;
     p.type_into("venue", "Community hall").await;
     p.type_into("who_may_join", "Anyone").await;
-    p.type_into("start_time", "18:00").await;
-    p.type_into("end_time", "21:00").await;
+    // A morning group: the demo volunteer is on the café's rota every evening, and nobody can
+    // be on two rotas at overlapping times.
+    p.type_into("start_time", "10:00").await;
+    p.type_into("end_time", "13:00").await;
     p.click_label("repeat-daily").await;
     p.type_into("count", "30").await;
     p.type_into("capacity", "4").await;
@@ -218,6 +220,31 @@ async fn door_sign_in_until_full_and_a_person_books_and_cancels_on_a_phone() {
         })
         .await;
     assert_eq!(p.h1().await, "Phone door test group");
+    // Volunteers may only use the door of sessions they are on the rota for: the lead puts
+    // the volunteer on today's rota.
+    let first_session = p
+        .find("main a[href*='/sessions/']")
+        .await
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a session link");
+    p.goto(&format!("{first_session}/rota")).await;
+    assert_eq!(p.h1().await, "Rota: Phone door test group");
+    p.assert_no_horizontal_scroll("rota").await;
+    p.c.find(Locator::XPath(
+        "//main//label[starts-with(normalize-space(), 'Val Volunteer')]",
+    ))
+    .await
+    .expect("the volunteer on the rota form")
+    .click()
+    .await
+    .expect("choose the volunteer");
+    p.click_label("duty-volunteer").await;
+    p.click_button("Add to the rota").await;
+    p.wait_for("the rota after adding", |x| x.contains("added=1"))
+        .await;
+    assert!(p.main_text().await.contains("Val Volunteer"));
     p.sign_out().await;
 
     // The volunteer opens the door page from the group page and signs people in until full.

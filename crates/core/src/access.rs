@@ -96,6 +96,8 @@ pub enum Action {
     ManageServiceReferrals,
     /// The organisation-wide list of overdue referrals to other services (names people).
     ReadOverdueReferrals,
+    /// Book (or cancel) a place at a group session for a registered person, on their behalf.
+    BookGroupsOnBehalf,
 }
 
 /// Facts about a person's record relevant to access, looked up by the caller.
@@ -109,12 +111,22 @@ pub struct PersonRelation {
     pub shares_session: bool,
 }
 
+/// Facts about one peer-support session relevant to access, looked up by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionRelation {
+    pub org_id: OrgId,
+    /// The actor has an entry on this session's rota.
+    pub on_rota: bool,
+}
+
 /// What the action is applied to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     /// Something organisation-wide (lists, user administration, aggregates).
     Org(OrgId),
     Person(PersonRelation),
+    /// One session of a peer-support group (the door).
+    Session(SessionRelation),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -142,6 +154,7 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
     let target_org = match target {
         Target::Org(o) => o,
         Target::Person(p) => p.org_id,
+        Target::Session(s) => s.org_id,
     };
     if target_org != actor.org_id {
         return deny("record belongs to another organisation");
@@ -263,9 +276,22 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
         }
         (
             SignInAtDoor,
-            Administrator | Coordinator | PeerSupportLead | Volunteer,
-            Target::Org(_),
+            Administrator | Coordinator | PeerSupportLead,
+            Target::Org(_) | Target::Session(_),
         ) => allow("helps run sessions"),
+        // A volunteer may use the door in general (to be offered it), but at a given session
+        // only if they are on its rota.
+        (SignInAtDoor, Volunteer, Target::Org(_)) => allow("volunteers at sessions"),
+        (SignInAtDoor, Volunteer, Target::Session(s)) => {
+            if s.on_rota {
+                allow("on the rota for this session")
+            } else {
+                deny("not on the rota for this session")
+            }
+        }
+        (BookGroupsOnBehalf, Coordinator | PeerSupportLead, Target::Org(_) | Target::Person(_)) => {
+            allow("books places for people")
+        }
         (BookGroups, Person, Target::Person(p)) => {
             if actor.person_id == Some(p.person_id) {
                 allow("the person's own bookings")
@@ -514,6 +540,79 @@ mod tests {
         }
         let other = actor(Role::Person, org, Some(PersonId::new()));
         assert!(!decide(&other, Action::BookGroups, own).allowed);
+    }
+
+    #[test]
+    fn volunteers_use_the_door_only_at_sessions_they_are_on_the_rota_for() {
+        let org = OrgId::new();
+        let session = |on_rota| {
+            Target::Session(SessionRelation {
+                org_id: org,
+                on_rota,
+            })
+        };
+        let v = actor(Role::Volunteer, org, None);
+        assert!(decide(&v, Action::SignInAtDoor, session(true)).allowed);
+        assert!(!decide(&v, Action::SignInAtDoor, session(false)).allowed);
+        for r in [
+            Role::Administrator,
+            Role::Coordinator,
+            Role::PeerSupportLead,
+        ] {
+            let a = actor(r, org, None);
+            assert!(
+                decide(&a, Action::SignInAtDoor, session(false)).allowed,
+                "{r:?}"
+            );
+        }
+        for r in [
+            Role::HealthCoach,
+            Role::Educator,
+            Role::Analyst,
+            Role::Person,
+        ] {
+            let a = actor(r, org, None);
+            assert!(
+                !decide(&a, Action::SignInAtDoor, session(true)).allowed,
+                "{r:?}"
+            );
+        }
+        // Another organisation's session: never, rota or not.
+        let other = Target::Session(SessionRelation {
+            org_id: OrgId::new(),
+            on_rota: true,
+        });
+        assert!(!decide(&v, Action::SignInAtDoor, other).allowed);
+        // No other action is granted on a session target.
+        assert!(!decide(&v, Action::ManageGroups, session(true)).allowed);
+    }
+
+    #[test]
+    fn staff_book_group_places_on_someones_behalf() {
+        let org = OrgId::new();
+        let pid = PersonId::new();
+        let person = Target::Person(PersonRelation {
+            org_id: org,
+            person_id: pid,
+            on_caseload: false,
+            shares_session: false,
+        });
+        for r in Role::ALL {
+            let a = actor(r, org, (r == Role::Person).then_some(pid));
+            let expected = matches!(r, Role::Coordinator | Role::PeerSupportLead);
+            assert_eq!(
+                decide(&a, Action::BookGroupsOnBehalf, person).allowed,
+                expected,
+                "{r:?}"
+            );
+            assert_eq!(
+                decide(&a, Action::BookGroupsOnBehalf, Target::Org(org)).allowed,
+                expected,
+                "{r:?}"
+            );
+            let elsewhere = actor(r, OrgId::new(), None);
+            assert!(!decide(&elsewhere, Action::BookGroupsOnBehalf, person).allowed);
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod person;
 pub mod recommend;
 pub mod recurrence;
 pub mod role;
+pub mod rota;
 pub mod time;
 pub mod validation;
 

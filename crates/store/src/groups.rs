@@ -230,7 +230,7 @@ fn session_from_row(r: &AnyRow) -> Result<(String, SessionState)> {
 }
 
 /// The session as the rule gives it, before anything is stored.
-fn unstored(g: &GroupRow, date: Date) -> SessionState {
+pub(crate) fn unstored(g: &GroupRow, date: Date) -> SessionState {
     SessionState {
         group_id: g.id,
         original_date: date,
@@ -255,7 +255,11 @@ fn outcome(allowed: bool) -> Outcome {
     }
 }
 
-async fn load_group(c: &mut AnyConnection, org: OrgId, id: GroupId) -> Result<Option<GroupRow>> {
+pub(crate) async fn load_group(
+    c: &mut AnyConnection,
+    org: OrgId,
+    id: GroupId,
+) -> Result<Option<GroupRow>> {
     let row = sqlx::query(&format!(
         "SELECT {GROUP_COLUMNS} FROM peer_groups WHERE org_id = $1 AND id = $2"
     ))
@@ -266,7 +270,7 @@ async fn load_group(c: &mut AnyConnection, org: OrgId, id: GroupId) -> Result<Op
     row.as_ref().map(group_from_row).transpose()
 }
 
-async fn load_session(
+pub(crate) async fn load_session(
     c: &mut AnyConnection,
     org: OrgId,
     group: GroupId,
@@ -582,20 +586,21 @@ impl Store {
         query: &str,
         source: Source,
     ) -> Result<DoorView> {
-        let d = decide(actor, Action::SignInAtDoor, Target::Org(actor.org_id));
         let actor = actor.clone();
         let prefix = name_prefix(query);
         self.write(move |c| {
             let (actor, source, prefix) = (actor.clone(), source.clone(), prefix.clone());
             Box::pin(async move {
+                let Some(g) = load_group(c, actor.org_id, group).await? else {
+                    return Ok(Err(StoreError::NotFound));
+                };
+                // Volunteers only at the sessions they are on the rota for.
+                let d = crate::rota::door_decision(c, &actor, group, original).await?;
                 let ev = event(&actor, AuditAction::DoorListRead, outcome(d.allowed), "group_session", Some(format!("{group}/{}", iso_date(original))), None, &source, (!d.allowed).then(|| d.reason.to_string()));
                 if !d.allowed {
                     audit::append(c, &ev).await?;
                     return Ok(Err(StoreError::Refused(d.reason)));
                 }
-                let Some(g) = load_group(c, actor.org_id, group).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
                 let (sid, session) = match load_session(c, actor.org_id, group, original).await? {
                     Some((id, s)) => (Some(id), s),
                     None if g.details.is_occurrence(original) => (None, unstored(&g, original)),
@@ -651,7 +656,6 @@ impl Store {
         entry: DoorEntry,
         source: Source,
     ) -> Result<SignInOutcome> {
-        let d = decide(actor, Action::SignInAtDoor, Target::Org(actor.org_id));
         let actor = actor.clone();
         self.write(move |c| {
             let (actor, entry, source) = (actor.clone(), entry.clone(), source.clone());
@@ -661,14 +665,16 @@ impl Store {
                     DoorEntry::Person(p) => Some(*p),
                     DoorEntry::WalkIn { .. } => None,
                 };
+                let Some(g) = load_group(c, actor.org_id, group).await? else {
+                    return Ok(Err(StoreError::NotFound));
+                };
+                // Volunteers only at the sessions they are on the rota for.
+                let d = crate::rota::door_decision(c, &actor, group, original).await?;
                 if !d.allowed {
                     audit::append(c, &event(&actor, AuditAction::DoorSignIn, Outcome::Refused, "group_session", resource, None, &source, Some(d.reason.into()))).await?;
                     return Ok(Err(StoreError::Refused(d.reason)));
                 }
                 let org = actor.org_id.as_text();
-                let Some(g) = load_group(c, actor.org_id, group).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
                 let Some((sid, session)) = ensure_session(c, &g, original).await? else {
                     return Ok(Err(StoreError::NotFound));
                 };
@@ -852,50 +858,61 @@ impl Store {
             Box::pin(async move {
                 let resource = Some(format!("{group}/{}", iso_date(original)));
                 let Some(pid) = actor.person_id else {
-                    audit::append(c, &event(&actor, AuditAction::GroupSessionBooked, Outcome::Refused, "group_session", resource, None, &source, Some("account has no record".into()))).await?;
-                    return Ok(Err(StoreError::Refused("only a person's own account books sessions")));
+                    audit::append(
+                        c,
+                        &event(
+                            &actor,
+                            AuditAction::GroupSessionBooked,
+                            Outcome::Refused,
+                            "group_session",
+                            resource,
+                            None,
+                            &source,
+                            Some("account has no record".into()),
+                        ),
+                    )
+                    .await?;
+                    return Ok(Err(StoreError::Refused(
+                        "only a person's own account books sessions",
+                    )));
                 };
                 let rel = crate::people::relation(c, &actor, pid).await?;
                 let d = decide(&actor, Action::BookGroups, Target::Person(rel));
                 if !d.allowed {
-                    audit::append(c, &event(&actor, AuditAction::GroupSessionBooked, Outcome::Refused, "group_session", resource, Some(pid), &source, Some(d.reason.into()))).await?;
+                    audit::append(
+                        c,
+                        &event(
+                            &actor,
+                            AuditAction::GroupSessionBooked,
+                            Outcome::Refused,
+                            "group_session",
+                            resource,
+                            Some(pid),
+                            &source,
+                            Some(d.reason.into()),
+                        ),
+                    )
+                    .await?;
                     return Ok(Err(StoreError::Refused(d.reason)));
                 }
-                let org = actor.org_id.as_text();
-                let Some(g) = load_group(c, actor.org_id, group).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
-                let Some((sid, s)) = ensure_session(c, &g, original).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
-                if s.cancelled {
-                    return Ok(Ok(BookOutcome::Cancelled));
+                let booked = take_place(c, actor.org_id, group, original, pid, today).await?;
+                if matches!(booked, Ok(BookOutcome::Booked)) {
+                    audit::append(
+                        c,
+                        &event(
+                            &actor,
+                            AuditAction::GroupSessionBooked,
+                            Outcome::Allowed,
+                            "group_session",
+                            resource,
+                            Some(pid),
+                            &source,
+                            None,
+                        ),
+                    )
+                    .await?;
                 }
-                if s.date < today {
-                    return Ok(Ok(BookOutcome::Past));
-                }
-                let existing: Option<String> = sqlx::query("SELECT status FROM session_bookings WHERE org_id = $1 AND session_id = $2 AND person_id = $3")
-                    .bind(&org).bind(&sid).bind(pid.as_text()).fetch_optional(&mut *c).await?
-                    .map(|r| r.try_get("status")).transpose()?;
-                if existing.as_deref() == Some("booked") {
-                    return Ok(Ok(BookOutcome::AlreadyBooked));
-                }
-                let took = sqlx::query("UPDATE group_sessions SET booked = booked + 1, updated_at = $1 WHERE org_id = $2 AND id = $3 AND booked + walk_in_places < capacity AND booked + walk_ins < capacity RETURNING booked")
-                    .bind(now_micros()).bind(&org).bind(&sid).fetch_optional(&mut *c).await?;
-                if took.is_none() {
-                    return Ok(Ok(BookOutcome::Full));
-                }
-                if existing.is_some() {
-                    sqlx::query("UPDATE session_bookings SET status = 'booked', booked_at = $1, cancelled_at = NULL WHERE org_id = $2 AND session_id = $3 AND person_id = $4")
-                        .bind(now_micros()).bind(&org).bind(&sid).bind(pid.as_text()).execute(&mut *c).await?;
-                } else {
-                    sqlx::query("INSERT INTO session_bookings (org_id, id, session_id, person_id, status, booked_at, cancelled_at) VALUES ($1, $2, $3, $4, 'booked', $5, NULL)")
-                        .bind(&org).bind(uuid::Uuid::now_v7().to_string()).bind(&sid).bind(pid.as_text()).bind(now_micros())
-                        .execute(&mut *c).await?;
-                }
-                join(c, actor.org_id, group, pid).await?;
-                audit::append(c, &event(&actor, AuditAction::GroupSessionBooked, Outcome::Allowed, "group_session", resource, Some(pid), &source, None)).await?;
-                Ok(Ok(BookOutcome::Booked))
+                Ok(booked)
             })
         })
         .await?
@@ -916,36 +933,61 @@ impl Store {
             Box::pin(async move {
                 let resource = Some(format!("{group}/{}", iso_date(original)));
                 let Some(pid) = actor.person_id else {
-                    audit::append(c, &event(&actor, AuditAction::BookingCancelled, Outcome::Refused, "group_session", resource, None, &source, Some("account has no record".into()))).await?;
-                    return Ok(Err(StoreError::Refused("only a person's own account cancels bookings")));
+                    audit::append(
+                        c,
+                        &event(
+                            &actor,
+                            AuditAction::BookingCancelled,
+                            Outcome::Refused,
+                            "group_session",
+                            resource,
+                            None,
+                            &source,
+                            Some("account has no record".into()),
+                        ),
+                    )
+                    .await?;
+                    return Ok(Err(StoreError::Refused(
+                        "only a person's own account cancels bookings",
+                    )));
                 };
                 let rel = crate::people::relation(c, &actor, pid).await?;
                 let d = decide(&actor, Action::BookGroups, Target::Person(rel));
                 if !d.allowed {
-                    audit::append(c, &event(&actor, AuditAction::BookingCancelled, Outcome::Refused, "group_session", resource, Some(pid), &source, Some(d.reason.into()))).await?;
+                    audit::append(
+                        c,
+                        &event(
+                            &actor,
+                            AuditAction::BookingCancelled,
+                            Outcome::Refused,
+                            "group_session",
+                            resource,
+                            Some(pid),
+                            &source,
+                            Some(d.reason.into()),
+                        ),
+                    )
+                    .await?;
                     return Ok(Err(StoreError::Refused(d.reason)));
                 }
-                let org = actor.org_id.as_text();
-                if load_group(c, actor.org_id, group).await?.is_none() {
-                    return Ok(Err(StoreError::NotFound));
+                let released = release_place(c, actor.org_id, group, original, pid).await?;
+                if matches!(released, Ok(true)) {
+                    audit::append(
+                        c,
+                        &event(
+                            &actor,
+                            AuditAction::BookingCancelled,
+                            Outcome::Allowed,
+                            "group_session",
+                            resource,
+                            Some(pid),
+                            &source,
+                            None,
+                        ),
+                    )
+                    .await?;
                 }
-                let Some((sid, _)) = load_session(c, actor.org_id, group, original).await? else {
-                    return Ok(Ok(false));
-                };
-                if sqlx::query("SELECT 1 AS one FROM session_attendance WHERE org_id = $1 AND session_id = $2 AND person_id = $3")
-                    .bind(&org).bind(&sid).bind(pid.as_text()).fetch_optional(&mut *c).await?.is_some()
-                {
-                    return Ok(Err(StoreError::Conflict("You have already been signed in to this session, so the booking cannot be cancelled.".into())));
-                }
-                let n = sqlx::query("UPDATE session_bookings SET status = 'cancelled', cancelled_at = $1 WHERE org_id = $2 AND session_id = $3 AND person_id = $4 AND status = 'booked'")
-                    .bind(now_micros()).bind(&org).bind(&sid).bind(pid.as_text()).execute(&mut *c).await?.rows_affected();
-                if n == 0 {
-                    return Ok(Ok(false));
-                }
-                sqlx::query("UPDATE group_sessions SET booked = booked - 1, updated_at = $1 WHERE org_id = $2 AND id = $3 AND booked > 0")
-                    .bind(now_micros()).bind(&org).bind(&sid).execute(&mut *c).await?;
-                audit::append(c, &event(&actor, AuditAction::BookingCancelled, Outcome::Allowed, "group_session", resource, Some(pid), &source, None)).await?;
-                Ok(Ok(true))
+                Ok(released)
             })
         })
         .await?
@@ -1132,4 +1174,83 @@ async fn join(c: &mut AnyConnection, org: OrgId, group: GroupId, person: PersonI
         .execute(&mut *c)
         .await?;
     Ok(())
+}
+
+/// Takes a booked place at a session for `pid` (joining the group if need be), once access has
+/// been decided: at most `capacity − walk_in_places` places are ever booked, never more than
+/// are free, and one booking per person. Used by a person booking for themselves and by staff
+/// booking on their behalf (`rota.rs`).
+pub(crate) async fn take_place(
+    c: &mut AnyConnection,
+    org_id: OrgId,
+    group: GroupId,
+    original: Date,
+    pid: PersonId,
+    today: Date,
+) -> Result<std::result::Result<BookOutcome, StoreError>> {
+    let org = org_id.as_text();
+    let Some(g) = load_group(c, org_id, group).await? else {
+        return Ok(Err(StoreError::NotFound));
+    };
+    let Some((sid, s)) = ensure_session(c, &g, original).await? else {
+        return Ok(Err(StoreError::NotFound));
+    };
+    if s.cancelled {
+        return Ok(Ok(BookOutcome::Cancelled));
+    }
+    if s.date < today {
+        return Ok(Ok(BookOutcome::Past));
+    }
+    let existing: Option<String> = sqlx::query("SELECT status FROM session_bookings WHERE org_id = $1 AND session_id = $2 AND person_id = $3")
+            .bind(&org).bind(&sid).bind(pid.as_text()).fetch_optional(&mut *c).await?
+            .map(|r| r.try_get("status")).transpose()?;
+    if existing.as_deref() == Some("booked") {
+        return Ok(Ok(BookOutcome::AlreadyBooked));
+    }
+    let took = sqlx::query("UPDATE group_sessions SET booked = booked + 1, updated_at = $1 WHERE org_id = $2 AND id = $3 AND booked + walk_in_places < capacity AND booked + walk_ins < capacity RETURNING booked")
+            .bind(now_micros()).bind(&org).bind(&sid).fetch_optional(&mut *c).await?;
+    if took.is_none() {
+        return Ok(Ok(BookOutcome::Full));
+    }
+    if existing.is_some() {
+        sqlx::query("UPDATE session_bookings SET status = 'booked', booked_at = $1, cancelled_at = NULL WHERE org_id = $2 AND session_id = $3 AND person_id = $4")
+                .bind(now_micros()).bind(&org).bind(&sid).bind(pid.as_text()).execute(&mut *c).await?;
+    } else {
+        sqlx::query("INSERT INTO session_bookings (org_id, id, session_id, person_id, status, booked_at, cancelled_at) VALUES ($1, $2, $3, $4, 'booked', $5, NULL)")
+                .bind(&org).bind(uuid::Uuid::now_v7().to_string()).bind(&sid).bind(pid.as_text()).bind(now_micros())
+                .execute(&mut *c).await?;
+    }
+    join(c, org_id, group, pid).await?;
+    Ok(Ok(BookOutcome::Booked))
+}
+
+/// Cancels `pid`'s booking (before they are signed in), freeing the place, once access has been
+/// decided. `Ok(false)` when there was no booking to cancel.
+pub(crate) async fn release_place(
+    c: &mut AnyConnection,
+    org_id: OrgId,
+    group: GroupId,
+    original: Date,
+    pid: PersonId,
+) -> Result<std::result::Result<bool, StoreError>> {
+    let org = org_id.as_text();
+    if load_group(c, org_id, group).await?.is_none() {
+        return Ok(Err(StoreError::NotFound));
+    }
+    let Some((sid, _)) = load_session(c, org_id, group, original).await? else {
+        return Ok(Ok(false));
+    };
+    if sqlx::query("SELECT 1 AS one FROM session_attendance WHERE org_id = $1 AND session_id = $2 AND person_id = $3")
+                    .bind(&org).bind(&sid).bind(pid.as_text()).fetch_optional(&mut *c).await?.is_some()
+                {
+                    return Ok(Err(StoreError::Conflict("You have already been signed in to this session, so the booking cannot be cancelled.".into())));
+                }
+    let n = sqlx::query("UPDATE session_bookings SET status = 'cancelled', cancelled_at = $1 WHERE org_id = $2 AND session_id = $3 AND person_id = $4 AND status = 'booked'")
+                    .bind(now_micros()).bind(&org).bind(&sid).bind(pid.as_text()).execute(&mut *c).await?.rows_affected();
+    if n == 0 {
+        return Ok(Ok(false));
+    }
+    sqlx::query("UPDATE group_sessions SET booked = booked - 1, updated_at = $1 WHERE org_id = $2 AND id = $3 AND booked > 0")
+                    .bind(now_micros()).bind(&org).bind(&sid).execute(&mut *c).await?;
+    Ok(Ok(true))
 }

@@ -29,6 +29,7 @@ mod inputs;
 pub mod native;
 pub mod outcomes;
 pub mod people;
+pub mod rota;
 pub mod testing;
 pub mod users;
 

@@ -53,9 +53,10 @@ fn nav_links(role: Role) -> Vec<(&'static str, &'static str)> {
     match role {
         Role::Person => v.extend([("/groups", "Find a group"), ("/my/upcoming", "Coming up")]),
         Role::Volunteer => v.push(("/groups", "Sessions")),
-        Role::Administrator | Role::Coordinator | Role::PeerSupportLead => {
-            v.push(("/groups", "Peer support"))
-        }
+        Role::Administrator | Role::Coordinator | Role::PeerSupportLead => v.extend([
+            ("/groups", "Peer support"),
+            ("/rota/people", "Session team"),
+        ]),
         _ => {}
     }
     // The service directory is open to everyone; overdue referrals to coordinators.

@@ -5,7 +5,7 @@
 use crate::pages::education as edu;
 use crate::pages::{
     account, activation, admin, audit, careplan, coaching, directory, groups, home, outcomes,
-    people, signin, stats,
+    people, rota, signin, stats,
 };
 use crate::{assets, AppState};
 use axum::extract::{MatchedPath, Request};
@@ -297,6 +297,37 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
         (
             r("GET", "/people/{id}/attendance", SignedIn),
             get(groups::person_attendance),
+        ),
+        // Peer support: the people who run it (training, rotas), booking on someone's behalf.
+        (r("GET", "/rota/people", SignedIn), get(rota::team)),
+        (r("GET", "/rota/people/{id}", SignedIn), get(rota::person)),
+        (
+            r("POST", "/rota/people/{id}/training", SignedIn),
+            post(rota::record_training),
+        ),
+        (
+            r("GET", "/groups/{id}/sessions/{date}/rota", SignedIn),
+            get(rota::rota),
+        ),
+        (
+            r("POST", "/groups/{id}/sessions/{date}/rota", SignedIn),
+            post(rota::rota_add),
+        ),
+        (
+            r(
+                "POST",
+                "/groups/{id}/sessions/{date}/rota/{entry}/remove",
+                SignedIn,
+            ),
+            post(rota::rota_remove),
+        ),
+        (
+            r("GET", "/groups/{id}/sessions/{date}/bookings", SignedIn),
+            get(rota::bookings),
+        ),
+        (
+            r("POST", "/groups/{id}/sessions/{date}/bookings", SignedIn),
+            post(rota::book),
         ),
         // Service directory, referrals to other services, care and support plans.
         (r("GET", "/directory", SignedIn), get(directory::list)),

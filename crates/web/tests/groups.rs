@@ -59,6 +59,23 @@ async fn create_group(app: &TestApp, w: &World, d: GroupDetails) -> GroupId {
         .expect("create group")
 }
 
+/// Puts the fixture volunteer on a session's rota (volunteers may only use the door of
+/// sessions they are on the rota for).
+async fn roster_volunteer(app: &TestApp, w: &World, g: GroupId, d: Date) {
+    let t = |s| alongside_core::groups::ClockTime::parse(s).expect("time");
+    app.store
+        .add_rota_entry_unaudited(
+            w.org_a,
+            g,
+            d,
+            w.account(Role::Volunteer).id,
+            alongside_core::rota::Duty::Volunteer,
+            (t("18:00"), t("23:00")),
+        )
+        .await
+        .expect("roster the volunteer");
+}
+
 fn door_path(g: GroupId, d: Date) -> String {
     format!("/groups/{g}/sessions/{}/door", iso_date(d))
 }
@@ -68,6 +85,7 @@ async fn two_hundred_sign_ins_admit_exactly_sixty(backend: Backend) {
     let w = world(&app).await;
     let g = create_group(&app, &w, cafe("Evening peer-support café", 60, 0)).await;
     let day = today();
+    roster_volunteer(&app, &w, g, day).await;
     let path = door_path(g, day);
     // Ten devices at the door, signed in as the volunteer, the lead and the coordinator.
     let mut devices = Vec::new();
@@ -230,6 +248,7 @@ async fn person_books_within_bookable_places_and_cancels(backend: Backend) {
     // 3 places, 1 held back for walk-ins: 2 may be booked.
     let g = create_group(&app, &w, cafe("Creative café", 3, 1)).await;
     let day = today().saturating_add(time::Duration::days(2));
+    roster_volunteer(&app, &w, g, day).await;
     let session = format!("/groups/{g}/sessions/{}", iso_date(day));
     let hash = password_hash().await;
     let mut people = vec![(w.own.clone(), app.sign_in("person", PASSWORD).await)];
@@ -361,6 +380,7 @@ async fn sessions_are_cancelled_and_moved_one_off(backend: Backend) {
     let w = world(&app).await;
     let g = create_group(&app, &w, cafe("Evening café", 60, 10)).await;
     let day = today().saturating_add(time::Duration::days(1));
+    roster_volunteer(&app, &w, g, day).await;
     let session = format!("/groups/{g}/sessions/{}", iso_date(day));
     let lead = app.sign_in("peer_support_lead", PASSWORD).await;
     lead.post_form(

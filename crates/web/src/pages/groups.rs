@@ -223,6 +223,15 @@ pub async fn show(
     let d = &g.details;
     let manager = may(&user, Action::ManageGroups);
     let door = may(&user, Action::SignInAtDoor);
+    // A volunteer is offered the door only at the sessions they are on the rota for.
+    let door_at = crate::pages::rota::door_dates(
+        &state,
+        &user,
+        g.id,
+        today,
+        today.saturating_add(time::Duration::days(13)),
+    )
+    .await?;
     Ok(ok(layout::page(
         Some(&user),
         &d.name,
@@ -266,7 +275,7 @@ pub async fn show(
                             a href=(session_path(g.id, s.original_date)) { (when(s)) }
                             @if s.cancelled { " — " strong { "cancelled" } }
                             @else if s.moved() { " (moved from " (display_date(s.original_date)) ")" }
-                            @if door && !s.cancelled { " · " a href={ (session_path(g.id, s.original_date)) "/door" } { "Sign people in" } }
+                            @if door && !s.cancelled && door_at.as_ref().is_none_or(|r| r.contains(&s.original_date)) { " · " a href={ (session_path(g.id, s.original_date)) "/door" } { "Sign people in" } }
                         }
                     }
                 }
@@ -554,6 +563,7 @@ pub struct SessionParams {
     changed: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn session_page(
     user: &CurrentUser,
     g: &GroupRow,
@@ -562,9 +572,9 @@ fn session_page(
     banner: Option<&str>,
     e: &ValidationErrors,
     move_form: (&str, &str, &str, &str, &str),
+    (door, people_who_run_it): (bool, Markup),
 ) -> Markup {
     let manager = may(user, Action::ManageGroups);
-    let door = may(user, Action::SignInAtDoor);
     let path = session_path(g.id, s.original_date);
     let past = s.date < today();
     let title = format!("{}: {}", g.details.name, display_date(s.date));
@@ -588,6 +598,7 @@ fn session_page(
                 @if door || manager { (layout::row("Signed in", html! { (s.signed_in) " of " (s.capacity) })) }
             }
             @if door && !s.cancelled { p { a.button href={ (path) "/door" } { "Sign people in at the door" } } }
+            (people_who_run_it)
             @if user.actor.role == Role::Person && !s.cancelled && !past {
                 @if booked {
                     p { strong { "You have a place at this session." } }
@@ -684,6 +695,7 @@ pub async fn session(
     };
     let start = s.start.text();
     let end = s.end.text();
+    let panel = crate::pages::rota::session_panel(&state, &user, &g, &s).await?;
     Ok(ok(session_page(
         &user,
         &g,
@@ -692,6 +704,7 @@ pub async fn session(
         banner,
         &ValidationErrors::default(),
         ("", "", "", &start, &end),
+        panel,
     )))
 }
 
@@ -760,6 +773,7 @@ pub async fn change(
             data.get("move_start"),
             data.get("move_end"),
         );
+        let panel = crate::pages::rota::session_panel(&state, &user, &g, &s).await?;
         return Ok(invalid(session_page(
             &user,
             &g,
@@ -768,6 +782,7 @@ pub async fn change(
             None,
             &e,
             (&d, &m, &y, &st, &en),
+            panel,
         )));
     }
     state

@@ -13,6 +13,7 @@ pub mod groups;
 pub mod home;
 pub mod outcomes;
 pub mod people;
+pub mod rota;
 pub mod signin;
 pub mod stats;
 

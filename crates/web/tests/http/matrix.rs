@@ -368,6 +368,7 @@ pub fn table() -> Vec<Row> {
     .chain(education::rows())
     .chain(coaching::table())
     .chain(groups::rows())
+    .chain(rota::rows())
     .collect()
 }
 
@@ -378,6 +379,9 @@ fn known_deviation(_method: &str, _path: &str, _who: Who, _t: Target) -> bool {
 }
 
 fn targets(path: &str) -> Vec<Target> {
+    if let Some(t) = rota::targets(path) {
+        return t;
+    }
     if let Some(t) = groups::targets(path) {
         return t;
     }
@@ -466,6 +470,7 @@ struct Ctx<'a> {
     plans: &'a crate::plans::Fixture,
     edu: &'a education::Edu,
     coach: &'a coaching::Coaching,
+    rota: &'a rota::Fixture,
 }
 
 const DEMO: &str = "alongside-demo-activation";
@@ -631,6 +636,9 @@ impl Ctx<'_> {
     }
 
     fn path(&self, template: &str, t: Target) -> String {
+        if let Some(p) = rota::path(self, template, t) {
+            return p;
+        }
         if let Some(p) = groups::path(self.grp, template, t) {
             return p;
         }
@@ -711,6 +719,10 @@ macro_rules! ensure {
 // After the macro, so the peer-support part can use `ensure!`.
 #[path = "matrix_groups.rs"]
 mod groups;
+
+// The people who run peer support: training, rotas, booking on someone's behalf.
+#[path = "matrix_rota.rs"]
+mod rota;
 
 fn check_status(p: &Page, expect: Expect) -> Result<(), String> {
     match expect {
@@ -794,6 +806,17 @@ async fn run_cell(
     };
 
     if let Some((page, names)) = coaching::run(cx, b, who, row, t, expect, &path).await? {
+        ensure!(
+            !page.status.is_server_error(),
+            "server error {}",
+            page.status
+        );
+        if names {
+            no_names(&page, &hidden)?;
+        }
+        return Ok(());
+    }
+    if let Some((page, names)) = rota::run(cx, b, row, t, expect, &path).await? {
         ensure!(
             !page.status.is_server_error(),
             "server error {}",
@@ -1681,6 +1704,7 @@ async fn authorization_matrix(backend: Backend) {
     let plans = crate::plans::fixture(&app, &w, &act.coord_b).await;
     let edu = education::fixture(&app, &w).await;
     let coach = coaching::fixture(&app, &w, &act.coord_b).await;
+    let rota = rota::fixture(&app, &w, &grp).await;
     let cx = Ctx {
         app: &app,
         w: &w,
@@ -1689,6 +1713,7 @@ async fn authorization_matrix(backend: Backend) {
         plans: &plans,
         edu: &edu,
         coach: &coach,
+        rota: &rota,
     };
 
     let mut rows = table();

@@ -4,7 +4,8 @@
 //!
 //! Policy: anyone signed in may find groups and see sessions (they name no one); peer-support
 //! leads, coordinators and administrators create and change groups and sessions; they and
-//! volunteers sign people in at the door (first names only); a person joins and books for
+//! volunteers on the session's rota sign people in at the door (first names only; the fixture
+//! puts the volunteer on the rota of the session the matrix uses); a person joins and books for
 //! themselves; attendance history follows the person-record rule. Another organisation's
 //! group is not found (404) for roles that may use the route, and refused (403) for the rest.
 
@@ -67,11 +68,21 @@ pub async fn fixture(app: &TestApp, w: &World) -> Fixture {
         .create_group(&w.admin_b.actor(), details(NAME_B), src())
         .await
         .expect("group b");
-    Fixture {
-        same,
-        other,
-        date: alongside_web::pages::groups::today().saturating_add(time::Duration::days(1)),
-    }
+    let date = alongside_web::pages::groups::today().saturating_add(time::Duration::days(1));
+    // Volunteers use the door only at sessions they are on the rota for.
+    let t = |s| alongside_core::groups::ClockTime::parse(s).expect("time");
+    app.store
+        .add_rota_entry_unaudited(
+            w.org_a,
+            same,
+            date,
+            w.account(Role::Volunteer).id,
+            alongside_core::rota::Duty::Volunteer,
+            (t("18:00"), t("23:00")),
+        )
+        .await
+        .expect("roster the volunteer");
+    Fixture { same, other, date }
 }
 
 fn group_route(who: Who, t: Target, allowed: &[Role]) -> Expect {
