@@ -581,6 +581,52 @@ async fn fill_places(
     Ok(promoted)
 }
 
+/// Per person (id text): their latest scored activation level, and their deprivation decile —
+/// the breakdowns of the education and peer-support reports.
+pub(crate) async fn levels_and_deciles(
+    pool: &sqlx::AnyPool,
+    org: OrgId,
+) -> Result<(BTreeMap<String, i64>, BTreeMap<String, i64>)> {
+    let org = org.as_text();
+    let mut level: BTreeMap<String, i64> = BTreeMap::new();
+    for r in sqlx::query("SELECT person_id, level FROM assessments WHERE org_id = $1 AND status = 'completed' AND level IS NOT NULL ORDER BY completed_at, id")
+        .bind(&org)
+        .fetch_all(pool)
+        .await?
+    {
+        level.insert(r.try_get("person_id")?, r.try_get("level")?);
+    }
+    let mut decile: BTreeMap<String, i64> = BTreeMap::new();
+    for r in sqlx::query("SELECT id, deprivation_decile FROM people WHERE org_id = $1 AND deprivation_decile IS NOT NULL")
+        .bind(&org)
+        .fetch_all(pool)
+        .await?
+    {
+        decile.insert(r.try_get("id")?, r.try_get("deprivation_decile")?);
+    }
+    Ok((level, decile))
+}
+
+/// A person's (level, decile) slots: levels 1–4 as 0–3 and 4 for not measured; deciles 1–10
+/// as 0–9 and 10 for not recorded.
+pub(crate) fn slot(
+    p: &str,
+    level: &BTreeMap<String, i64>,
+    decile: &BTreeMap<String, i64>,
+) -> (usize, usize) {
+    let l = level
+        .get(p)
+        .filter(|l| (1..=4).contains(*l))
+        .map(|l| *l as usize - 1)
+        .unwrap_or(4);
+    let d = decile
+        .get(p)
+        .filter(|d| (1..=10).contains(*d))
+        .map(|d| *d as usize - 1)
+        .unwrap_or(10);
+    (l, d)
+}
+
 async fn attended_by(
     c: &mut AnyConnection,
     org: OrgId,
@@ -1375,23 +1421,7 @@ impl Store {
         }
         let org = actor.org_id.as_text();
         let pool = self.reader();
-        // Per person: latest level and decile.
-        let mut level: BTreeMap<String, i64> = BTreeMap::new();
-        for r in sqlx::query("SELECT person_id, level FROM assessments WHERE org_id = $1 AND status = 'completed' AND level IS NOT NULL ORDER BY completed_at, id")
-            .bind(&org)
-            .fetch_all(pool)
-            .await?
-        {
-            level.insert(r.try_get("person_id")?, r.try_get("level")?);
-        }
-        let mut decile: BTreeMap<String, i64> = BTreeMap::new();
-        for r in sqlx::query("SELECT id, deprivation_decile FROM people WHERE org_id = $1 AND deprivation_decile IS NOT NULL")
-            .bind(&org)
-            .fetch_all(pool)
-            .await?
-        {
-            decile.insert(r.try_get("id")?, r.try_get("deprivation_decile")?);
-        }
+        let (level, decile) = levels_and_deciles(pool, actor.org_id).await?;
         let programmes = self.programmes(actor.org_id).await?;
         let mut figures: BTreeMap<String, ProgrammeFigures> = programmes
             .iter()
@@ -1439,19 +1469,6 @@ impl Store {
         }
         let mut reached_all: std::collections::BTreeSet<String> = Default::default();
         let mut reached: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
-        let slot = |p: &str, level: &BTreeMap<String, i64>, decile: &BTreeMap<String, i64>| {
-            let l = level
-                .get(p)
-                .filter(|l| (1..=4).contains(*l))
-                .map(|l| *l as usize - 1)
-                .unwrap_or(4);
-            let d = decile
-                .get(p)
-                .filter(|d| (1..=10).contains(*d))
-                .map(|d| *d as usize - 1)
-                .unwrap_or(10);
-            (l, d)
-        };
         for r in sqlx::query("SELECT r.programme_id, e.run_id, e.person_id, e.status FROM edu_enrolments e JOIN edu_runs r ON r.org_id = e.org_id AND r.id = e.run_id WHERE e.org_id = $1")
             .bind(&org)
             .fetch_all(pool)

@@ -255,7 +255,11 @@ fn outcome(allowed: bool) -> Outcome {
     }
 }
 
-async fn load_group(c: &mut AnyConnection, org: OrgId, id: GroupId) -> Result<Option<GroupRow>> {
+pub(crate) async fn load_group(
+    c: &mut AnyConnection,
+    org: OrgId,
+    id: GroupId,
+) -> Result<Option<GroupRow>> {
     let row = sqlx::query(&format!(
         "SELECT {GROUP_COLUMNS} FROM peer_groups WHERE org_id = $1 AND id = $2"
     ))
@@ -266,7 +270,7 @@ async fn load_group(c: &mut AnyConnection, org: OrgId, id: GroupId) -> Result<Op
     row.as_ref().map(group_from_row).transpose()
 }
 
-async fn load_session(
+pub(crate) async fn load_session(
     c: &mut AnyConnection,
     org: OrgId,
     group: GroupId,
@@ -285,7 +289,7 @@ async fn load_session(
 
 /// The stored session for `original`, creating its row if the rule gives that date.
 /// `None` when the date is not one of the group's sessions.
-async fn ensure_session(
+pub(crate) async fn ensure_session(
     c: &mut AnyConnection,
     g: &GroupRow,
     original: Date,

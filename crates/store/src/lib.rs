@@ -18,6 +18,7 @@
 //! as the data it protects.
 
 pub mod activation;
+pub mod activities;
 pub mod audit;
 pub mod careplan;
 pub mod coaching;
@@ -25,6 +26,7 @@ pub mod directory;
 pub mod education;
 pub mod groups;
 pub mod outcomes;
+pub mod peer_report;
 pub mod people;
 pub mod testing;
 pub mod users;

@@ -4,8 +4,8 @@
 
 use crate::pages::education as edu;
 use crate::pages::{
-    account, activation, admin, audit, careplan, coaching, directory, groups, home, outcomes,
-    people, signin, stats,
+    account, activation, activities, admin, audit, careplan, coaching, directory, groups, home,
+    outcomes, peer_report, people, signin, stats,
 };
 use crate::{assets, AppState};
 use axum::extract::{MatchedPath, Request};
@@ -294,6 +294,19 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
             post(groups::door_sign_in),
         ),
         (r("GET", "/my/upcoming", SignedIn), get(groups::my_upcoming)),
+        // Activities within a session (pages/activities).
+        (
+            r("GET", "/groups/{id}/activities", SignedIn),
+            get(activities::list),
+        ),
+        (
+            r("POST", "/groups/{id}/activities", SignedIn),
+            post(activities::change),
+        ),
+        (
+            r("POST", "/groups/{id}/sessions/{date}/activities", SignedIn),
+            post(activities::sign_up),
+        ),
         (
             r("GET", "/people/{id}/attendance", SignedIn),
             get(groups::person_attendance),
@@ -456,6 +469,15 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
         (
             r("GET", "/reports/education.csv", SignedIn),
             get(edu::report::download),
+        ),
+        // The peer-support report (pages/peer_report).
+        (
+            r("GET", "/reports/peer-support", SignedIn),
+            get(peer_report::show),
+        ),
+        (
+            r("GET", "/reports/peer-support.csv", SignedIn),
+            get(peer_report::download),
         ),
     ]
 }

@@ -368,6 +368,7 @@ pub fn table() -> Vec<Row> {
     .chain(education::rows())
     .chain(coaching::table())
     .chain(groups::rows())
+    .chain(activities::rows())
     .collect()
 }
 
@@ -711,6 +712,9 @@ macro_rules! ensure {
 // After the macro, so the peer-support part can use `ensure!`.
 #[path = "matrix_groups.rs"]
 mod groups;
+
+#[path = "matrix_activities.rs"]
+mod activities;
 
 fn check_status(p: &Page, expect: Expect) -> Result<(), String> {
     match expect {
@@ -1343,6 +1347,9 @@ async fn run_cell(
             ensure!(after == before, "instruments changed");
             p
         }
+        ("POST", tpl) if activities::handles(tpl) => {
+            activities::post_cell(cx, b, tpl, t, expect).await?
+        }
         ("POST", tpl) if groups::handles(tpl) => {
             if expect != Expect::Allow && deviation {
                 return Err("no deviations expected for peer-support routes".into());
@@ -1662,6 +1669,7 @@ fn check_allowed_page(
         "/admin/settings" => {
             ensure!(p.h1() == "Measurement settings", "h1 {:?}", p.h1());
         }
+        tpl if activities::handles(tpl) => activities::check_page(tpl, p)?,
         tpl if groups::handles(tpl) => groups::check_page(cx, role, tpl, t, p)?,
         other => {
             return Err(format!(
