@@ -46,6 +46,8 @@ pub struct Run {
     pub sessions: Vec<SessionTimes>,
     /// (user id, display name)
     pub facilitators: Vec<(UserId, String)>,
+    /// Cancelled (see course_runs.rs): the reason, or an empty string when none was given.
+    pub cancelled: Option<String>,
 }
 
 impl Run {
@@ -273,7 +275,7 @@ async fn load_runs(
     programme: Option<ProgrammeId>,
 ) -> Result<Vec<Run>> {
     let o = org.as_text();
-    let mut sql = String::from("SELECT id, programme_id, label, venue, joining, capacity, enrolled FROM edu_runs WHERE org_id = $1");
+    let mut sql = String::from("SELECT id, programme_id, label, venue, joining, capacity, enrolled, cancelled_at, cancel_reason FROM edu_runs WHERE org_id = $1");
     let mut binds = vec![o.clone()];
     if let Some(r) = only {
         binds.push(r.as_text());
@@ -304,6 +306,13 @@ async fn load_runs(
             waiting: 0,
             sessions: Vec::new(),
             facilitators: Vec::new(),
+            cancelled: match r.try_get::<Option<i64>, _>("cancelled_at")? {
+                Some(_) => Some(
+                    r.try_get::<Option<String>, _>("cancel_reason")?
+                        .unwrap_or_default(),
+                ),
+                None => None,
+            },
         });
     }
     if runs.is_empty() {
@@ -356,7 +365,11 @@ async fn load_runs(
 }
 
 /// Locks the run row for the rest of the transaction and returns (capacity, enrolled).
-async fn lock_run(c: &mut AnyConnection, org: OrgId, run: RunId) -> Result<Option<(i64, i64)>> {
+pub(crate) async fn lock_run(
+    c: &mut AnyConnection,
+    org: OrgId,
+    run: RunId,
+) -> Result<Option<(i64, i64)>> {
     let row = sqlx::query(
         "UPDATE edu_runs SET version = version + 1 WHERE org_id = $1 AND id = $2 RETURNING capacity, enrolled",
     )
@@ -450,7 +463,7 @@ async fn check_person(
 }
 
 /// Refuses (audited) unless `action` is allowed organisation-wide.
-async fn check_org(
+pub(crate) async fn check_org(
     store: &Store,
     actor: &Actor,
     action: Action,
@@ -477,7 +490,7 @@ async fn check_org(
     Ok(())
 }
 
-async fn insert_notice(
+pub(crate) async fn insert_notice(
     c: &mut AnyConnection,
     org: OrgId,
     person: PersonId,
@@ -499,7 +512,7 @@ async fn insert_notice(
 /// Fills free places on a locked run from its waiting list, in the core rule's order; each
 /// promotion changes exactly one waiting row, bumps the counter, tells the person and is
 /// audited. Returns who was promoted.
-async fn fill_places(
+pub(crate) async fn fill_places(
     c: &mut AnyConnection,
     actor: &Actor,
     run: RunId,
@@ -894,6 +907,9 @@ impl Store {
                 let Some((capacity, enrolled)) = lock_run(c, actor.org_id, run).await? else {
                     return Ok(Err(StoreError::NotFound));
                 };
+                if crate::course_runs::is_cancelled(c, actor.org_id, run).await? {
+                    return Err(StoreError::Conflict("This course run has been cancelled, so nobody can join it.".into()));
+                }
                 let org = actor.org_id.as_text();
                 let existing = sqlx::query("SELECT id, status FROM edu_enrolments WHERE org_id = $1 AND run_id = $2 AND person_id = $3")
                     .bind(&org)

@@ -22,6 +22,7 @@ pub mod activities;
 pub mod audit;
 pub mod careplan;
 pub mod coaching;
+pub mod course_runs;
 pub mod directory;
 pub mod education;
 pub mod groups;

@@ -442,6 +442,23 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
             r("POST", "/course-runs/{id}/feedback", SignedIn),
             post(edu::runs::feedback_save),
         ),
+        // Changing a run once it exists (pages/education/changes.rs).
+        (
+            r("GET", "/course-runs/{id}/edit", SignedIn),
+            get(edu::changes::edit_form),
+        ),
+        (
+            r("POST", "/course-runs/{id}/edit", SignedIn),
+            post(edu::changes::update),
+        ),
+        (
+            r("POST", "/course-runs/{id}/move", SignedIn),
+            post(edu::changes::move_session),
+        ),
+        (
+            r("POST", "/course-runs/{id}/cancel", SignedIn),
+            post(edu::changes::cancel),
+        ),
         (
             r("GET", "/my/courses", SignedIn),
             get(edu::mine::my_courses),
