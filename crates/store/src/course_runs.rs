@@ -64,6 +64,17 @@ fn cancelled_conflict() -> StoreError {
     StoreError::Conflict("This course run has been cancelled, so it cannot be changed.".into())
 }
 
+/// Locks the run row (see `lock_run`) and refuses a cancelled run: (capacity, enrolled).
+async fn lock_open_run(c: &mut AnyConnection, org: OrgId, run: RunId) -> Result<(i64, i64)> {
+    let Some(counts) = lock_run(c, org, run).await? else {
+        return Err(StoreError::NotFound);
+    };
+    if is_cancelled(c, org, run).await? {
+        return Err(cancelled_conflict());
+    }
+    Ok(counts)
+}
+
 fn invalid(field: &str, message: String) -> StoreError {
     let mut e = ValidationErrors::default();
     e.add(field, message);
@@ -97,12 +108,7 @@ impl Store {
             let (actor, d, source) = (actor.clone(), details.clone(), source.clone());
             Box::pin(async move {
                 let org = actor.org_id.as_text();
-                let Some((old_capacity, enrolled)) = lock_run(c, actor.org_id, run).await? else {
-                    return Err(StoreError::NotFound);
-                };
-                if is_cancelled(c, actor.org_id, run).await? {
-                    return Err(cancelled_conflict());
-                }
+                let (old_capacity, enrolled) = lock_open_run(c, actor.org_id, run).await?;
                 if i64::from(d.capacity) < enrolled {
                     return Err(invalid("capacity", format!(
                         "{enrolled} people have a place on this run, so the number of places cannot be fewer than {enrolled}"
@@ -231,12 +237,7 @@ impl Store {
             let (actor, source) = (actor.clone(), source.clone());
             Box::pin(async move {
                 let org = actor.org_id.as_text();
-                if lock_run(c, actor.org_id, run).await?.is_none() {
-                    return Err(StoreError::NotFound);
-                }
-                if is_cancelled(c, actor.org_id, run).await? {
-                    return Err(cancelled_conflict());
-                }
+                lock_open_run(c, actor.org_id, run).await?;
                 let moved = sqlx::query("UPDATE edu_sessions SET starts_at = $1, ends_at = $2 WHERE org_id = $3 AND run_id = $4 AND n = $5")
                     .bind(to.starts_at).bind(to.ends_at).bind(&org).bind(run.as_text()).bind(n)
                     .execute(&mut *c).await?.rows_affected();
