@@ -212,6 +212,17 @@ impl Store {
         source: Source,
     ) -> Result<Vec<SessionActivity>> {
         let d = decide(actor, Action::SignInAtDoor, Target::Org(actor.org_id));
+        // A group with no activities offered: nothing about anyone to read (and no write on
+        // the door page's path).
+        if d.allowed
+            && !self
+                .group_activities(actor.org_id, group)
+                .await?
+                .iter()
+                .any(|a| a.active)
+        {
+            return Ok(Vec::new());
+        }
         let actor = actor.clone();
         self.write(move |c| {
             let (actor, source) = (actor.clone(), source.clone());
