@@ -8,7 +8,7 @@ use alongside_core::access::Actor;
 use alongside_core::groups::{GroupDetails, GroupForm};
 use alongside_core::rota::{Duty, Training};
 use alongside_core::{GroupId, OrgId, PersonId};
-use alongside_store::groups::DoorEntry;
+use alongside_store::groups::{DoorEntry, SignInOutcome};
 use alongside_store::people::Source;
 use alongside_store::Store;
 use anyhow::Result;
@@ -63,6 +63,19 @@ pub async fn seed(
     })
     .map_err(|e| anyhow::anyhow!("demo café: {e}"))?;
     let cafe_id = store.create_group(lead, cafe, src()).await?;
+    // Activities within each night, with their own places (pages/activities.rs).
+    let mut activities = Vec::new();
+    for (name, places, with) in [
+        ("One-to-one chat over coffee", 8, "Priya"),
+        ("Creative workshop", 12, "Tom"),
+    ] {
+        let new = alongside_store::activities::NewActivity {
+            name: name.into(),
+            capacity: places,
+            facilitator: Some(with.into()),
+        };
+        activities.push(store.create_activity(lead, cafe_id, new, src()).await?);
+    }
     let walking = GroupDetails::parse(&GroupForm {
         description: "A gentle walk and a chat for people with breathing problems.".into(),
         kind: "informal".into(),
@@ -154,11 +167,22 @@ pub async fn seed(
         }
         let members = rng.gen_range(12..30);
         let walk_ins = rng.gen_range(5..20);
+        let mut admitted = Vec::new();
         for i in 0..members {
             let pid = people[rng.gen_range(0..people.len().min(120))];
             let _ = i;
-            store
+            if let SignInOutcome::Admitted { attendance_id, .. } = store
                 .door_sign_in(volunteer, cafe_id, night, DoorEntry::Person(pid), src())
+                .await?
+            {
+                admitted.push(attendance_id);
+            }
+        }
+        // Some of them take part in the night's activities.
+        for (i, attendance) in admitted.iter().take(14).enumerate() {
+            let activity = &activities[usize::from(i >= 5)];
+            store
+                .activity_sign_up(volunteer, cafe_id, night, activity, attendance, src())
                 .await?;
         }
         for i in 0..walk_ins {

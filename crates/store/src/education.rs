@@ -46,6 +46,8 @@ pub struct Run {
     pub sessions: Vec<SessionTimes>,
     /// (user id, display name)
     pub facilitators: Vec<(UserId, String)>,
+    /// Cancelled (see course_runs.rs): the reason, or an empty string when none was given.
+    pub cancelled: Option<String>,
 }
 
 impl Run {
@@ -273,7 +275,7 @@ async fn load_runs(
     programme: Option<ProgrammeId>,
 ) -> Result<Vec<Run>> {
     let o = org.as_text();
-    let mut sql = String::from("SELECT id, programme_id, label, venue, joining, capacity, enrolled FROM edu_runs WHERE org_id = $1");
+    let mut sql = String::from("SELECT id, programme_id, label, venue, joining, capacity, enrolled, cancelled_at, cancel_reason FROM edu_runs WHERE org_id = $1");
     let mut binds = vec![o.clone()];
     if let Some(r) = only {
         binds.push(r.as_text());
@@ -304,6 +306,13 @@ async fn load_runs(
             waiting: 0,
             sessions: Vec::new(),
             facilitators: Vec::new(),
+            cancelled: match r.try_get::<Option<i64>, _>("cancelled_at")? {
+                Some(_) => Some(
+                    r.try_get::<Option<String>, _>("cancel_reason")?
+                        .unwrap_or_default(),
+                ),
+                None => None,
+            },
         });
     }
     if runs.is_empty() {
@@ -356,7 +365,11 @@ async fn load_runs(
 }
 
 /// Locks the run row for the rest of the transaction and returns (capacity, enrolled).
-async fn lock_run(c: &mut AnyConnection, org: OrgId, run: RunId) -> Result<Option<(i64, i64)>> {
+pub(crate) async fn lock_run(
+    c: &mut AnyConnection,
+    org: OrgId,
+    run: RunId,
+) -> Result<Option<(i64, i64)>> {
     let row = sqlx::query(
         "UPDATE edu_runs SET version = version + 1 WHERE org_id = $1 AND id = $2 RETURNING capacity, enrolled",
     )
@@ -450,7 +463,7 @@ async fn check_person(
 }
 
 /// Refuses (audited) unless `action` is allowed organisation-wide.
-async fn check_org(
+pub(crate) async fn check_org(
     store: &Store,
     actor: &Actor,
     action: Action,
@@ -477,7 +490,7 @@ async fn check_org(
     Ok(())
 }
 
-async fn insert_notice(
+pub(crate) async fn insert_notice(
     c: &mut AnyConnection,
     org: OrgId,
     person: PersonId,
@@ -499,7 +512,7 @@ async fn insert_notice(
 /// Fills free places on a locked run from its waiting list, in the core rule's order; each
 /// promotion changes exactly one waiting row, bumps the counter, tells the person and is
 /// audited. Returns who was promoted.
-async fn fill_places(
+pub(crate) async fn fill_places(
     c: &mut AnyConnection,
     actor: &Actor,
     run: RunId,
@@ -579,6 +592,52 @@ async fn fill_places(
         promoted.push(pid);
     }
     Ok(promoted)
+}
+
+/// Per person (id text): their latest scored activation level, and their deprivation decile —
+/// the breakdowns of the education and peer-support reports.
+pub(crate) async fn levels_and_deciles(
+    pool: &sqlx::AnyPool,
+    org: OrgId,
+) -> Result<(BTreeMap<String, i64>, BTreeMap<String, i64>)> {
+    let org = org.as_text();
+    let mut level: BTreeMap<String, i64> = BTreeMap::new();
+    for r in sqlx::query("SELECT person_id, level FROM assessments WHERE org_id = $1 AND status = 'completed' AND level IS NOT NULL ORDER BY completed_at, id")
+        .bind(&org)
+        .fetch_all(pool)
+        .await?
+    {
+        level.insert(r.try_get("person_id")?, r.try_get("level")?);
+    }
+    let mut decile: BTreeMap<String, i64> = BTreeMap::new();
+    for r in sqlx::query("SELECT id, deprivation_decile FROM people WHERE org_id = $1 AND deprivation_decile IS NOT NULL")
+        .bind(&org)
+        .fetch_all(pool)
+        .await?
+    {
+        decile.insert(r.try_get("id")?, r.try_get("deprivation_decile")?);
+    }
+    Ok((level, decile))
+}
+
+/// A person's (level, decile) slots: levels 1–4 as 0–3 and 4 for not measured; deciles 1–10
+/// as 0–9 and 10 for not recorded.
+pub(crate) fn slot(
+    p: &str,
+    level: &BTreeMap<String, i64>,
+    decile: &BTreeMap<String, i64>,
+) -> (usize, usize) {
+    let l = level
+        .get(p)
+        .filter(|l| (1..=4).contains(*l))
+        .map(|l| *l as usize - 1)
+        .unwrap_or(4);
+    let d = decile
+        .get(p)
+        .filter(|d| (1..=10).contains(*d))
+        .map(|d| *d as usize - 1)
+        .unwrap_or(10);
+    (l, d)
 }
 
 async fn attended_by(
@@ -848,6 +907,9 @@ impl Store {
                 let Some((capacity, enrolled)) = lock_run(c, actor.org_id, run).await? else {
                     return Ok(Err(StoreError::NotFound));
                 };
+                if crate::course_runs::is_cancelled(c, actor.org_id, run).await? {
+                    return Err(StoreError::Conflict("This course run has been cancelled, so nobody can join it.".into()));
+                }
                 let org = actor.org_id.as_text();
                 let existing = sqlx::query("SELECT id, status FROM edu_enrolments WHERE org_id = $1 AND run_id = $2 AND person_id = $3")
                     .bind(&org)
@@ -1375,23 +1437,7 @@ impl Store {
         }
         let org = actor.org_id.as_text();
         let pool = self.reader();
-        // Per person: latest level and decile.
-        let mut level: BTreeMap<String, i64> = BTreeMap::new();
-        for r in sqlx::query("SELECT person_id, level FROM assessments WHERE org_id = $1 AND status = 'completed' AND level IS NOT NULL ORDER BY completed_at, id")
-            .bind(&org)
-            .fetch_all(pool)
-            .await?
-        {
-            level.insert(r.try_get("person_id")?, r.try_get("level")?);
-        }
-        let mut decile: BTreeMap<String, i64> = BTreeMap::new();
-        for r in sqlx::query("SELECT id, deprivation_decile FROM people WHERE org_id = $1 AND deprivation_decile IS NOT NULL")
-            .bind(&org)
-            .fetch_all(pool)
-            .await?
-        {
-            decile.insert(r.try_get("id")?, r.try_get("deprivation_decile")?);
-        }
+        let (level, decile) = levels_and_deciles(pool, actor.org_id).await?;
         let programmes = self.programmes(actor.org_id).await?;
         let mut figures: BTreeMap<String, ProgrammeFigures> = programmes
             .iter()
@@ -1439,19 +1485,6 @@ impl Store {
         }
         let mut reached_all: std::collections::BTreeSet<String> = Default::default();
         let mut reached: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
-        let slot = |p: &str, level: &BTreeMap<String, i64>, decile: &BTreeMap<String, i64>| {
-            let l = level
-                .get(p)
-                .filter(|l| (1..=4).contains(*l))
-                .map(|l| *l as usize - 1)
-                .unwrap_or(4);
-            let d = decile
-                .get(p)
-                .filter(|d| (1..=10).contains(*d))
-                .map(|d| *d as usize - 1)
-                .unwrap_or(10);
-            (l, d)
-        };
         for r in sqlx::query("SELECT r.programme_id, e.run_id, e.person_id, e.status FROM edu_enrolments e JOIN edu_runs r ON r.org_id = e.org_id AND r.id = e.run_id WHERE e.org_id = $1")
             .bind(&org)
             .fetch_all(pool)

@@ -289,7 +289,7 @@ pub(crate) async fn load_session(
 
 /// The stored session for `original`, creating its row if the rule gives that date.
 /// `None` when the date is not one of the group's sessions.
-async fn ensure_session(
+pub(crate) async fn ensure_session(
     c: &mut AnyConnection,
     g: &GroupRow,
     original: Date,

@@ -18,9 +18,11 @@
 //! as the data it protects.
 
 pub mod activation;
+pub mod activities;
 pub mod audit;
 pub mod careplan;
 pub mod coaching;
+pub mod course_runs;
 pub mod directory;
 pub mod education;
 pub mod event_sets;
@@ -28,6 +30,7 @@ pub mod groups;
 mod inputs;
 pub mod native;
 pub mod outcomes;
+pub mod peer_report;
 pub mod people;
 pub mod rota;
 pub mod testing;

@@ -75,6 +75,12 @@ fn nav_links(role: Role) -> Vec<(&'static str, &'static str)> {
     ) {
         v.push(("/reports/education", "Education report"));
     }
+    if matches!(
+        role,
+        Role::Administrator | Role::Coordinator | Role::PeerSupportLead | Role::Analyst
+    ) {
+        v.push(("/reports/peer-support", "Peer support report"));
+    }
     v.push(("/account/password", "Change password"));
     v
 }

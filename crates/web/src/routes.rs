@@ -4,8 +4,8 @@
 
 use crate::pages::education as edu;
 use crate::pages::{
-    account, activation, admin, audit, careplan, coaching, directory, groups, home, outcomes,
-    people, rota, signin, stats,
+    account, activation, activities, admin, audit, careplan, coaching, directory, groups, home,
+    outcomes, peer_report, people, rota, signin, stats,
 };
 use crate::{assets, AppState};
 use axum::extract::{MatchedPath, Request};
@@ -294,6 +294,19 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
             post(groups::door_sign_in),
         ),
         (r("GET", "/my/upcoming", SignedIn), get(groups::my_upcoming)),
+        // Activities within a session (pages/activities).
+        (
+            r("GET", "/groups/{id}/activities", SignedIn),
+            get(activities::list),
+        ),
+        (
+            r("POST", "/groups/{id}/activities", SignedIn),
+            post(activities::change),
+        ),
+        (
+            r("POST", "/groups/{id}/sessions/{date}/activities", SignedIn),
+            post(activities::sign_up),
+        ),
         (
             r("GET", "/people/{id}/attendance", SignedIn),
             get(groups::person_attendance),
@@ -460,6 +473,23 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
             r("POST", "/course-runs/{id}/feedback", SignedIn),
             post(edu::runs::feedback_save),
         ),
+        // Changing a run once it exists (pages/education/changes.rs).
+        (
+            r("GET", "/course-runs/{id}/edit", SignedIn),
+            get(edu::changes::edit_form),
+        ),
+        (
+            r("POST", "/course-runs/{id}/edit", SignedIn),
+            post(edu::changes::update),
+        ),
+        (
+            r("POST", "/course-runs/{id}/move", SignedIn),
+            post(edu::changes::move_session),
+        ),
+        (
+            r("POST", "/course-runs/{id}/cancel", SignedIn),
+            post(edu::changes::cancel),
+        ),
         (
             r("GET", "/my/courses", SignedIn),
             get(edu::mine::my_courses),
@@ -487,6 +517,15 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
         (
             r("GET", "/reports/education.csv", SignedIn),
             get(edu::report::download),
+        ),
+        // The peer-support report (pages/peer_report).
+        (
+            r("GET", "/reports/peer-support", SignedIn),
+            get(peer_report::show),
+        ),
+        (
+            r("GET", "/reports/peer-support.csv", SignedIn),
+            get(peer_report::download),
         ),
     ]
 }

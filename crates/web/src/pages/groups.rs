@@ -32,11 +32,11 @@ pub fn today() -> Date {
     alongside_core::recurrence::utc_to_london(time::OffsetDateTime::now_utc()).date()
 }
 
-fn parse_group_id(s: &str) -> AppResult<GroupId> {
+pub(crate) fn parse_group_id(s: &str) -> AppResult<GroupId> {
     s.parse().map_err(|_| AppError::NotFound)
 }
 
-fn parse_date(s: &str) -> AppResult<Date> {
+pub(crate) fn parse_date(s: &str) -> AppResult<Date> {
     parse_iso_date(s).ok_or(AppError::NotFound)
 }
 
@@ -93,7 +93,7 @@ fn when(s: &SessionState) -> String {
     )
 }
 
-fn session_path(g: GroupId, original: Date) -> String {
+pub(crate) fn session_path(g: GroupId, original: Date) -> String {
     format!("/groups/{g}/sessions/{}", iso_date(original))
 }
 
@@ -238,7 +238,7 @@ pub async fn show(
         html! {
             span.caption { "Peer support group" }
             h1 { (d.name) }
-            @if manager { p { a href={ "/groups/" (g.id) "/edit" } { "Change this group" } } }
+            @if manager { p { a href={ "/groups/" (g.id) "/edit" } { "Change this group" } " · " a href={ "/groups/" (g.id) "/activities" } { "Activities" } } }
             @if let Some(desc) = &d.description { p.lede { (desc) } }
             dl.summary-list {
                 (layout::row("When", html! { (d.describe_schedule()) ", " (d.start_time.text()) " to " (d.end_time.text()) }))
@@ -866,10 +866,12 @@ pub struct DoorParams {
     q: Option<String>,
     admitted: Option<String>,
     already: Option<String>,
+    /// "activity:attendance" of an activity sign-up just made (pages/activities.rs).
+    signed_up: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
-fn door_page(
+pub(crate) fn door_page(
     user: &CurrentUser,
     g: GroupId,
     view: &alongside_store::groups::DoorView,
@@ -878,6 +880,7 @@ fn door_page(
     notice: Option<&str>,
     e: &ValidationErrors,
     walk_in: (&str, &str),
+    activities: Markup,
 ) -> Markup {
     let s = &view.session;
     let path = format!("{}/door", session_path(g, s.original_date));
@@ -939,6 +942,7 @@ fn door_page(
                     button.button type="submit" { "Sign in" }
                 }
             }
+            (activities)
             h2 { "Signed in" }
             @if view.attendees.is_empty() {
                 p { "Nobody yet." }
@@ -964,8 +968,18 @@ pub async fn door(
     let q: String = p.q.unwrap_or_default().chars().take(50).collect();
     let view = state
         .store
-        .door_view(&user.actor, gid, d, &q, source)
+        .door_view(&user.actor, gid, d, &q, source.clone())
         .await?;
+    let activities = crate::pages::activities::door_section(
+        &state,
+        &user,
+        gid,
+        d,
+        &view,
+        p.signed_up.as_deref(),
+        source,
+    )
+    .await?;
     let banner = match &p.admitted {
         Some(aid) => view
             .attendees
@@ -984,6 +998,7 @@ pub async fn door(
         notice,
         &ValidationErrors::default(),
         ("", ""),
+        activities,
     )))
 }
 
@@ -1032,8 +1047,11 @@ pub async fn door_sign_in(
     let Some(entry) = entry.filter(|_| e.is_empty()) else {
         let view = state
             .store
-            .door_view(&user.actor, gid, d, "", source)
+            .door_view(&user.actor, gid, d, "", source.clone())
             .await?;
+        let activities =
+            crate::pages::activities::door_section(&state, &user, gid, d, &view, None, source)
+                .await?;
         let (f, c) = (data.get("first_name"), data.get("contact"));
         return Ok(invalid(door_page(
             &user,
@@ -1044,6 +1062,7 @@ pub async fn door_sign_in(
             None,
             &e,
             (&f, &c),
+            activities,
         )));
     };
     match state
@@ -1058,8 +1077,11 @@ pub async fn door_sign_in(
         SignInOutcome::Full { capacity } => {
             let view = state
                 .store
-                .door_view(&user.actor, gid, d, "", source)
+                .door_view(&user.actor, gid, d, "", source.clone())
                 .await?;
+            let activities =
+                crate::pages::activities::door_section(&state, &user, gid, d, &view, None, source)
+                    .await?;
             Ok(respond(
                 StatusCode::CONFLICT,
                 door_page(
@@ -1071,6 +1093,7 @@ pub async fn door_sign_in(
                     Some(&format!("The session is full: all {capacity} places are taken. Nobody else can be signed in.")),
                     &ValidationErrors::default(),
                     ("", ""),
+                    activities,
                 ),
             ))
         }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod activation;
+pub mod activities;
 pub mod admin;
 pub mod audit;
 pub mod careplan;
@@ -12,6 +13,7 @@ pub mod education;
 pub mod groups;
 pub mod home;
 pub mod outcomes;
+pub mod peer_report;
 pub mod people;
 pub mod rota;
 pub mod signin;

@@ -369,6 +369,7 @@ pub fn table() -> Vec<Row> {
     .chain(coaching::table())
     .chain(groups::rows())
     .chain(rota::rows())
+    .chain(activities::rows())
     .collect()
 }
 
@@ -723,6 +724,8 @@ mod groups;
 // The people who run peer support: training, rotas, booking on someone's behalf.
 #[path = "matrix_rota.rs"]
 mod rota;
+#[path = "matrix_activities.rs"]
+mod activities;
 
 fn check_status(p: &Page, expect: Expect) -> Result<(), String> {
     match expect {
@@ -1366,6 +1369,9 @@ async fn run_cell(
             ensure!(after == before, "instruments changed");
             p
         }
+        ("POST", tpl) if activities::handles(tpl) => {
+            activities::post_cell(cx, b, tpl, t, expect).await?
+        }
         ("POST", tpl) if groups::handles(tpl) => {
             if expect != Expect::Allow && deviation {
                 return Err("no deviations expected for peer-support routes".into());
@@ -1685,6 +1691,7 @@ fn check_allowed_page(
         "/admin/settings" => {
             ensure!(p.h1() == "Measurement settings", "h1 {:?}", p.h1());
         }
+        tpl if activities::handles(tpl) => activities::check_page(tpl, p)?,
         tpl if groups::handles(tpl) => groups::check_page(cx, role, tpl, t, p)?,
         other => {
             return Err(format!(

@@ -212,6 +212,11 @@ pub fn rows() -> Vec<Row> {
         row("POST", "/course-runs/{id}/withdraw", course_person),
         row("GET", "/course-runs/{id}/sessions/{n}", course_manage),
         row("POST", "/course-runs/{id}/sessions/{n}", course_manage),
+        // Changing a run once it exists: the people who run education.
+        row("GET", "/course-runs/{id}/edit", course_manage),
+        row("POST", "/course-runs/{id}/edit", course_manage),
+        row("POST", "/course-runs/{id}/move", course_manage),
+        row("POST", "/course-runs/{id}/cancel", course_manage),
         row("GET", "/my/courses", |w, _| org_wide(w, &[Person])),
         row("GET", "/people/{id}/courses", |w, t| {
             person_route(w, t, reads_enrolments)
@@ -691,6 +696,54 @@ pub async fn post_cell(
                 }
                 p
             }
+            (
+                "POST",
+                tpl @ ("/course-runs/{id}/edit"
+                | "/course-runs/{id}/move"
+                | "/course-runs/{id}/cancel"),
+            ) => {
+                let before = app.store.run(w.org_a, e.run_a).await.expect("run");
+                let long = "x".repeat(301);
+                let (fields, field, message): (Vec<(&str, &str)>, &str, &str) = match tpl {
+                    "/course-runs/{id}/edit" => (
+                        vec![
+                            ("label", "Matrix run"),
+                            ("first_date", "1/1/2030"),
+                            ("start_time", "10:00"),
+                            ("end_time", "12:00"),
+                            ("venue", "Matrix Hall"),
+                            ("capacity", "0"),
+                        ],
+                        "#capacity",
+                        "Number of places must be 1 or more",
+                    ),
+                    "/course-runs/{id}/move" => (
+                        vec![("session", "")],
+                        "#session",
+                        "Choose the session to move",
+                    ),
+                    _ => (
+                        vec![("reason", long.as_str())],
+                        "#reason",
+                        "The reason must be 300 characters or fewer",
+                    ),
+                };
+                let p = b.post_form_from("/", path, &fields).await;
+                if allow {
+                    ensure!(
+                        p.status == StatusCode::UNPROCESSABLE_ENTITY
+                            && p.error_summary().contains(&(field.into(), message.into())),
+                        "bad input should be refused naming the field, got {}: {:?}",
+                        p.status,
+                        p.error_summary()
+                    );
+                } else {
+                    deny(&p)?;
+                }
+                let after = app.store.run(w.org_a, e.run_a).await.expect("run");
+                ensure!(after == before, "the run changed");
+                p
+            }
             _ => return Err("not an education POST".into()),
         })
     }
@@ -722,6 +775,7 @@ pub fn check_page(
         "/course-runs/{id}" => "Matrix run".into(),
         "/course-runs/{id}/feedback" => "Tell us how the course went".into(),
         "/course-runs/{id}/sessions/{n}" => "Register for session 1".into(),
+        "/course-runs/{id}/edit" => "Change this course run".into(),
         "/my/courses" => "Your courses".into(),
         "/people/{id}/courses" => "Courses".into(),
         "/reports/education" => "Education report".into(),

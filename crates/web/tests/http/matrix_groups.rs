@@ -85,7 +85,7 @@ pub async fn fixture(app: &TestApp, w: &World) -> Fixture {
     Fixture { same, other, date }
 }
 
-fn group_route(who: Who, t: Target, allowed: &[Role]) -> Expect {
+pub fn group_route(who: Who, t: Target, allowed: &[Role]) -> Expect {
     match who {
         Who::Anonymous => Expect::SignIn,
         Who::Signed(r) if !allowed.contains(&r) => Expect::Deny,
@@ -94,12 +94,12 @@ fn group_route(who: Who, t: Target, allowed: &[Role]) -> Expect {
     }
 }
 
-const MANAGERS: &[Role] = &[
+pub const MANAGERS: &[Role] = &[
     Role::Administrator,
     Role::Coordinator,
     Role::PeerSupportLead,
 ];
-const DOOR: &[Role] = &[
+pub const DOOR: &[Role] = &[
     Role::Administrator,
     Role::Coordinator,
     Role::PeerSupportLead,

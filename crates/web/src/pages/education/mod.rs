@@ -2,6 +2,7 @@
 //! and enrolment (`runs`), online self-paced content (`online`), a person's courses
 //! (`mine`) and the education report (`report`).
 
+pub mod changes;
 pub mod mine;
 pub mod online;
 pub mod report;

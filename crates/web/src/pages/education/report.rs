@@ -17,7 +17,7 @@ use maud::{html, Markup};
 /// Counts from 1 to this are suppressed.
 pub const THRESHOLD: u64 = 7;
 
-fn shown(n: u64) -> String {
+pub(crate) fn shown(n: u64) -> String {
     match suppress_count(n, Some(THRESHOLD)) {
         Some(v) => v.to_string(),
         None => "suppressed".into(),
@@ -25,7 +25,7 @@ fn shown(n: u64) -> String {
 }
 
 /// A percentage of `num` out of `den`, unless either count is suppressed (or `den` is 0).
-fn rate(num: u64, den: u64) -> Option<f64> {
+pub(crate) fn rate(num: u64, den: u64) -> Option<f64> {
     (den > 0 && !is_suppressed(num, Some(THRESHOLD)) && !is_suppressed(den, Some(THRESHOLD)))
         .then(|| 100.0 * num as f64 / den as f64)
 }
@@ -49,6 +49,8 @@ fn per_session(f: &ProgrammeFigures) -> String {
     format!("{:.1}", f.attendances as f64 / f.sessions_held as f64)
 }
 
+const COMPLETING: &str = "Percentages completing";
+
 const LEVELS: [&str; 5] = ["Level 1", "Level 2", "Level 3", "Level 4", "Not measured"];
 
 fn decile_label(i: usize) -> String {
@@ -60,7 +62,13 @@ fn decile_label(i: usize) -> String {
 }
 
 /// Horizontal bars of percentages (0–100); a suppressed bar is drawn as none and says so.
-fn bar_chart(id: &str, title: &str, bars: &[(String, Option<f64>)]) -> Markup {
+/// `desc` says what the percentages are (the peer-support report uses it too).
+pub(crate) fn bar_chart(
+    id: &str,
+    title: &str,
+    desc: &str,
+    bars: &[(String, Option<f64>)],
+) -> Markup {
     let row = 26.0;
     let (w, pl, pr, pt) = (640.0, 220.0, 60.0, 8.0);
     let h = pt * 2.0 + row * bars.len().max(1) as f64;
@@ -69,7 +77,7 @@ fn bar_chart(id: &str, title: &str, bars: &[(String, Option<f64>)]) -> Markup {
         figure {
             svg width="100%" viewBox={ "0 0 " (w) " " (h) } role="img" aria-labelledby={ (id) "-t " (id) "-d" } xmlns="http://www.w3.org/2000/svg" {
                 title id={ (id) "-t" } { (title) }
-                desc id={ (id) "-d" } { "Percentages completing; suppressed groups have no bar. The figures are in the table." }
+                desc id={ (id) "-d" } { (desc) "; suppressed groups have no bar. The figures are in the table." }
                 @for (i, (label, v)) in bars.iter().enumerate() {
                     @let y = pt + row * i as f64;
                     text x=(pl - 8.0) y=(format!("{:.1}", y + 17.0)) text-anchor="end" font-size="13" fill="#212b32" { (label) }
@@ -104,7 +112,7 @@ fn totals(r: &EducationReport) -> (Groups<5>, Groups<11>) {
     (l, d)
 }
 
-fn csv_text(s: &str) -> String {
+pub(crate) fn csv_text(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")
     } else {
@@ -225,14 +233,14 @@ pub async fn show(
                     td { (shown(f.withdrawn)) } td { (shown(f.attendances)) } td { (per_session(f)) } td { (rate_text(f.completed, f.enrolments)) }
                 } } }
             } }
-            (bar_chart("chart-programme", "Completion rate by programme", &prog_bars))
+            (bar_chart("chart-programme", "Completion rate by programme", COMPLETING, &prog_bars))
             h2 { "By activation level" }
             p { "Level from each participant's latest scored activation questionnaire." }
-            (bar_chart("chart-level", "Completion rate by activation level", &level_bars))
+            (bar_chart("chart-level", "Completion rate by activation level", COMPLETING, &level_bars))
             (group_table("Completion by activation level", "Activation level", l.iter().enumerate().map(|(i, x)| (LEVELS[i].to_string(), *x)).collect()))
             h2 { "By deprivation decile" }
             p { "Decile 1 is the most deprived." }
-            (bar_chart("chart-decile", "Completion rate by deprivation decile", &decile_bars))
+            (bar_chart("chart-decile", "Completion rate by deprivation decile", COMPLETING, &decile_bars))
             (group_table("Completion by deprivation decile", "Decile", d.iter().enumerate().map(|(i, x)| (decile_label(i), *x)).collect()))
         },
     )))

@@ -20,7 +20,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use maud::{html, Markup};
 
-const RUN_FIELDS: &[&str] = &[
+pub(super) const RUN_FIELDS: &[&str] = &[
     "label",
     "first_date",
     "start_time",
@@ -30,6 +30,24 @@ const RUN_FIELDS: &[&str] = &[
     "capacity",
 ];
 
+/// The fields of a run's form (adding one, or changing it: see changes.rs).
+pub(super) fn run_fields(staff: &[(String, String)], f: &RunForm, e: &ValidationErrors) -> Markup {
+    let opts: Vec<(&str, &str)> = staff
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    html! {
+        (layout::text_input("label", "Name of this run", &f.label, e, Input { hint: Some("For example: Spring 2027, Tuesday mornings"), width: Some("input--width-30"), ..Default::default() }))
+        (layout::text_input("first_date", "Date of the first session", &f.first_date, e, Input { hint: Some("For example 12/1/2027"), width: Some("input--width-10"), ..Default::default() }))
+        (layout::text_input("start_time", "Start time", &f.start_time, e, Input { hint: Some("24-hour clock, for example 10:00"), width: Some("input--width-5"), ..Default::default() }))
+        (layout::text_input("end_time", "End time", &f.end_time, e, Input { hint: Some("For example 12:00"), width: Some("input--width-5"), ..Default::default() }))
+        (layout::textarea("venue", "Venue", Some("Name and address. Leave blank if it is only online."), &f.venue, e))
+        (layout::textarea("joining", "Online joining details", Some("Shown only to people with a place, and staff"), &f.joining, e))
+        (layout::text_input("capacity", "Number of places", &f.capacity, e, Input { width: Some("input--width-4"), inputmode: Some("numeric"), ..Default::default() }))
+        (layout::checkboxes("facilitators", "Facilitators", None, &opts, &f.facilitators, e))
+    }
+}
+
 fn run_page(
     user: &CurrentUser,
     p: &Programme,
@@ -38,10 +56,6 @@ fn run_page(
     e: &ValidationErrors,
 ) -> Markup {
     let title = "Add a course run";
-    let opts: Vec<(&str, &str)> = staff
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
     layout::page(
         Some(user),
         &layout::title_with_errors(title, e),
@@ -52,21 +66,17 @@ fn run_page(
             p { "The course has " (p.details.sessions) " sessions of " (p.details.session_minutes) " minutes. They are set weekly from the first date, at the same time each week (UK time)." }
             form method="post" action={ "/courses/" (p.id) "/runs" } novalidate {
                 (layout::csrf(&user.csrf))
-                (layout::text_input("label", "Name of this run", &f.label, e, Input { hint: Some("For example: Spring 2027, Tuesday mornings"), width: Some("input--width-30"), ..Default::default() }))
-                (layout::text_input("first_date", "Date of the first session", &f.first_date, e, Input { hint: Some("For example 12/1/2027"), width: Some("input--width-10"), ..Default::default() }))
-                (layout::text_input("start_time", "Start time", &f.start_time, e, Input { hint: Some("24-hour clock, for example 10:00"), width: Some("input--width-5"), ..Default::default() }))
-                (layout::text_input("end_time", "End time", &f.end_time, e, Input { hint: Some("For example 12:00"), width: Some("input--width-5"), ..Default::default() }))
-                (layout::textarea("venue", "Venue", Some("Name and address. Leave blank if it is only online."), &f.venue, e))
-                (layout::textarea("joining", "Online joining details", Some("Shown only to people with a place, and staff"), &f.joining, e))
-                (layout::text_input("capacity", "Number of places", &f.capacity, e, Input { width: Some("input--width-4"), inputmode: Some("numeric"), ..Default::default() }))
-                (layout::checkboxes("facilitators", "Facilitators", None, &opts, &f.facilitators, e))
+                (run_fields(staff, f, e))
                 button.button type="submit" { "Add course run" }
             }
         },
     )
 }
 
-async fn staff_options(state: &AppState, user: &CurrentUser) -> AppResult<Vec<(String, String)>> {
+pub(super) async fn staff_options(
+    state: &AppState,
+    user: &CurrentUser,
+) -> AppResult<Vec<(String, String)>> {
     Ok(state
         .store
         .users(user.actor.org_id)
@@ -167,7 +177,11 @@ pub async fn create(
     }
 }
 
-async fn load_run(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<(Run, Programme)> {
+pub(super) async fn load_run(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> AppResult<(Run, Programme)> {
     let run = state.store.run(user.actor.org_id, run_id(id)?).await?;
     let p = state
         .store
@@ -186,6 +200,9 @@ fn banner(q: &Option<String>) -> Option<&'static str> {
         ("register=1", "Register saved"),
         ("feedback=1", "Thank you for your feedback"),
         ("already=1", "You are already on this course or its waiting list"),
+        ("changed=1", "Course run changed. Anyone moved from the waiting list into a new place has been told"),
+        ("cancelled=1", "Course run cancelled. Everyone who had a place or was waiting has been told"),
+        ("moved=1", "Session moved. Everyone with a place has been told"),
     ]
     .into_iter()
     .find(|(k, _)| q.split('&').any(|p| p == *k))
@@ -240,6 +257,12 @@ pub async fn show(
             @if let Some(m) = banner(&q) { (layout::success_banner(m)) }
             span.caption { a href={ "/courses/" (p.id) } { (p.details.title) } }
             h1 { (run.label) }
+            @if let Some(why) = &run.cancelled {
+                div.warning-callout role="status" { p { strong { "This course run has been cancelled." } @if !why.is_empty() { " " (why) } } }
+            }
+            @if may(&user, Action::ManageCourses) && run.cancelled.is_none() {
+                p { a href={ "/course-runs/" (run.id) "/edit" } { "Change, move a session or cancel this run" } }
+            }
             dl.summary-list {
                 (layout::row("When", run_line(&run)))
                 (layout::row("Where", html! { (where_line(&run)) }))
@@ -279,6 +302,8 @@ pub async fn show(
                         (layout::csrf(&user.csrf))
                         button.button.button--secondary type="submit" { @if m.status == "enrolled" { "Give up my place" } @else { "Leave the waiting list" } }
                     }
+                } @else if run.cancelled.is_some() {
+                    p { "This course run has been cancelled." }
                 } @else if run.sessions.last().is_some_and(|s| s.ends_at < now) {
                     p { "This course run has finished." }
                 } @else {
