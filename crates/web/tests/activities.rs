@@ -50,11 +50,18 @@ fn src() -> Source {
     Source(Some("fixture".into()))
 }
 
+/// The café, with the fixture volunteer on the rota today and tomorrow (volunteers may only
+/// use the door of sessions they are on the rota for).
 async fn group(app: &TestApp, w: &World, capacity: u32) -> GroupId {
-    app.store
+    let g = app
+        .store
         .create_group(&w.account(Role::Coordinator).actor(), cafe(capacity), src())
         .await
-        .expect("group")
+        .expect("group");
+    for d in [today(), today().saturating_add(time::Duration::days(1))] {
+        roster_volunteer(app, w, g, d).await;
+    }
+    g
 }
 
 /// Adds an activity through the page, as a peer-support lead, and returns its id.

@@ -59,23 +59,6 @@ async fn create_group(app: &TestApp, w: &World, d: GroupDetails) -> GroupId {
         .expect("create group")
 }
 
-/// Puts the fixture volunteer on a session's rota (volunteers may only use the door of
-/// sessions they are on the rota for).
-async fn roster_volunteer(app: &TestApp, w: &World, g: GroupId, d: Date) {
-    let t = |s| alongside_core::groups::ClockTime::parse(s).expect("time");
-    app.store
-        .add_rota_entry_unaudited(
-            w.org_a,
-            g,
-            d,
-            w.account(Role::Volunteer).id,
-            alongside_core::rota::Duty::Volunteer,
-            (t("18:00"), t("23:00")),
-        )
-        .await
-        .expect("roster the volunteer");
-}
-
 fn door_path(g: GroupId, d: Date) -> String {
     format!("/groups/{g}/sessions/{}/door", iso_date(d))
 }

@@ -836,3 +836,20 @@ pub async fn world(app: &TestApp) -> World {
         other_org,
     }
 }
+
+/// Puts the fixture volunteer on a session's rota (volunteers may only use the door of
+/// sessions they are on the rota for).
+pub async fn roster_volunteer(app: &TestApp, w: &World, g: alongside_core::GroupId, d: time::Date) {
+    let t = |s| alongside_core::groups::ClockTime::parse(s).expect("time");
+    app.store
+        .add_rota_entry_unaudited(
+            w.org_a,
+            g,
+            d,
+            w.account(Role::Volunteer).id,
+            alongside_core::rota::Duty::Volunteer,
+            (t("18:00"), t("23:00")),
+        )
+        .await
+        .expect("roster the volunteer");
+}
