@@ -102,39 +102,44 @@ impl InputsBuilder {
         }
     }
 
-    fn person(
-        &mut self,
-        id: &str,
-        dob: &str,
-        sex: &str,
-        decile: Option<i64>,
-        practice: Option<&str>,
-    ) -> Result<()> {
-        let id = key(id).ok_or_else(|| StoreError::Corrupt(format!("record id {id:?}")))?;
-        self.ids.push(id);
-        self.people.push(P {
-            dob: Day::parse_iso(dob.as_bytes()),
-            female_or_male: match sex {
-                "female" => Some(Sex::Female),
-                "male" => Some(Sex::Male),
-                _ => None,
-            },
-            decile,
-            // Only the dashboard's distributions need the practice.
-            practice: practice
-                .filter(|_| self.with_distributions)
-                .map(str::to_string),
-            ltc: 0,
-            ms: Vec::new(),
-            conditions: Vec::new(),
-        });
+    /// Applies one decoded row.
+    fn apply(&mut self, item: Item) -> Result<()> {
+        match item {
+            Item::Person {
+                key,
+                dob,
+                sex,
+                decile,
+                practice,
+            } => {
+                self.ids.push(key);
+                self.people.push(P {
+                    dob,
+                    female_or_male: sex,
+                    decile,
+                    practice,
+                    ltc: 0,
+                    ms: Vec::new(),
+                    conditions: Vec::new(),
+                });
+            }
+            Item::PeopleDone => self.people_done(),
+            Item::Assessment {
+                key,
+                completed_at,
+                score,
+                level,
+            } => self.assessment(key, completed_at, score, level),
+            Item::Condition { key, condition } => self.condition(key, condition),
+            Item::Ltc { key, n } => self.ltc(key, n),
+            Item::PeriodsNow => self.periods(),
+            Item::Set { key, packed } => self.set(key, &packed)?,
+        }
         Ok(())
     }
 
-    fn find(&self, person: &str) -> Option<usize> {
-        key(person)
-            .and_then(|k| self.index.get(&k))
-            .map(|&i| i as usize)
+    fn find(&self, person: Option<u128>) -> Option<usize> {
+        person.and_then(|k| self.index.get(&k)).map(|&i| i as usize)
     }
 
     /// After the last person: puts people in record id order and indexes them by id.
@@ -154,7 +159,7 @@ impl InputsBuilder {
         }
     }
 
-    fn assessment(&mut self, person: &str, completed_at: i64, score: f64, level: i64) {
+    fn assessment(&mut self, person: Option<u128>, completed_at: i64, score: f64, level: i64) {
         let Some(i) = self.find(person) else {
             return;
         };
@@ -166,14 +171,14 @@ impl InputsBuilder {
         }
     }
 
-    fn condition(&mut self, person: &str, condition: String) {
+    fn condition(&mut self, person: Option<u128>, condition: String) {
         if let Some(i) = self.find(person) {
             self.people[i].ltc += 1;
             self.people[i].conditions.push(condition);
         }
     }
 
-    fn ltc(&mut self, person: &str, n: i64) {
+    fn ltc(&mut self, person: Option<u128>, n: i64) {
         if let Some(i) = self.find(person) {
             self.people[i].ltc = n;
         }
@@ -227,7 +232,7 @@ impl InputsBuilder {
 
     /// One packed event set: its events in the window are counted, and those in the person's
     /// period are added to the period's counts.
-    fn set(&mut self, person: &str, packed: &[u8]) -> Result<()> {
+    fn set(&mut self, person: Option<u128>, packed: &[u8]) -> Result<()> {
         let w = self.window;
         let malformed = |e: event_sets::Malformed| StoreError::Corrupt(e.to_string());
         let mut all = [0u32; 7];
@@ -309,38 +314,111 @@ impl InputsBuilder {
     }
 }
 
+/// One row, decoded, on its way to the builder (on SQLite from the reading thread).
+enum Item {
+    Person {
+        key: u128,
+        dob: Option<Day>,
+        sex: Option<Sex>,
+        decile: Option<i64>,
+        practice: Option<String>,
+    },
+    /// After the last person.
+    PeopleDone,
+    Assessment {
+        key: Option<u128>,
+        completed_at: i64,
+        score: f64,
+        level: i64,
+    },
+    Condition {
+        key: Option<u128>,
+        condition: String,
+    },
+    Ltc {
+        key: Option<u128>,
+        n: i64,
+    },
+    /// After the last questionnaire and condition: decide the periods.
+    PeriodsNow,
+    Set {
+        key: Option<u128>,
+        packed: Vec<u8>,
+    },
+}
+
+fn person_item(
+    id: &str,
+    dob: &str,
+    sex: &str,
+    decile: Option<i64>,
+    practice: Option<&str>,
+    with_distributions: bool,
+) -> Result<Item> {
+    Ok(Item::Person {
+        key: key(id).ok_or_else(|| StoreError::Corrupt(format!("record id {id:?}")))?,
+        dob: Day::parse_iso(dob.as_bytes()),
+        sex: match sex {
+            "female" => Some(Sex::Female),
+            "male" => Some(Sex::Male),
+            _ => None,
+        },
+        decile,
+        // Only the dashboard's distributions need the practice.
+        practice: practice.filter(|_| with_distributions).map(str::to_string),
+    })
+}
+
 /// Feeds the builder through sqlx (PostgreSQL, or SQLite without a file).
 async fn feed_any(store: &Store, org: &str, b: &mut InputsBuilder) -> Result<()> {
+    let wd = b.with_distributions;
     let mut rows = sqlx::query(PEOPLE_SQL).bind(org).fetch(store.reader());
     while let Some(r) = rows.try_next().await? {
         let id: String = r.try_get(0)?;
         let dob: String = r.try_get(1)?;
         let sex: String = r.try_get(2)?;
         let practice: Option<String> = r.try_get(4)?;
-        b.person(&id, &dob, &sex, r.try_get(3)?, practice.as_deref())?;
+        b.apply(person_item(
+            &id,
+            &dob,
+            &sex,
+            r.try_get(3)?,
+            practice.as_deref(),
+            wd,
+        )?)?;
     }
     drop(rows);
-    b.people_done();
+    b.apply(Item::PeopleDone)?;
     let mut rows = sqlx::query(ASSESSMENTS_SQL).bind(org).fetch(store.reader());
     while let Some(r) = rows.try_next().await? {
         let pid: String = r.try_get(0)?;
-        b.assessment(&pid, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+        b.apply(Item::Assessment {
+            key: key(&pid),
+            completed_at: r.try_get(1)?,
+            score: r.try_get(2)?,
+            level: r.try_get(3)?,
+        })?;
     }
     drop(rows);
-    if b.with_distributions {
-        let mut rows = sqlx::query(CONDITIONS_SQL).bind(org).fetch(store.reader());
-        while let Some(r) = rows.try_next().await? {
-            let pid: String = r.try_get(0)?;
-            b.condition(&pid, r.try_get(1)?);
-        }
-    } else {
-        let mut rows = sqlx::query(LTC_SQL).bind(org).fetch(store.reader());
-        while let Some(r) = rows.try_next().await? {
-            let pid: String = r.try_get(0)?;
-            b.ltc(&pid, r.try_get(1)?);
-        }
+    let mut rows = sqlx::query(if wd { CONDITIONS_SQL } else { LTC_SQL })
+        .bind(org)
+        .fetch(store.reader());
+    while let Some(r) = rows.try_next().await? {
+        let pid: String = r.try_get(0)?;
+        b.apply(if wd {
+            Item::Condition {
+                key: key(&pid),
+                condition: r.try_get(1)?,
+            }
+        } else {
+            Item::Ltc {
+                key: key(&pid),
+                n: r.try_get(1)?,
+            }
+        })?;
     }
-    b.periods();
+    drop(rows);
+    b.apply(Item::PeriodsNow)?;
     let (from, to) = (b.window.from.to_iso(), b.window.to.to_iso());
     let mut rows = sqlx::query(SETS_SQL)
         .bind(org)
@@ -349,49 +427,136 @@ async fn feed_any(store: &Store, org: &str, b: &mut InputsBuilder) -> Result<()>
         .fetch(store.reader());
     while let Some(r) = rows.try_next().await? {
         let pid: String = r.try_get(0)?;
-        let packed: Vec<u8> = r.try_get(1)?;
-        b.set(&pid, &packed)?;
+        b.apply(Item::Set {
+            key: key(&pid),
+            packed: r.try_get(1)?,
+        })?;
     }
     Ok(())
 }
 
-/// Feeds the builder from a native read-only SQLite connection (one snapshot).
-fn feed_native(c: &rusqlite::Connection, org: &str, b: &mut InputsBuilder) -> Result<()> {
+/// Rows per batch handed from the reading thread to the builder's.
+const BATCH: usize = 4096;
+
+/// Sends full batches to the builder; false once the builder has stopped (on an error, which
+/// its thread's result reports).
+struct Batcher {
+    tx: std::sync::mpsc::SyncSender<Vec<Item>>,
+    batch: Vec<Item>,
+}
+
+impl Batcher {
+    fn push(&mut self, item: Item) -> bool {
+        self.batch.push(item);
+        self.batch.len() < BATCH || self.flush()
+    }
+
+    fn flush(&mut self) -> bool {
+        let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        full.is_empty() || self.tx.send(full).is_ok()
+    }
+}
+
+/// Steps the four scans on `c` (this thread) and hands decoded rows to `out`.
+fn read_native(
+    c: &rusqlite::Connection,
+    org: &str,
+    wd: bool,
+    window: Window,
+    out: &mut Batcher,
+) -> Result<()> {
+    let (from, to) = (window.from.to_iso(), window.to.to_iso());
     let mut st = c.prepare(NATIVE_PEOPLE_SQL)?;
     let mut rows = st.query([org])?;
     while let Some(r) = rows.next()? {
-        let dob = r.get_ref(1)?.as_str()?;
-        let sex = r.get_ref(2)?.as_str()?;
-        let practice = r.get_ref(4)?.as_str_or_null()?;
-        b.person(r.get_ref(0)?.as_str()?, dob, sex, r.get(3)?, practice)?;
+        let item = person_item(
+            r.get_ref(0)?.as_str()?,
+            r.get_ref(1)?.as_str()?,
+            r.get_ref(2)?.as_str()?,
+            r.get(3)?,
+            r.get_ref(4)?.as_str_or_null()?,
+            wd,
+        )?;
+        if !out.push(item) {
+            return Ok(());
+        }
     }
-    b.people_done();
+    out.push(Item::PeopleDone);
     let mut st = c.prepare(NATIVE_ASSESSMENTS_SQL)?;
     let mut rows = st.query([org])?;
     while let Some(r) = rows.next()? {
-        b.assessment(r.get_ref(0)?.as_str()?, r.get(1)?, r.get(2)?, r.get(3)?);
-    }
-    if b.with_distributions {
-        let mut st = c.prepare(CONDITIONS_SQL)?;
-        let mut rows = st.query([org])?;
-        while let Some(r) = rows.next()? {
-            b.condition(r.get_ref(0)?.as_str()?, r.get(1)?);
-        }
-    } else {
-        let mut st = c.prepare(LTC_SQL)?;
-        let mut rows = st.query([org])?;
-        while let Some(r) = rows.next()? {
-            b.ltc(r.get_ref(0)?.as_str()?, r.get(1)?);
+        let item = Item::Assessment {
+            key: key(r.get_ref(0)?.as_str()?),
+            completed_at: r.get(1)?,
+            score: r.get(2)?,
+            level: r.get(3)?,
+        };
+        if !out.push(item) {
+            return Ok(());
         }
     }
-    b.periods();
-    let (from, to) = (b.window.from.to_iso(), b.window.to.to_iso());
+    let mut st = c.prepare(if wd { CONDITIONS_SQL } else { LTC_SQL })?;
+    let mut rows = st.query([org])?;
+    while let Some(r) = rows.next()? {
+        let k = key(r.get_ref(0)?.as_str()?);
+        let item = if wd {
+            Item::Condition {
+                key: k,
+                condition: r.get(1)?,
+            }
+        } else {
+            Item::Ltc {
+                key: k,
+                n: r.get(1)?,
+            }
+        };
+        if !out.push(item) {
+            return Ok(());
+        }
+    }
+    out.push(Item::PeriodsNow);
     let mut st = c.prepare(SETS_SQL)?;
     let mut rows = st.query([org, to.as_str(), from.as_str()])?;
     while let Some(r) = rows.next()? {
-        b.set(r.get_ref(0)?.as_str()?, r.get_ref(1)?.as_blob()?)?;
+        let item = Item::Set {
+            key: key(r.get_ref(0)?.as_str()?),
+            packed: r.get_ref(1)?.as_blob()?.to_vec(),
+        };
+        if !out.push(item) {
+            return Ok(());
+        }
     }
+    out.flush();
     Ok(())
+}
+
+/// Feeds the builder from a native read-only SQLite connection (one snapshot): this thread
+/// steps the statements and decodes rows while a second thread applies them to the builder,
+/// so the two halves of the work use both cores.
+fn feed_native(c: &rusqlite::Connection, org: &str, b: &mut InputsBuilder) -> Result<()> {
+    let (wd, window) = (b.with_distributions, b.window);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(16);
+    std::thread::scope(|scope| {
+        let builder = scope.spawn(move || {
+            for batch in rx {
+                for item in batch {
+                    b.apply(item)?;
+                }
+            }
+            Ok::<_, StoreError>(())
+        });
+        let mut out = Batcher {
+            tx,
+            batch: Vec::with_capacity(BATCH),
+        };
+        let read = read_native(c, org, wd, window, &mut out);
+        drop(out);
+        let built = builder
+            .join()
+            .map_err(|_| StoreError::Native("the evaluation builder panicked".into()))?;
+        // The builder's error first: a reader stopped early by it returns Ok.
+        built.and(read)
+    })
 }
 
 impl Store {
