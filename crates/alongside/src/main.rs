@@ -222,6 +222,23 @@ enum ImportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Utilisation events from FHIR R4 resources: a Bundle (JSON, any type) or NDJSON (one
+    /// resource per line, as from a Bulk Data export) of Encounters (attendances and emergency
+    /// admissions) and Appointments with status noshow (missed appointments); the mapping is in
+    /// docs/outcomes.md, "Importing FHIR Encounters". Same guarantees as `import events`: bad
+    /// entries listed by number (Bundle entry from 1, NDJSON line) with the reason; cancelled,
+    /// planned and elective resources are skipped and counted. Exits 2 when entries were rejected.
+    Encounters {
+        file: std::path::PathBuf,
+        /// Organisation name; may be left out when there is only one.
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Where the data came from, e.g. "trust FHIR export 2025-Q4" (default: the file name).
+        #[arg(long)]
+        source: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Benchmarks and tests only: load a synthetic population written by `alongside synth`
     /// (DIR/people.csv, DIR/measurements.csv) as people with scored questionnaires, and write
     /// DIR/events-store.csv, the events with record ids, ready for `import events`.

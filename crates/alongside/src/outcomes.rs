@@ -146,61 +146,15 @@ pub async fn import_command(command: ImportCommand) -> Result<std::process::Exit
             source,
             db,
         } => {
-            let bytes = std::fs::read(&file)
-                .with_context(|| format!("could not read {}", file.display()))?;
-            let store = open(&db.url).await?;
-            let (org, org_name) = find_org(&store, organisation.as_deref()).await?;
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            let started = std::time::Instant::now();
-            let r = match store
-                .import_events_csv(
-                    org,
-                    Requester::System("cli"),
-                    &name,
-                    source.as_deref().unwrap_or(&name),
-                    bytes,
-                    Source::default(),
-                )
-                .await
-            {
-                Ok(r) => r,
-                Err(ImportError::Store(e)) => return Err(e.into()),
-                Err(e) => bail!("{}: {e}", file.display()),
-            };
-            let secs = started.elapsed().as_secs_f64();
-            for x in &r.rejected {
-                eprintln!("{}: line {}: {}", file.display(), x.line, x.reason);
-            }
-            if r.rows_rejected > r.rejected.len() as u64 {
-                eprintln!(
-                    "… and {} more rejected rows",
-                    r.rows_rejected - r.rejected.len() as u64
-                );
-            }
-            if r.already_imported {
-                println!(
-                    "Already imported: {} (sha256 {}) was imported into {org_name} before as {}; nothing changed.",
-                    file.display(),
-                    r.sha256,
-                    r.import_id
-                );
-            } else {
-                println!(
-                    "Imported {} events from {} into {org_name} ({} rows read, {} rejected) in {secs:.1} s ({:.0} events/s); import {}",
-                    r.events_imported,
-                    file.display(),
-                    r.rows_read,
-                    r.rows_rejected,
-                    r.events_imported as f64 / secs.max(1e-9),
-                    r.import_id
-                );
-            }
-            if r.rows_rejected > 0 && !r.already_imported {
-                return Ok(std::process::ExitCode::from(2));
-            }
+            return import_file(Format::Csv, &file, organisation, source, &db.url).await;
+        }
+        ImportCommand::Encounters {
+            file,
+            organisation,
+            source,
+            db,
+        } => {
+            return import_file(Format::Fhir, &file, organisation, source, &db.url).await;
         }
         ImportCommand::SynthPeople {
             dir,
@@ -209,6 +163,95 @@ pub async fn import_command(command: ImportCommand) -> Result<std::process::Exit
         } => {
             synth_people(&dir, &organisation, &db.url).await?;
         }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Fhir,
+}
+
+/// `import events` (CSV) and `import encounters` (FHIR): the same report, rows called lines or
+/// entries.
+async fn import_file(
+    format: Format,
+    file: &std::path::Path,
+    organisation: Option<String>,
+    source: Option<String>,
+    url: &str,
+) -> Result<std::process::ExitCode> {
+    let (row, rows) = match format {
+        Format::Csv => ("line", "rows"),
+        Format::Fhir => ("entry", "entries"),
+    };
+    let bytes =
+        std::fs::read(file).with_context(|| format!("could not read {}", file.display()))?;
+    let store = open(url).await?;
+    let (org, org_name) = find_org(&store, organisation.as_deref()).await?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let started = std::time::Instant::now();
+    let source = source.as_deref().unwrap_or(&name);
+    let cli = Requester::System("cli");
+    let imported = match format {
+        Format::Csv => {
+            store
+                .import_events_csv(org, cli, &name, source, bytes, Source::default())
+                .await
+        }
+        Format::Fhir => {
+            store
+                .import_fhir_events(org, cli, &name, source, bytes, Source::default())
+                .await
+        }
+    };
+    let r = match imported {
+        Ok(r) => r,
+        Err(ImportError::Store(e)) => return Err(e.into()),
+        Err(e) => bail!("{}: {e}", file.display()),
+    };
+    let secs = started.elapsed().as_secs_f64();
+    for x in &r.rejected {
+        eprintln!("{}: {row} {}: {}", file.display(), x.line, x.reason);
+    }
+    if r.rows_rejected > r.rejected.len() as u64 {
+        eprintln!(
+            "… and {} more rejected {rows}",
+            r.rows_rejected - r.rejected.len() as u64
+        );
+    }
+    if r.already_imported {
+        println!(
+            "Already imported: {} (sha256 {}) was imported into {org_name} before as {}; nothing changed.",
+            file.display(),
+            r.sha256,
+            r.import_id
+        );
+    } else {
+        println!(
+            "Imported {} events from {} into {org_name} ({} {rows} read, {} rejected{}) in {secs:.1} s ({:.0} events/s); import {}",
+            r.events_imported,
+            file.display(),
+            r.rows_read,
+            r.rows_rejected,
+            if format == Format::Fhir {
+                format!(", {} skipped as not counted events", r.rows_skipped)
+            } else {
+                String::new()
+            },
+            r.events_imported as f64 / secs.max(1e-9),
+            r.import_id
+        );
+        for (kind, n) in &r.skipped {
+            println!("  skipped: {n} × {kind}");
+        }
+    }
+    if r.rows_rejected > 0 && !r.already_imported {
+        return Ok(std::process::ExitCode::from(2));
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
