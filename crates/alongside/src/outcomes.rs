@@ -1,11 +1,11 @@
 //! `alongside import …` and `alongside evaluate --database …`: wiring between the command line,
 //! the store's utilisation import and evaluation inputs, and the stats crate. No SQL here.
 
-use crate::{open, redact, ImportCommand};
+use crate::{open, redact, ImportCommand, ImportFileArgs};
 use alongside_core::PersonId;
 use alongside_stats::{Day, EvalOptions, Sex};
 use alongside_store::outcomes::{
-    ImportError, OutcomeInputs, PopulationMeasurement, PopulationRow, Requester, Window,
+    FileFormat, ImportError, OutcomeInputs, PopulationMeasurement, PopulationRow, Requester, Window,
 };
 use alongside_store::people::Source;
 use alongside_store::Store;
@@ -140,22 +140,8 @@ pub async fn evaluate_database(
 
 pub async fn import_command(command: ImportCommand) -> Result<std::process::ExitCode> {
     match command {
-        ImportCommand::Events {
-            file,
-            organisation,
-            source,
-            db,
-        } => {
-            return import_file(Format::Csv, &file, organisation, source, &db.url).await;
-        }
-        ImportCommand::Encounters {
-            file,
-            organisation,
-            source,
-            db,
-        } => {
-            return import_file(Format::Fhir, &file, organisation, source, &db.url).await;
-        }
+        ImportCommand::Events(args) => return import_file(FileFormat::Csv, args).await,
+        ImportCommand::Encounters(args) => return import_file(FileFormat::Fhir, args).await,
         ImportCommand::SynthPeople {
             dir,
             organisation,
@@ -167,24 +153,19 @@ pub async fn import_command(command: ImportCommand) -> Result<std::process::Exit
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Csv,
-    Fhir,
-}
-
 /// `import events` (CSV) and `import encounters` (FHIR): the same report, rows called lines or
 /// entries.
-async fn import_file(
-    format: Format,
-    file: &std::path::Path,
-    organisation: Option<String>,
-    source: Option<String>,
-    url: &str,
-) -> Result<std::process::ExitCode> {
+async fn import_file(format: FileFormat, args: ImportFileArgs) -> Result<std::process::ExitCode> {
+    let ImportFileArgs {
+        file,
+        organisation,
+        source,
+        db,
+    } = args;
+    let (file, url) = (file.as_path(), db.url.as_str());
     let (row, rows) = match format {
-        Format::Csv => ("line", "rows"),
-        Format::Fhir => ("entry", "entries"),
+        FileFormat::Csv => ("line", "rows"),
+        FileFormat::Fhir => ("entry", "entries"),
     };
     let bytes =
         std::fs::read(file).with_context(|| format!("could not read {}", file.display()))?;
@@ -196,19 +177,17 @@ async fn import_file(
         .unwrap_or_default();
     let started = std::time::Instant::now();
     let source = source.as_deref().unwrap_or(&name);
-    let cli = Requester::System("cli");
-    let imported = match format {
-        Format::Csv => {
-            store
-                .import_events_csv(org, cli, &name, source, bytes, Source::default())
-                .await
-        }
-        Format::Fhir => {
-            store
-                .import_fhir_events(org, cli, &name, source, bytes, Source::default())
-                .await
-        }
-    };
+    let imported = store
+        .import_events_file(
+            org,
+            Requester::System("cli"),
+            format,
+            &name,
+            source,
+            bytes,
+            Source::default(),
+        )
+        .await;
     let r = match imported {
         Ok(r) => r,
         Err(ImportError::Store(e)) => return Err(e.into()),
@@ -238,7 +217,7 @@ async fn import_file(
             file.display(),
             r.rows_read,
             r.rows_rejected,
-            if format == Format::Fhir {
+            if format == FileFormat::Fhir {
                 format!(", {} skipped as not counted events", r.rows_skipped)
             } else {
                 String::new()

@@ -674,17 +674,13 @@ async fn store_import(
         .await
 }
 
-#[derive(Clone, Copy)]
-enum FileFormat {
+/// The formats of a utilisation events file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// `person_id,date,type,minor`.
     Csv,
+    /// FHIR R4: a Bundle, or NDJSON with one resource per line.
     Fhir,
-}
-
-struct ImportFile<'a> {
-    file_name: &'a str,
-    source: &'a str,
-    bytes: Vec<u8>,
-    format: FileFormat,
 }
 
 /// A window of whole days, both ends inclusive.
@@ -758,50 +754,34 @@ impl Store {
         bytes: Vec<u8>,
         audit_source: Source,
     ) -> std::result::Result<ImportReport, ImportError> {
-        let file = ImportFile {
+        self.import_events_file(
+            org,
+            requester,
+            FileFormat::Csv,
             file_name,
             source,
             bytes,
-            format: FileFormat::Csv,
-        };
-        self.import_file(org, requester, file, audit_source).await
+            audit_source,
+        )
+        .await
     }
 
-    /// Imports utilisation events from FHIR R4 resources (a Bundle or NDJSON of Encounters and
-    /// Appointments, mapped by [`crate::fhir_events`]) into `org`, with the same guarantees as
-    /// [`Store::import_events_csv`]; a bad entry is reported by its number (Bundle entry from 1,
-    /// or NDJSON line), and [`ImportReport::skipped`] counts resources that are not events.
-    pub async fn import_fhir_events(
+    /// Imports utilisation events from a file in `format` into `org`: a CSV file as
+    /// [`Store::import_events_csv`] says, or FHIR R4 resources (a Bundle or NDJSON of Encounters
+    /// and Appointments, mapped by [`crate::fhir_events`]) with the same guarantees; a bad FHIR
+    /// entry is reported by its number (Bundle entry from 1, or NDJSON line), and
+    /// [`ImportReport::skipped`] counts resources that are not events.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import_events_file(
         &self,
         org: OrgId,
         requester: Requester,
+        format: FileFormat,
         file_name: &str,
         source: &str,
         bytes: Vec<u8>,
         audit_source: Source,
     ) -> std::result::Result<ImportReport, ImportError> {
-        let file = ImportFile {
-            file_name,
-            source,
-            bytes,
-            format: FileFormat::Fhir,
-        };
-        self.import_file(org, requester, file, audit_source).await
-    }
-
-    async fn import_file(
-        &self,
-        org: OrgId,
-        requester: Requester,
-        file: ImportFile<'_>,
-        audit_source: Source,
-    ) -> std::result::Result<ImportReport, ImportError> {
-        let ImportFile {
-            file_name,
-            source,
-            bytes,
-            format,
-        } = file;
         if let Requester::User(a) = &requester {
             let d = decide(a, Action::ManageInstruments, Target::Org(org));
             if !d.allowed {

@@ -5,13 +5,15 @@
 //! Encounter, Appointment and Patient are R4's) through `ALONGSIDE_PYTHON`, as `scripts/test`
 //! sets it up.
 
-use alongside_core::person::{PersonDetails, PersonForm};
 use alongside_core::{OrgId, PersonId};
-use alongside_store::outcomes::{ImportError, ImportReport, Requester};
+use alongside_store::outcomes::{FileFormat, ImportError, ImportReport, Requester};
 use alongside_store::people::Source;
 use alongside_store::testing::TestDatabase;
-use alongside_store::{both_backends, event_sets, Backend, Store};
+use alongside_store::{both_backends, Backend, Store};
 use serde_json::{json, Value};
+use support::{registered, stored_events, Stored};
+
+mod support;
 
 both_backends!(
     bundle_maps_every_case_and_ndjson_gives_the_same_events,
@@ -26,49 +28,11 @@ const PRIORITY: &str = "http://terminology.hl7.org/CodeSystem/v3-ActPriority";
 /// number; not a record id.
 const PATIENT_C: &str = "6f1c2a44-8d0e-4d8a-9b3e-2a7f5c1d0e99";
 
-type Stored = (String, String, bool, String, u32);
-
-/// Every stored event-day of `org`, decoded from the packed sets, sorted.
-async fn stored_events(store: &Store, org: OrgId) -> Vec<Stored> {
-    use sqlx::Row;
-    let rows =
-        sqlx::query("SELECT person_id, packed FROM utilisation_event_sets WHERE org_id = $1")
-            .bind(org.as_text())
-            .fetch_all(store.reader())
-            .await
-            .unwrap();
-    let mut out = Vec::new();
-    for r in &rows {
-        let person: String = r.get(0);
-        let packed: Vec<u8> = r.get(1);
-        for e in event_sets::decode(&packed).unwrap() {
-            out.push((
-                person.clone(),
-                event_sets::EVENT_TYPES[usize::from(e.event_type)].to_string(),
-                e.minor,
-                e.day.to_iso(),
-                e.n,
-            ));
-        }
-    }
-    out.sort();
-    out
-}
-
-fn registered(nhs: &str) -> PersonDetails {
-    let form = PersonForm {
-        nhs_number: nhs.into(),
-        given_name: "Amira".into(),
-        family_name: "Nowak".into(),
-        dob_day: "7".into(),
-        dob_month: "3".into(),
-        dob_year: "1958".into(),
-        sex: "female".into(),
-        conditions: vec!["copd".into()],
-        deprivation_decile: "3".into(),
-        ..Default::default()
-    };
-    PersonDetails::parse(&form, time::macros::date!(2026 - 11 - 22)).unwrap()
+/// Every stored event-day of `org`, in full order.
+async fn events(store: &Store, org: OrgId) -> Vec<Stored> {
+    let mut v = stored_events(store, org).await;
+    v.sort();
+    v
 }
 
 struct People {
@@ -91,9 +55,9 @@ async fn setup(backend: Backend, people: &People) -> (TestDatabase, Store, OrgId
         .insert_people_unaudited_actor(
             org,
             vec![
-                (people.a, registered(""), None),
-                (people.b, registered("943 476 5919"), None),
-                (people.c, registered("401 023 2137"), None),
+                (people.a, registered("", "female", "3"), None),
+                (people.b, registered("943 476 5919", "female", "3"), None),
+                (people.c, registered("401 023 2137", "female", "3"), None),
             ],
             "test",
         )
@@ -348,9 +312,10 @@ async fn import(
     bytes: Vec<u8>,
 ) -> Result<ImportReport, ImportError> {
     store
-        .import_fhir_events(
+        .import_events_file(
             org,
             Requester::System("cli"),
+            FileFormat::Fhir,
             name,
             "trust FHIR export",
             bytes,
@@ -410,7 +375,7 @@ async fn bundle_maps_every_case_and_ndjson_gives_the_same_events(backend: Backen
             ),
         ]
     );
-    assert_eq!(stored_events(&store, org).await, expected);
+    assert_eq!(events(&store, org).await, expected);
     assert_eq!(store.utilisation_totals(org).await.unwrap(), (10, 1));
 
     // The same bytes again change nothing.
@@ -421,7 +386,7 @@ async fn bundle_maps_every_case_and_ndjson_gives_the_same_events(backend: Backen
         (r.import_id.as_str(), 0)
     );
     assert_eq!(store.utilisation_totals(org).await.unwrap(), (10, 1));
-    assert_eq!(stored_events(&store, org).await, expected);
+    assert_eq!(events(&store, org).await, expected);
 
     // One audit entry per import, with counts and no health data.
     let details = audit_details(&store, org).await;
@@ -460,12 +425,12 @@ async fn bundle_maps_every_case_and_ndjson_gives_the_same_events(backend: Backen
         ),
         (16, 10, 6, r.skipped.clone())
     );
-    assert_eq!(stored_events(&store2, org2).await, expected);
+    assert_eq!(events(&store2, org2).await, expected);
     let again = import(&store2, org2, "Encounter.ndjson", text.into_bytes())
         .await
         .unwrap();
     assert!(again.already_imported);
-    assert_eq!(stored_events(&store2, org2).await, expected);
+    assert_eq!(events(&store2, org2).await, expected);
 }
 
 async fn bad_entries_are_reported_by_number(backend: Backend) {
@@ -610,7 +575,7 @@ async fn bad_entries_are_reported_by_number(backend: Backend) {
         ),
     ];
     want.sort();
-    assert_eq!(stored_events(&store, org).await, want);
+    assert_eq!(events(&store, org).await, want);
     assert_eq!(store.utilisation_totals(org).await.unwrap(), (2, 1));
 
     // NDJSON: by line number, blank lines counted; a line that is not JSON is a bad entry.
