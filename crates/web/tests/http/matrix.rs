@@ -722,10 +722,10 @@ macro_rules! ensure {
 mod groups;
 
 // The people who run peer support: training, rotas, booking on someone's behalf.
-#[path = "matrix_activities.rs"]
-mod activities;
 #[path = "matrix_rota.rs"]
 mod rota;
+#[path = "matrix_activities.rs"]
+mod activities;
 
 fn check_status(p: &Page, expect: Expect) -> Result<(), String> {
     match expect {
