@@ -59,7 +59,8 @@ pub struct ImportReport {
     pub sha256: String,
     /// The file had been imported before: nothing was written but an audit entry.
     pub already_imported: bool,
-    /// Data rows read (blank lines excluded).
+    /// Data rows read (blank lines excluded); FHIR: Encounter and Appointment entries, and
+    /// entries that could not be read as a resource.
     pub rows_read: u64,
     pub rows_rejected: u64,
     /// Events stored (rows read − rows rejected − rows skipped).
