@@ -208,6 +208,7 @@ enum Command {
 /// The arguments of `import events` and `import encounters`.
 #[derive(Args)]
 struct ImportFileArgs {
+    /// The file: CSV for `import events`; a FHIR Bundle or NDJSON for `import encounters`.
     file: std::path::PathBuf,
     /// Organisation name; may be left out when there is only one.
     #[arg(long)]
