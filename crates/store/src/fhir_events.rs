@@ -323,11 +323,8 @@ fn encounter(r: &Map<String, Value>, patients: &Patients) -> Outcome {
             NOT_COUNTED.join(", ")
         ));
     }
-    let Some(class) = r
-        .get("class")
-        .and_then(|c| c.get("code"))
-        .and_then(Value::as_str)
-    else {
+    // R4's class is a Coding; a CodeableConcept (as in R5) is read too.
+    let Some(&(_, class)) = codes(r.get("class")).first() else {
         return Outcome::Rejected(
             "Encounter.class is missing (a v3 ActCode such as EMER, IMP or AMB)".into(),
         );
@@ -539,6 +536,10 @@ mod tests {
                 json!({"class": cls("IMP"), "priority": {"coding": [{"code": "EL"}]}})
             )),
             Outcome::Skipped("inpatient Encounter not marked as an emergency admission".into())
+        );
+        assert_eq!(
+            one(enc(json!({"class": [{"coding": [{"code": "EMER"}]}]}))),
+            event("ae_attendance", false, "2025-03-04")
         );
         assert_eq!(
             one(enc(json!({"class": cls("OBSENC")}))),
