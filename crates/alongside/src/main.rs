@@ -205,23 +205,35 @@ enum Command {
     Loadgen(loadgen::LoadgenArgs),
 }
 
+/// The arguments of `import events` and `import encounters`.
+#[derive(Args)]
+struct ImportFileArgs {
+    /// The file: CSV for `import events`; a FHIR Bundle or NDJSON for `import encounters`.
+    file: std::path::PathBuf,
+    /// Organisation name; may be left out when there is only one.
+    #[arg(long)]
+    organisation: Option<String>,
+    /// Where the data came from, e.g. "practice extract 2025-Q4" (default: the file name).
+    #[arg(long)]
+    source: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
 #[derive(Subcommand)]
 enum ImportCommand {
     /// Utilisation events from a CSV file `person_id,date,type,minor` (person_id: the person's
     /// record id, a UUID, or their 10-digit NHS number). Importing the same file again changes
     /// nothing; bad rows are skipped and listed by line with the reason, the good rows imported
     /// in one transaction. Exits 2 when rows were rejected.
-    Events {
-        file: std::path::PathBuf,
-        /// Organisation name; may be left out when there is only one.
-        #[arg(long)]
-        organisation: Option<String>,
-        /// Where the data came from, e.g. "practice extract 2025-Q4" (default: the file name).
-        #[arg(long)]
-        source: Option<String>,
-        #[command(flatten)]
-        db: DbArgs,
-    },
+    Events(ImportFileArgs),
+    /// Utilisation events from FHIR R4 resources: a Bundle (JSON, any type) or NDJSON (one
+    /// resource per line, as from a Bulk Data export) of Encounters (attendances and emergency
+    /// admissions) and Appointments with status noshow (missed appointments); the mapping is in
+    /// docs/outcomes.md, "Importing FHIR Encounters". Same guarantees as `import events`: bad
+    /// entries listed by number (Bundle entry from 1, NDJSON line) with the reason; cancelled,
+    /// planned and elective resources are skipped and counted. Exits 2 when entries were rejected.
+    Encounters(ImportFileArgs),
     /// Benchmarks and tests only: load a synthetic population written by `alongside synth`
     /// (DIR/people.csv, DIR/measurements.csv) as people with scored questionnaires, and write
     /// DIR/events-store.csv, the events with record ids, ready for `import events`.

@@ -1,11 +1,11 @@
 //! `alongside import …` and `alongside evaluate --database …`: wiring between the command line,
 //! the store's utilisation import and evaluation inputs, and the stats crate. No SQL here.
 
-use crate::{open, redact, ImportCommand};
+use crate::{open, redact, ImportCommand, ImportFileArgs};
 use alongside_core::PersonId;
 use alongside_stats::{Day, EvalOptions, Sex};
 use alongside_store::outcomes::{
-    ImportError, OutcomeInputs, PopulationMeasurement, PopulationRow, Requester, Window,
+    FileFormat, ImportError, OutcomeInputs, PopulationMeasurement, PopulationRow, Requester, Window,
 };
 use alongside_store::people::Source;
 use alongside_store::Store;
@@ -140,68 +140,8 @@ pub async fn evaluate_database(
 
 pub async fn import_command(command: ImportCommand) -> Result<std::process::ExitCode> {
     match command {
-        ImportCommand::Events {
-            file,
-            organisation,
-            source,
-            db,
-        } => {
-            let bytes = std::fs::read(&file)
-                .with_context(|| format!("could not read {}", file.display()))?;
-            let store = open(&db.url).await?;
-            let (org, org_name) = find_org(&store, organisation.as_deref()).await?;
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            let started = std::time::Instant::now();
-            let r = match store
-                .import_events_csv(
-                    org,
-                    Requester::System("cli"),
-                    &name,
-                    source.as_deref().unwrap_or(&name),
-                    bytes,
-                    Source::default(),
-                )
-                .await
-            {
-                Ok(r) => r,
-                Err(ImportError::Store(e)) => return Err(e.into()),
-                Err(e) => bail!("{}: {e}", file.display()),
-            };
-            let secs = started.elapsed().as_secs_f64();
-            for x in &r.rejected {
-                eprintln!("{}: line {}: {}", file.display(), x.line, x.reason);
-            }
-            if r.rows_rejected > r.rejected.len() as u64 {
-                eprintln!(
-                    "… and {} more rejected rows",
-                    r.rows_rejected - r.rejected.len() as u64
-                );
-            }
-            if r.already_imported {
-                println!(
-                    "Already imported: {} (sha256 {}) was imported into {org_name} before as {}; nothing changed.",
-                    file.display(),
-                    r.sha256,
-                    r.import_id
-                );
-            } else {
-                println!(
-                    "Imported {} events from {} into {org_name} ({} rows read, {} rejected) in {secs:.1} s ({:.0} events/s); import {}",
-                    r.events_imported,
-                    file.display(),
-                    r.rows_read,
-                    r.rows_rejected,
-                    r.events_imported as f64 / secs.max(1e-9),
-                    r.import_id
-                );
-            }
-            if r.rows_rejected > 0 && !r.already_imported {
-                return Ok(std::process::ExitCode::from(2));
-            }
-        }
+        ImportCommand::Events(args) => return import_file(FileFormat::Csv, args).await,
+        ImportCommand::Encounters(args) => return import_file(FileFormat::Fhir, args).await,
         ImportCommand::SynthPeople {
             dir,
             organisation,
@@ -209,6 +149,88 @@ pub async fn import_command(command: ImportCommand) -> Result<std::process::Exit
         } => {
             synth_people(&dir, &organisation, &db.url).await?;
         }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `import events` (CSV) and `import encounters` (FHIR): the same report, rows called lines or
+/// entries.
+async fn import_file(format: FileFormat, args: ImportFileArgs) -> Result<std::process::ExitCode> {
+    let ImportFileArgs {
+        file,
+        organisation,
+        source,
+        db,
+    } = args;
+    let (file, url) = (file.as_path(), db.url.as_str());
+    let (row, rows) = match format {
+        FileFormat::Csv => ("line", "rows"),
+        FileFormat::Fhir => ("entry", "entries"),
+    };
+    let bytes =
+        std::fs::read(file).with_context(|| format!("could not read {}", file.display()))?;
+    let store = open(url).await?;
+    let (org, org_name) = find_org(&store, organisation.as_deref()).await?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let started = std::time::Instant::now();
+    let source = source.as_deref().unwrap_or(&name);
+    let imported = store
+        .import_events_file(
+            org,
+            Requester::System("cli"),
+            format,
+            &name,
+            source,
+            bytes,
+            Source::default(),
+        )
+        .await;
+    let r = match imported {
+        Ok(r) => r,
+        Err(ImportError::Store(e)) => return Err(e.into()),
+        Err(e) => bail!("{}: {e}", file.display()),
+    };
+    let secs = started.elapsed().as_secs_f64();
+    for x in &r.rejected {
+        eprintln!("{}: {row} {}: {}", file.display(), x.line, x.reason);
+    }
+    if r.rows_rejected > r.rejected.len() as u64 {
+        eprintln!(
+            "… and {} more rejected {rows}",
+            r.rows_rejected - r.rejected.len() as u64
+        );
+    }
+    if r.already_imported {
+        println!(
+            "Already imported: {} (sha256 {}) was imported into {org_name} before as {}; nothing changed.",
+            file.display(),
+            r.sha256,
+            r.import_id
+        );
+    } else {
+        println!(
+            "Imported {} events from {} into {org_name} ({} {rows} read, {} rejected{}) in {secs:.1} s ({:.0} events/s); import {}",
+            r.events_imported,
+            file.display(),
+            r.rows_read,
+            r.rows_rejected,
+            if format == FileFormat::Fhir {
+                format!(", {} skipped as not counted events", r.rows_skipped)
+            } else {
+                String::new()
+            },
+            r.events_imported as f64 / secs.max(1e-9),
+            r.import_id
+        );
+        for (kind, n) in &r.skipped {
+            println!("  skipped: {n} × {kind}");
+        }
+    }
+    if r.rows_rejected > 0 && !r.already_imported {
+        return Ok(std::process::ExitCode::from(2));
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -26,6 +26,7 @@ pub mod course_runs;
 pub mod directory;
 pub mod education;
 pub mod event_sets;
+pub mod fhir_events;
 pub mod groups;
 mod inputs;
 pub mod native;

@@ -3,6 +3,9 @@
 //! `alongside_stats::evaluate_records` fits — counts aggregated in SQL, one row per person.
 //!
 //! Design (see `docs/outcomes.md`, "From the store"):
+//! * Two formats, one pipeline: a CSV row and a FHIR resource ([`crate::fhir_events`]) both
+//!   become (person, day, type, minor) items; people are resolved, items packed, stored and
+//!   audited by the same code.
 //! * An import is identified by the SHA-256 of its bytes per organisation: the same file again
 //!   changes nothing. Bad rows are skipped and reported by line with the reason; the good rows,
 //!   the import record and one audit entry are written in one transaction, so a file is either
@@ -56,11 +59,16 @@ pub struct ImportReport {
     pub sha256: String,
     /// The file had been imported before: nothing was written but an audit entry.
     pub already_imported: bool,
-    /// Data rows read (blank lines excluded).
+    /// Data rows read (blank lines excluded); FHIR: Encounter and Appointment entries, and
+    /// entries that could not be read as a resource.
     pub rows_read: u64,
     pub rows_rejected: u64,
-    /// Events stored (rows read − rows rejected).
+    /// Events stored (rows read − rows rejected − rows skipped).
     pub events_imported: u64,
+    /// Well-formed rows that are not counted events (FHIR: e.g. a cancelled Encounter).
+    pub rows_skipped: u64,
+    /// Skipped rows by kind, e.g. ("Encounter status cancelled", 2), in kind order.
+    pub skipped: Vec<(String, u64)>,
     /// The first [`MAX_LISTED_REJECTIONS`] rejected rows.
     pub rejected: Vec<RejectedRow>,
 }
@@ -74,6 +82,8 @@ pub enum ImportError {
     Header(String),
     #[error("the file is empty; nothing was imported")]
     Empty,
+    #[error("{0}; expected a FHIR R4 Bundle (JSON) or NDJSON with one resource per line; nothing was imported")]
+    NotFhir(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -131,6 +141,35 @@ impl PersonIndex {
         self.ids.push(id);
         Ok(())
     }
+
+    /// The person a record id (a UUID in any case or form) names.
+    fn by_record_id(&self, id: &str) -> std::result::Result<u32, String> {
+        if let Some(&p) = self.by_id.get(id) {
+            // Fast path: a record id exactly as stored (lower-case, hyphenated).
+            return Ok(p);
+        }
+        uuid::Uuid::parse_str(id)
+            .ok()
+            .and_then(|u| self.by_id.get(&u.hyphenated().to_string()))
+            .copied()
+            .ok_or_else(|| "no person with this record id in the organisation".to_string())
+    }
+
+    fn by_nhs_number(&self, n: &NhsNumber) -> std::result::Result<u32, String> {
+        self.by_nhs
+            .get(n.as_str())
+            .copied()
+            .ok_or_else(|| "no person with this NHS number in the organisation".to_string())
+    }
+}
+
+/// The packed key of one event item (both formats), or why its day cannot be stored.
+fn event_key(person: u32, day: Day, ty: u8, minor: bool) -> std::result::Result<u64, String> {
+    if !(EventDay::day_in_range(day) && day.0 < DAY_BASE + 0xffff) {
+        return Err(format!("date {day} is outside 1900–2078"));
+    }
+    // The minor flag only qualifies A&E attendances.
+    Ok(pack(person, ty, minor && ty == 2, day))
 }
 
 /// Any order: [`person_index`] sorts by id, so that an import's rows are written in the
@@ -205,7 +244,6 @@ fn parse_row(line: &str, ix: &PersonIndex) -> std::result::Result<u64, String> {
     }
     let who = field(fields[0]);
     let person = if let Some(&p) = ix.by_id.get(who) {
-        // Fast path: a record id exactly as stored (lower-case, hyphenated).
         p
     } else if who.is_empty() {
         return Err("person_id is empty".into());
@@ -216,16 +254,12 @@ fn parse_row(line: &str, ix: &PersonIndex) -> std::result::Result<u64, String> {
         let n = NhsNumber::parse(&compact).map_err(|_| {
             "person_id is 10 digits but not a valid NHS number (check digit)".to_string()
         })?;
-        *ix.by_nhs
-            .get(n.as_str())
-            .ok_or("no person with this NHS number in the organisation")?
+        ix.by_nhs_number(&n)?
     } else {
-        let id = uuid::Uuid::parse_str(who).map_err(|_| {
+        uuid::Uuid::parse_str(who).map_err(|_| {
             "person_id must be a record id (UUID) or a 10-digit NHS number".to_string()
         })?;
-        *ix.by_id
-            .get(&id.hyphenated().to_string())
-            .ok_or("no person with this record id in the organisation")?
+        ix.by_record_id(who)?
     };
     let date = field(fields[1]);
     let day = Day::parse_iso(date.as_bytes())
@@ -246,8 +280,47 @@ fn parse_row(line: &str, ix: &PersonIndex) -> std::result::Result<u64, String> {
     } else {
         return Err("minor must be true, false, 1, 0 or empty".into());
     };
-    // The minor flag only qualifies A&E attendances.
-    Ok(pack(person, t as u8, minor && t == 2, day))
+    event_key(person, day, t as u8, minor)
+}
+
+/// Reads a FHIR file ([`crate::fhir_events`]) into the same parsed form as a CSV file.
+fn parse_fhir(bytes: &[u8], ix: &PersonIndex) -> std::result::Result<Parsed, ImportError> {
+    use crate::fhir_events::{Outcome as Fhir, PersonRef};
+    let entries = crate::fhir_events::read(bytes).map_err(ImportError::NotFhir)?;
+    let mut parsed = Parsed::default();
+    let mut keys = Vec::with_capacity(entries.len());
+    let mut skipped: BTreeMap<String, u64> = BTreeMap::new();
+    for e in entries {
+        parsed.rows_read += 1;
+        let key = match e.outcome {
+            Fhir::Event(item) => match &item.person {
+                PersonRef::RecordId(id) => ix.by_record_id(id),
+                PersonRef::Nhs(n) => ix.by_nhs_number(n),
+            }
+            .and_then(|p| event_key(p, item.day, item.event_type, item.minor)),
+            Fhir::Skipped(kind) => {
+                *skipped.entry(kind).or_default() += 1;
+                continue;
+            }
+            Fhir::Rejected(reason) => Err(reason),
+        };
+        match key {
+            Ok(k) => keys.push(k),
+            Err(reason) => {
+                parsed.rows_rejected += 1;
+                if parsed.rejected.len() < MAX_LISTED_REJECTIONS {
+                    parsed.rejected.push(RejectedRow {
+                        line: e.number,
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+    parsed.rows_skipped = skipped.values().sum();
+    parsed.skipped = skipped.into_iter().collect();
+    parsed.keys = count_keys(keys);
+    Ok(parsed)
 }
 
 /// The VALUES list of a multi-row INSERT: `rows` copies of `template`, a tuple in which each
@@ -288,11 +361,14 @@ fn uuid_literal(s: &str) -> Result<String> {
 }
 
 /// Parsed, sorted and counted events ready to store.
+#[derive(Default)]
 struct Parsed {
     keys: Vec<(u64, u32)>,
     rows_read: u64,
     rows_rejected: u64,
     rejected: Vec<RejectedRow>,
+    rows_skipped: u64,
+    skipped: Vec<(String, u64)>,
 }
 
 fn parse_file(bytes: &[u8], ix: &PersonIndex) -> std::result::Result<Parsed, ImportError> {
@@ -375,12 +451,7 @@ fn parse_file(bytes: &[u8], ix: &PersonIndex) -> std::result::Result<Parsed, Imp
             .map(|h| h.join().expect("parser thread"))
             .collect()
     });
-    let mut parsed = Parsed {
-        keys: Vec::new(),
-        rows_read: 0,
-        rows_rejected: 0,
-        rejected: Vec::new(),
-    };
+    let mut parsed = Parsed::default();
     let mut keys = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
     for (k, read, rejected, listed) in parts {
         keys.extend_from_slice(&k);
@@ -454,6 +525,8 @@ impl Requester {
 struct ImportMeta {
     org: OrgId,
     sha256: String,
+    /// What the file's rows are called in the audit: "rows" (CSV) or "FHIR entries".
+    unit: &'static str,
     file_name: String,
     source: String,
     requester: Requester,
@@ -553,6 +626,8 @@ async fn store_import(
                         rows_read: r.try_get::<i64, _>("rows_read")? as u64,
                         rows_rejected: r.try_get::<i64, _>("rows_rejected")? as u64,
                         events_imported: 0,
+                        rows_skipped: 0,
+                        skipped: Vec::new(),
                         rejected: Vec::new(),
                     };
                     let detail = format!("{} (sha256 {}): already imported as {}; nothing changed", meta.file_name, &meta.sha256[..16], report.import_id);
@@ -575,10 +650,14 @@ async fn store_import(
                     .execute(&mut *c)
                     .await?;
                 insert_sets(c, backend, &org, &import_id, &ids, &parsed.keys).await?;
-                let detail = format!(
-                    "{} (sha256 {}), source {}: {} rows read, {} events imported, {} rows rejected",
+                let unit = meta.unit;
+                let mut detail = format!(
+                    "{} (sha256 {}), source {}: {} {unit} read, {} events imported, {} {unit} rejected",
                     meta.file_name, &meta.sha256[..16], meta.source, parsed.rows_read, events, parsed.rows_rejected
                 );
+                if parsed.rows_skipped > 0 {
+                    detail.push_str(&format!(", {} {unit} skipped (not counted events)", parsed.rows_skipped));
+                }
                 audit::append(c, &meta.requester.event(meta.org, AuditAction::UtilisationImported, Outcome::Allowed, &meta.audit_source, detail)).await?;
                 Ok(ImportReport {
                     import_id,
@@ -587,11 +666,22 @@ async fn store_import(
                     rows_read: parsed.rows_read,
                     rows_rejected: parsed.rows_rejected,
                     events_imported: events,
+                    rows_skipped: parsed.rows_skipped,
+                    skipped: parsed.skipped.clone(),
                     rejected: parsed.rejected.clone(),
                 })
             })
         })
         .await
+}
+
+/// The formats of a utilisation events file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// `person_id,date,type,minor`.
+    Csv,
+    /// FHIR R4: a Bundle, or NDJSON with one resource per line.
+    Fhir,
 }
 
 /// A window of whole days, both ends inclusive.
@@ -665,6 +755,34 @@ impl Store {
         bytes: Vec<u8>,
         audit_source: Source,
     ) -> std::result::Result<ImportReport, ImportError> {
+        self.import_events_file(
+            org,
+            requester,
+            FileFormat::Csv,
+            file_name,
+            source,
+            bytes,
+            audit_source,
+        )
+        .await
+    }
+
+    /// Imports utilisation events from a file in `format` into `org`: a CSV file as
+    /// [`Store::import_events_csv`] says, or FHIR R4 resources (a Bundle or NDJSON of Encounters
+    /// and Appointments, mapped by [`crate::fhir_events`]) with the same guarantees; a bad FHIR
+    /// entry is reported by its number (Bundle entry from 1, or NDJSON line), and
+    /// [`ImportReport::skipped`] counts resources that are not events.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import_events_file(
+        &self,
+        org: OrgId,
+        requester: Requester,
+        format: FileFormat,
+        file_name: &str,
+        source: &str,
+        bytes: Vec<u8>,
+        audit_source: Source,
+    ) -> std::result::Result<ImportReport, ImportError> {
         if let Requester::User(a) = &requester {
             let d = decide(a, Action::ManageInstruments, Target::Org(org));
             if !d.allowed {
@@ -684,6 +802,10 @@ impl Store {
         let meta = ImportMeta {
             org,
             sha256,
+            unit: match format {
+                FileFormat::Csv => "rows",
+                FileFormat::Fhir => "FHIR entries",
+            },
             file_name: file_name.to_string(),
             source: source.to_string(),
             requester,
@@ -698,12 +820,7 @@ impl Store {
             .map_err(StoreError::from)?
             .is_some()
         {
-            let empty = Parsed {
-                keys: Vec::new(),
-                rows_read: 0,
-                rows_rejected: 0,
-                rejected: Vec::new(),
-            };
+            let empty = Parsed::default();
             return Ok(store_import(self, meta, Arc::new(Vec::new()), Arc::new(empty)).await?);
         }
         let hashed = started.elapsed();
@@ -712,9 +829,12 @@ impl Store {
         let parsed = {
             let ix = Arc::new(ix);
             let ix2 = ix.clone();
-            let parsed = tokio::task::spawn_blocking(move || parse_file(&bytes, &ix2))
-                .await
-                .map_err(|e| StoreError::Corrupt(e.to_string()))??;
+            let parsed = tokio::task::spawn_blocking(move || match format {
+                FileFormat::Csv => parse_file(&bytes, &ix2),
+                FileFormat::Fhir => parse_fhir(&bytes, &ix2),
+            })
+            .await
+            .map_err(|e| StoreError::Corrupt(e.to_string()))??;
             let ids = Arc::new(
                 Arc::try_unwrap(ix)
                     .map(|i| i.ids)
@@ -763,6 +883,7 @@ impl Store {
         let meta = ImportMeta {
             org,
             sha256: hex(&h.finalize()),
+            unit: "rows",
             file_name: label.to_string(),
             source: label.to_string(),
             requester: Requester::System("system"),
@@ -770,9 +891,8 @@ impl Store {
         };
         let parsed = Parsed {
             rows_read: events.len() as u64,
-            rows_rejected: 0,
-            rejected: Vec::new(),
             keys,
+            ..Parsed::default()
         };
         store_import(self, meta, Arc::new(ix.ids), Arc::new(parsed)).await
     }

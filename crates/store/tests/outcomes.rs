@@ -1,6 +1,5 @@
 //! Utilisation import and evaluation inputs from the store, on SQLite and PostgreSQL.
 
-use alongside_core::person::{PersonDetails, PersonForm};
 use alongside_core::{InstrumentId, OrgId, PersonId};
 use alongside_stats::{Day, EvalOptions, Sex};
 use alongside_store::outcomes::{
@@ -8,8 +7,11 @@ use alongside_store::outcomes::{
 };
 use alongside_store::people::Source;
 use alongside_store::testing::TestDatabase;
-use alongside_store::{both_backends, event_sets, Backend, Store};
+use alongside_store::{both_backends, Backend, Store};
 use rand::{Rng, SeedableRng};
+use support::{registered, stored_events};
+
+mod support;
 
 both_backends!(
     import_is_idempotent_and_audited,
@@ -18,35 +20,6 @@ both_backends!(
     evaluation_from_store_equals_files,
     events_of_an_older_database_are_converted
 );
-
-type Stored = (String, String, bool, String, u32);
-
-/// Every stored event-day of `org`, decoded from the packed sets, sorted by day, type, minor.
-async fn stored_events(store: &Store, org: OrgId) -> Vec<Stored> {
-    use sqlx::Row;
-    let rows =
-        sqlx::query("SELECT person_id, packed FROM utilisation_event_sets WHERE org_id = $1")
-            .bind(org.as_text())
-            .fetch_all(store.reader())
-            .await
-            .unwrap();
-    let mut out = Vec::new();
-    for r in &rows {
-        let person: String = r.get(0);
-        let packed: Vec<u8> = r.get(1);
-        for e in event_sets::decode(&packed).unwrap() {
-            out.push((
-                person.clone(),
-                event_sets::EVENT_TYPES[usize::from(e.event_type)].to_string(),
-                e.minor,
-                e.day.to_iso(),
-                e.n,
-            ));
-        }
-    }
-    out.sort_by(|x, y| (&x.3, &x.1, x.2).cmp(&(&y.3, &y.1, y.2)));
-    out
-}
 
 type Summary = (String, String, String, Option<String>, i64);
 
@@ -173,22 +146,6 @@ async fn setup(backend: Backend) -> (TestDatabase, Store, OrgId, InstrumentId) {
         .await
         .unwrap();
     (db, store, org, ins)
-}
-
-fn registered(nhs: &str, sex: &str, decile: &str) -> PersonDetails {
-    let form = PersonForm {
-        nhs_number: nhs.into(),
-        given_name: "Amira".into(),
-        family_name: "Nowak".into(),
-        dob_day: "7".into(),
-        dob_month: "3".into(),
-        dob_year: "1958".into(),
-        sex: sex.into(),
-        conditions: vec!["copd".into()],
-        deprivation_decile: decile.into(),
-        ..Default::default()
-    };
-    PersonDetails::parse(&form, time::macros::date!(2026 - 11 - 22)).unwrap()
 }
 
 async fn audit_details(store: &Store, org: OrgId, action: &str) -> Vec<String> {
