@@ -251,7 +251,7 @@ impl Store {
     }
 
     /// Puts someone on a session's rota. Refused, with the field named and nothing written,
-    /// when they are not staff or a volunteer of this organisation, the duty does not suit
+    /// when the session is cancelled, when they are not staff or a volunteer of this organisation, the duty does not suit
     /// their role, the times are not within the session or end before they start, or they are
     /// already on a rota (of any group) at overlapping times that day. Audited when written.
     #[allow(clippy::too_many_arguments)]
@@ -287,6 +287,9 @@ impl Store {
                     None => return Ok(Err(StoreError::NotFound)),
                 };
                 let mut e = ValidationErrors::default();
+                if session.cancelled {
+                    e.add("user", "This session is cancelled, so nobody can be put on its rota");
+                }
                 // Take the account row's lock first (a no-op update): this store's writer runs
                 // one job at a time, and on PostgreSQL the lock also makes another instance's
                 // simultaneous entry for the same person wait, so the overlap check sees it.

@@ -273,6 +273,43 @@ async fn overlapping_rota_entries_are_refused_and_nothing_written(backend: Backe
         &format!("{}/rota?added=1", session(walk, day + days(1))),
         "next day",
     );
+    // A cancelled session takes nobody onto its rota.
+    let cancelled_day = day + days(3);
+    app.store
+        .change_session(
+            &w.account(Role::Coordinator).actor(),
+            cafe,
+            cancelled_day,
+            alongside_store::groups::SessionChange::Cancel { note: None },
+            Source::default(),
+        )
+        .await
+        .expect("cancel the session");
+    let refused = roster(
+        &lead,
+        cafe,
+        cancelled_day,
+        vol,
+        "volunteer",
+        ("18:00", "21:00"),
+    )
+    .await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY, "cancelled session");
+    refused.assert_error(
+        "user",
+        "This session is cancelled, so nobody can be put on its rota",
+        "cancelled session",
+    );
+    let cancelled_rota = lead
+        .get(&format!("{}/rota", session(cafe, cancelled_day)))
+        .await;
+    assert!(
+        cancelled_rota
+            .main_text()
+            .contains("Nobody is on the rota yet."),
+        "nothing written for the cancelled session: {}",
+        cancelled_rota.main_text()
+    );
     // End before start; times outside the session.
     let backwards = roster(
         &lead,
