@@ -376,15 +376,13 @@ fn reach_section(inputs: &OutcomeInputs, reach: &Reach) -> Markup {
             }
         }
         h3 { "How reach is counted" }
-        {
-            ul {
-                li { "Referred: a referral into health coaching (by staff or the person's own request) received in the window." }
-                li { "Started: a coaching episode opened (a coach took the person on) in the window." }
-                li { "Session: at least one coaching session recorded as attended that started in the window." }
-                li { "Course place: a place (not waiting or withdrawn) on a course run with a session in the window. Online programmes are not counted." }
-                li { "Completed: the programme's completion rule (attending its minimum number of sessions) was met at a session in the window." }
-                li { "Peer support: registered people signed in at a group session in the window; walk-ins are counted as attendances, not people." }
-            }
+        ul {
+            li { "Referred: a referral into health coaching (by staff or the person's own request) received in the window." }
+            li { "Started: a coaching episode opened (a coach took the person on) in the window." }
+            li { "Session: at least one coaching session recorded as attended that started in the window." }
+            li { "Course place: a place (not waiting or withdrawn) on a course run with a session in the window. Online programmes are not counted." }
+            li { "Completed: the programme's completion rule (attending its minimum number of sessions) was met at a session in the window." }
+            li { "Peer support: registered people signed in at a group session in the window; walk-ins are counted as attendances, not people." }
         }
     }
 }
