@@ -600,13 +600,31 @@ pub(crate) async fn levels_and_deciles(
     pool: &sqlx::AnyPool,
     org: OrgId,
 ) -> Result<(BTreeMap<String, i64>, BTreeMap<String, i64>)> {
+    levels_and_deciles_before(pool, org, None).await
+}
+
+/// As [`levels_and_deciles`], but with `before` (UTC microseconds) the level is each person's
+/// latest scored questionnaire completed before that instant (the outcomes dashboard's reach
+/// uses the end of its window).
+pub(crate) async fn levels_and_deciles_before(
+    pool: &sqlx::AnyPool,
+    org: OrgId,
+    before: Option<i64>,
+) -> Result<(BTreeMap<String, i64>, BTreeMap<String, i64>)> {
     let org = org.as_text();
     let mut level: BTreeMap<String, i64> = BTreeMap::new();
-    for r in sqlx::query("SELECT person_id, level FROM assessments WHERE org_id = $1 AND status = 'completed' AND level IS NOT NULL ORDER BY completed_at, id")
-        .bind(&org)
-        .fetch_all(pool)
-        .await?
-    {
+    let rows = match before {
+        None => sqlx::query("SELECT person_id, level FROM assessments WHERE org_id = $1 AND status = 'completed' AND level IS NOT NULL ORDER BY completed_at, id")
+            .bind(&org)
+            .fetch_all(pool)
+            .await?,
+        Some(t) => sqlx::query("SELECT person_id, level FROM assessments WHERE org_id = $1 AND status = 'completed' AND level IS NOT NULL AND completed_at < $2 ORDER BY completed_at, id")
+            .bind(&org)
+            .bind(t)
+            .fetch_all(pool)
+            .await?,
+    };
+    for r in rows {
         level.insert(r.try_get("person_id")?, r.try_get("level")?);
     }
     let mut decile: BTreeMap<String, i64> = BTreeMap::new();

@@ -33,6 +33,7 @@ pub mod native;
 pub mod outcomes;
 pub mod peer_report;
 pub mod people;
+pub mod reach;
 pub mod rota;
 pub mod testing;
 pub mod users;

@@ -208,8 +208,9 @@ async fn dashboard_for_analysts_only(backend: Backend) {
         "period stated"
     );
     assert!(
-        text.contains("not recorded in Alongside yet"),
-        "reach says plainly what is missing"
+        text.contains("Referred to health coaching (or asked for it)")
+            && !text.contains("not recorded in Alongside yet"),
+        "reach of coaching, education and peer support is shown (see tests/reach.rs)"
     );
     assert!(
         page.body.contains("id=\"movement\""),

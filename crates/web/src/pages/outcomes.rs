@@ -12,6 +12,7 @@ use crate::AppState;
 use alongside_stats::report::{OutcomeReport, Report, SUPPRESSED};
 use alongside_stats::{is_suppressed, suppress_count, Day, EvalError, EvalOptions};
 use alongside_store::outcomes::{level_table, OutcomeInputs, Requester, Window};
+use alongside_store::reach::{Measure, Reach};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -309,24 +310,80 @@ fn activation_section(inputs: &OutcomeInputs) -> Markup {
     }
 }
 
-fn reach_section(inputs: &OutcomeInputs) -> Markup {
-    let share = (!is_suppressed(inputs.people_measured, Some(THRESHOLD))
-        && !is_suppressed(inputs.people_registered, Some(THRESHOLD))
-        && inputs.people_registered > 0)
-        .then(|| 100.0 * inputs.people_measured as f64 / inputs.people_registered as f64);
+/// A share of the registered population, suppressed when either count is.
+fn share_of_registered(n: u64, registered: u64) -> String {
+    if is_suppressed(n, Some(THRESHOLD)) || is_suppressed(registered, Some(THRESHOLD)) {
+        return SUPPRESSED.into();
+    }
+    if registered == 0 {
+        return "–".into();
+    }
+    format!("{:.1}%", 100.0 * n as f64 / registered as f64)
+}
+
+/// Short labels for the reach chart's bars (the table gives the full wording).
+fn reach_bar_label(m: Measure) -> &'static str {
+    match m {
+        Measure::ReferredToCoaching => "Referred",
+        Measure::StartedCoaching => "Started",
+        Measure::HadCoachingSession => "Session",
+        Measure::EnrolledOnCourse => "Course place",
+        Measure::CompletedCourse => "Completed",
+        Measure::AttendedPeerSupport => "Peer support",
+    }
+}
+
+fn reach_section(inputs: &OutcomeInputs, reach: &Reach) -> Markup {
+    let registered = inputs.people_registered;
+    let bars: Vec<Bar> = reach
+        .measures
+        .iter()
+        .map(|(m, c)| {
+            (
+                reach_bar_label(*m).to_string(),
+                suppress_count(c.people, Some(THRESHOLD)).map(|n| n as f64),
+                None,
+            )
+        })
+        .collect();
     html! {
         h2 id="reach" { "Reach" }
+        p { "Distinct people reached by health coaching, self-management education and peer support between " (reach.window.from) " and " (reach.window.to) ". A person reached by several services counts once in each row." }
+        (bar_chart("chart-reach", "People reached by coaching, education and peer support", "Bar chart of the number of distinct people referred to health coaching, starting it, having a coaching session, having a place on a course, completing a course and attending peer support in the window; suppressed counts have no bar.", &bars))
         div.table-wrapper {
-            table {
-                caption { "Reach by " (inputs.window.to) }
+            table id="reach-table" {
+                caption { "Reach between " (reach.window.from) " and " (reach.window.to) }
                 thead { tr { th scope="col" { "Measure" } th.numeric scope="col" { "People" } th.numeric scope="col" { "Share of registered" } } }
                 tbody {
-                    tr { th scope="row" { "Registered" } td.numeric { (shown(inputs.people_registered)) } td.numeric { "100%" } }
-                    tr { th scope="row" { "With at least one scored activation questionnaire" } td.numeric { (shown(inputs.people_measured)) } td.numeric { (share.map(|s| format!("{s:.1}%")).unwrap_or_else(|| SUPPRESSED.into())) } }
+                    tr { th scope="row" { "Registered" } td.numeric { (shown(registered)) } td.numeric { "100%" } }
+                    tr { th scope="row" { "With at least one scored activation questionnaire" } td.numeric { (shown(inputs.people_measured)) } td.numeric { (share_of_registered(inputs.people_measured, registered)) } }
+                    @for (m, c) in &reach.measures {
+                        tr { th scope="row" { (m.label()) } td.numeric { (shown(c.people)) } td.numeric { (share_of_registered(c.people, registered)) } }
+                    }
                 }
             }
         }
-        div.inset { p { "Health coaching, self-management education and peer support are not recorded in Alongside yet, so their reach cannot be shown. No figures are estimated for them." } }
+        p id="reach-walk-ins" { "Peer-support attendances by people who walked in without being registered (not counted as people above, since they cannot be told apart): " (shown(reach.walk_in_attendances)) "." }
+        div.table-wrapper {
+            table id="reach-by-level" {
+                caption { "Reach by activation level (each person's latest scored questionnaire by " (reach.window.to) ")" }
+                thead { tr { th scope="col" { "Measure" } @for l in 1..=4 { th.numeric scope="col" { "Level " (l) } } th.numeric scope="col" { "Not measured" } th.numeric scope="col" { "All" } } }
+                tbody {
+                    @for (m, c) in &reach.measures {
+                        tr { th scope="row" { (m.label()) } @for n in c.by_level { td.numeric { (shown(n)) } } td.numeric { (shown(c.people)) } }
+                    }
+                }
+            }
+        }
+        h3 { "How reach is counted" }
+        ul {
+            li { "Referred: a referral into health coaching (by staff or the person's own request) received in the window." }
+            li { "Started: a coaching episode opened (a coach took the person on) in the window." }
+            li { "Session: at least one coaching session recorded as attended that started in the window." }
+            li { "Course place: a place (not waiting or withdrawn) on a course run with a session in the window. Online programmes are not counted." }
+            li { "Completed: the programme's completion rule (attending its minimum number of sessions) was met at a session in the window." }
+            li { "Peer support: registered people signed in at a group session in the window; walk-ins are counted as attendances, not people." }
+        }
     }
 }
 
@@ -469,9 +526,10 @@ fn csv_text(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-/// The report's tidy CSV followed by the activation distribution and reach sections in the same
-/// columns (`section,outcome,model,item,count,…`: the group in `outcome`, the level in `item`).
-fn csv(e: &Evaluation) -> AppResult<String> {
+/// The report's tidy CSV followed by the reach and activation distribution sections in the same
+/// columns (`section,outcome,model,item,count,…`: the group or reach measure in `outcome`, the
+/// measure or level in `item`).
+fn csv(e: &Evaluation, reach: &Reach) -> AppResult<String> {
     let mut out = Vec::new();
     match &e.report {
         Some(r) => r
@@ -489,6 +547,27 @@ fn csv(e: &Evaluation) -> AppResult<String> {
         "reach,,,measured,{}{pad}\n",
         shown(e.inputs.people_measured)
     ));
+    for (m, c) in &reach.measures {
+        s.push_str(&format!("reach,,,{},{}{pad}\n", m.code(), shown(c.people)));
+    }
+    s.push_str(&format!(
+        "reach,,,peer_support_walk_in_attendances,{}{pad}\n",
+        shown(reach.walk_in_attendances)
+    ));
+    for (m, c) in &reach.measures {
+        for (l, n) in c.by_level.iter().enumerate() {
+            let level = if l < 4 {
+                format!("level_{}", l + 1)
+            } else {
+                "not_measured".into()
+            };
+            s.push_str(&format!(
+                "reach_by_activation_level,{},,{level},{}{pad}\n",
+                m.code(),
+                shown(*n)
+            ));
+        }
+    }
     let (all, groups) = distributions(&e.inputs);
     for (section, rows) in
         std::iter::once(("activation_level", &all)).chain(groups.iter().map(|(c, r)| {
@@ -537,6 +616,7 @@ pub async fn show(
         source,
     )
     .await?;
+    let reach = state.store.reach(user.actor.org_id, e.window).await?;
     if want_csv {
         return Ok((
             StatusCode::OK,
@@ -547,7 +627,7 @@ pub async fn show(
                     "attachment; filename=\"outcomes.csv\"",
                 ),
             ],
-            csv(&e)?,
+            csv(&e, &reach)?,
         )
             .into_response());
     }
@@ -569,7 +649,7 @@ pub async fn show(
                 a href={ "/outcomes/report?" (q) } { "Printable report" }
             }
             div.inset { p { "Counts from 1 to " (THRESHOLD) ", and rates, shares and intervals derived from them, are shown as " (SUPPRESSED) " so that nobody can be identified." } }
-            (reach_section(&e.inputs))
+            (reach_section(&e.inputs, &reach))
             (activation_section(&e.inputs))
             @match &e.report {
                 Some(r) => { (change_section(r)) (utilisation_section(r)) }
