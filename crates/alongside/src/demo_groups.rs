@@ -1,7 +1,7 @@
 //! Demo peer support: the evening peer-support café from the seed documents (open 18:00–23:00
 //! every day of the year, up to 60 people a night, volunteers alongside community support staff,
 //! one-to-one chats over coffee and creative workshops), two smaller groups, members, and a
-//! fortnight of past nights' attendance, the café's rota (the demo lead and volunteer) and their
+//! fortnight of past nights' attendance (and one night a week earlier in the year), the café's rota (the demo lead and volunteer) and their
 //! training records. All synthetic.
 
 use alongside_core::access::Actor;
@@ -199,6 +199,40 @@ pub async fn seed(
                     src(),
                 )
                 .await?;
+        }
+    }
+    // Earlier in the year, one café night a week signed in by the peer-support lead (staff use
+    // any session's door), so that the analyst's dashboard, whose default window is the last
+    // full 12 months, shows peer-support reach from the first run.
+    let fortnight_ago = today.saturating_sub(time::Duration::days(15));
+    if first <= fortnight_ago {
+        for night in cafe_row
+            .details
+            .occurrences(first, fortnight_ago)
+            .into_iter()
+            .step_by(7)
+        {
+            for _ in 0..rng.gen_range(10..25) {
+                let pid = people[rng.gen_range(0..people.len().min(120))];
+                store
+                    .door_sign_in(lead, cafe_id, night, DoorEntry::Person(pid), src())
+                    .await?;
+            }
+            for i in 0..rng.gen_range(3..10) {
+                let name = ["Sam", "Alex", "Jo", "Chris", "Robin", "Kim", "Lee", "Nat"][i % 8];
+                store
+                    .door_sign_in(
+                        lead,
+                        cafe_id,
+                        night,
+                        DoorEntry::WalkIn {
+                            first_name: name.into(),
+                            contact: None,
+                        },
+                        src(),
+                    )
+                    .await?;
+            }
         }
     }
     Ok(cafe_id)
