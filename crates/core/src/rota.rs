@@ -284,9 +284,46 @@ pub fn session_warnings(
     w
 }
 
+/// Rota entries that no longer fit their session (it was moved to other times after they were
+/// made): one warning each, so the rota is put right before the night. `entries` are
+/// (name, start, end).
+pub fn outside_session_warnings(
+    session: (ClockTime, ClockTime),
+    entries: &[(String, ClockTime, ClockTime)],
+) -> Vec<String> {
+    entries
+        .iter()
+        .filter(|(_, s, e)| *s < session.0 || *e > session.1)
+        .map(|(name, s, e)| {
+            format!(
+                "{name} is on the rota from {} to {}, outside the session's times ({} to {}): change or remove the entry",
+                s.text(),
+                e.text(),
+                session.0.text(),
+                session.1.text()
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_outside_a_moved_session_are_named() {
+        let t = |s| ClockTime::parse(s).unwrap();
+        let entries = vec![
+            ("Sam".to_string(), t("18:00"), t("21:00")),
+            ("Val".to_string(), t("19:00"), t("22:00")),
+        ];
+        // The session moved from 18:00–23:00 to 19:00–22:00: only Sam's entry no longer fits.
+        assert_eq!(
+            outside_session_warnings((t("19:00"), t("22:00")), &entries),
+            vec!["Sam is on the rota from 18:00 to 21:00, outside the session's times (19:00 to 22:00): change or remove the entry".to_string()]
+        );
+        assert!(outside_session_warnings((t("18:00"), t("23:00")), &entries).is_empty());
+    }
     use time::macros::date;
 
     fn t(s: &str) -> ClockTime {

@@ -737,11 +737,46 @@ async fn staff_book_on_someones_behalf(backend: Backend) {
     app.assert_audit_verifies().await;
 }
 
+/// A session moved to other times after its rota was made: the entries that no longer fit are
+/// named on the rota page until they are changed.
+async fn entries_outside_a_moved_session_are_flagged(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let w = world(&app).await;
+    let g = create(&app, &w, group("Evening café", ("18:00", "23:00"), 60, 0)).await;
+    let day = today() + days(2);
+    let lead = app.sign_in("peer_support_lead", PASSWORD).await;
+    let vol = w.account(Role::Volunteer);
+    roster(&lead, g, day, vol, "volunteer", ("18:00", "21:00"))
+        .await
+        .assert_redirect(&format!("{}/rota?added=1", session(g, day)), "entry");
+    let rota_path = format!("{}/rota", session(g, day));
+    let warning = "Vida Volunteer is on the rota from 18:00 to 21:00, outside the session's times (19:00 to 22:00): change or remove the entry";
+    assert!(!lead.get(&rota_path).await.main_text().contains(warning));
+    let t = |s| alongside_core::groups::ClockTime::parse(s).expect("time");
+    app.store
+        .change_session(
+            &w.account(Role::Coordinator).actor(),
+            g,
+            day,
+            alongside_store::groups::SessionChange::Move {
+                date: day,
+                start: t("19:00"),
+                end: t("22:00"),
+            },
+            Source::default(),
+        )
+        .await
+        .expect("move the session");
+    let text = lead.get(&rota_path).await.main_text();
+    assert!(text.contains(warning), "{text}");
+}
+
 both_backends!(
     training_is_recorded_and_shown_with_status,
     overlapping_rota_entries_are_refused_and_nothing_written,
     simultaneous_overlapping_entries_write_one,
     warnings_appear_and_go_away,
+    entries_outside_a_moved_session_are_flagged,
     volunteers_use_the_door_only_when_on_the_rota,
     staff_book_on_someones_behalf,
 );

@@ -313,8 +313,9 @@ pub fn expected(s: &SessionState) -> u32 {
     s.booked + s.walk_ins
 }
 
-/// The warnings for a session: the minimum staffing rule for the people expected, and
-/// everyone on the rota whose required training is missing or expired on the session's date.
+/// The warnings for a session: the minimum staffing rule for the people expected, everyone on
+/// the rota whose required training is missing or expired on the session's date, and entries
+/// that no longer fit the session's times (it was moved after they were made).
 async fn warnings(
     state: &AppState,
     user: &CurrentUser,
@@ -338,13 +339,22 @@ async fn warnings(
                 .collect(),
         })
         .collect();
-    Ok(session_warnings(
+    let mut w = session_warnings(
         s.date,
         expected(s),
         g.details.attendees_per_volunteer,
         &g.details.required_training,
         &rostered,
-    ))
+    );
+    let times: Vec<_> = rota
+        .iter()
+        .map(|r| (r.name.clone(), r.start, r.end))
+        .collect();
+    w.extend(alongside_core::rota::outside_session_warnings(
+        (s.start, s.end),
+        &times,
+    ));
+    Ok(w)
 }
 
 fn warnings_box(w: &[String]) -> Markup {
