@@ -12,6 +12,7 @@ mod support;
 use fantoccini::{Client, Locator};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use support::webdriver::text_of;
 use support::webdriver::{Driver, WAIT};
 use support::{add_user, Server, PASSWORD};
 
@@ -144,25 +145,6 @@ impl Journey {
             self.width
         );
     }
-}
-
-/// The visible text of a page, roughly, for failure messages.
-fn text_of(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for ch in html.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let text: String = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    text.chars().take(3000).collect()
 }
 
 struct Person {

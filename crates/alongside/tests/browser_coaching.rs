@@ -21,6 +21,7 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use support::webdriver::{squash, text_of};
 use support::webdriver::{Driver, WAIT};
 use support::{run_cli, Server};
 
@@ -30,27 +31,6 @@ const GIVEN: &str = "Nadia";
 const FAMILY: &str = "Brightwater";
 const GOAL: &str = "Walk to my daughter's house without stopping";
 const SESSIONS: usize = 6;
-
-fn squash(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn text_of(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for ch in html.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    squash(&out).chars().take(3000).collect()
-}
 
 /// One browser window and where its screenshots go.
 struct Tab {

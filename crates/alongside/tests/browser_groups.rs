@@ -12,16 +12,13 @@ mod support;
 
 use fantoccini::{Client, Locator};
 use std::time::{Duration, Instant};
+use support::webdriver::squash;
 use support::webdriver::{Driver, WAIT};
 use support::{run_cli, Server};
 
 const DEMO_PASSWORD: &str = "demo-password-1";
 const WIDTH: u32 = 375;
 const HEIGHT: u32 = 812;
-
-fn squash(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 struct Phone {
     c: Client,

@@ -20,6 +20,7 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use support::webdriver::{squash, text_of};
 use support::webdriver::{Driver, WAIT};
 use support::{run_cli, Server};
 
@@ -35,29 +36,6 @@ const ANSWERS: [&str; 13] = [
 const BEFORE_BREAK: usize = 6;
 const WIDTH: u32 = 375;
 const HEIGHT: u32 = 812;
-
-/// The visible text of a page, roughly, for failure messages.
-fn text_of(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for ch in html.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let text: String = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    text.chars().take(3000).collect()
-}
-
-fn squash(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 /// The browser, and where its screenshots go.
 struct Phone {

@@ -139,3 +139,27 @@ impl Drop for Driver {
         let _ = self.child.wait();
     }
 }
+
+/// Collapses runs of whitespace to single spaces.
+pub fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The visible text of a page, roughly (tags dropped, whitespace squashed, the first 3,000
+/// characters), for failure messages.
+pub fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    squash(&out).chars().take(3000).collect()
+}
