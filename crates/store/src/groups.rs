@@ -857,44 +857,19 @@ impl Store {
             let (actor, source) = (actor.clone(), source.clone());
             Box::pin(async move {
                 let resource = Some(format!("{group}/{}", iso_date(original)));
-                let Some(pid) = actor.person_id else {
-                    audit::append(
-                        c,
-                        &event(
-                            &actor,
-                            AuditAction::GroupSessionBooked,
-                            Outcome::Refused,
-                            "group_session",
-                            resource,
-                            None,
-                            &source,
-                            Some("account has no record".into()),
-                        ),
-                    )
-                    .await?;
-                    return Ok(Err(StoreError::Refused(
-                        "only a person's own account books sessions",
-                    )));
+                let pid = match own_booking_person(
+                    c,
+                    &actor,
+                    AuditAction::GroupSessionBooked,
+                    resource.clone(),
+                    &source,
+                    "only a person's own account books sessions",
+                )
+                .await?
+                {
+                    Ok(pid) => pid,
+                    Err(refused) => return Ok(Err(refused)),
                 };
-                let rel = crate::people::relation(c, &actor, pid).await?;
-                let d = decide(&actor, Action::BookGroups, Target::Person(rel));
-                if !d.allowed {
-                    audit::append(
-                        c,
-                        &event(
-                            &actor,
-                            AuditAction::GroupSessionBooked,
-                            Outcome::Refused,
-                            "group_session",
-                            resource,
-                            Some(pid),
-                            &source,
-                            Some(d.reason.into()),
-                        ),
-                    )
-                    .await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
                 let booked = take_place(c, actor.org_id, group, original, pid, today).await?;
                 if matches!(booked, Ok(BookOutcome::Booked)) {
                     audit::append(
@@ -932,44 +907,19 @@ impl Store {
             let (actor, source) = (actor.clone(), source.clone());
             Box::pin(async move {
                 let resource = Some(format!("{group}/{}", iso_date(original)));
-                let Some(pid) = actor.person_id else {
-                    audit::append(
-                        c,
-                        &event(
-                            &actor,
-                            AuditAction::BookingCancelled,
-                            Outcome::Refused,
-                            "group_session",
-                            resource,
-                            None,
-                            &source,
-                            Some("account has no record".into()),
-                        ),
-                    )
-                    .await?;
-                    return Ok(Err(StoreError::Refused(
-                        "only a person's own account cancels bookings",
-                    )));
+                let pid = match own_booking_person(
+                    c,
+                    &actor,
+                    AuditAction::BookingCancelled,
+                    resource.clone(),
+                    &source,
+                    "only a person's own account cancels bookings",
+                )
+                .await?
+                {
+                    Ok(pid) => pid,
+                    Err(refused) => return Ok(Err(refused)),
                 };
-                let rel = crate::people::relation(c, &actor, pid).await?;
-                let d = decide(&actor, Action::BookGroups, Target::Person(rel));
-                if !d.allowed {
-                    audit::append(
-                        c,
-                        &event(
-                            &actor,
-                            AuditAction::BookingCancelled,
-                            Outcome::Refused,
-                            "group_session",
-                            resource,
-                            Some(pid),
-                            &source,
-                            Some(d.reason.into()),
-                        ),
-                    )
-                    .await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
                 let released = release_place(c, actor.org_id, group, original, pid).await?;
                 if matches!(released, Ok(true)) {
                     audit::append(
@@ -1253,4 +1203,39 @@ pub(crate) async fn release_place(
     sqlx::query("UPDATE group_sessions SET booked = booked - 1, updated_at = $1 WHERE org_id = $2 AND id = $3 AND booked > 0")
                     .bind(now_micros()).bind(&org).bind(&sid).execute(&mut *c).await?;
     Ok(Ok(true))
+}
+
+/// The person an account books or cancels for itself, once allowed (`BookGroups` on their own
+/// record); otherwise the refusal, audited as `action` on `resource`.
+async fn own_booking_person(
+    c: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    action: AuditAction,
+    resource: Option<String>,
+    source: &Source,
+    no_record: &'static str,
+) -> Result<std::result::Result<PersonId, StoreError>> {
+    let refuse = |person: Option<PersonId>, reason: &str| {
+        event(
+            actor,
+            action,
+            Outcome::Refused,
+            "group_session",
+            resource.clone(),
+            person,
+            source,
+            Some(reason.into()),
+        )
+    };
+    let Some(pid) = actor.person_id else {
+        audit::append(c, &refuse(None, "account has no record")).await?;
+        return Ok(Err(StoreError::Refused(no_record)));
+    };
+    let rel = crate::people::relation(c, actor, pid).await?;
+    let d = decide(actor, Action::BookGroups, Target::Person(rel));
+    if !d.allowed {
+        audit::append(c, &refuse(Some(pid), d.reason)).await?;
+        return Ok(Err(StoreError::Refused(d.reason)));
+    }
+    Ok(Ok(pid))
 }
