@@ -41,6 +41,8 @@ pub enum Action {
     ReadSessionFirstNames,
     /// Record or take an activation questionnaire for a person (and read its results).
     RecordAssessment,
+    /// Record answers a person gave elsewhere (in person, by telephone, on paper): staff only.
+    RecordAssessmentOnBehalf,
     /// Lists of people to contact: due for re-measurement, outreach by activation.
     ReadOutreach,
     /// Load, replace and re-score instrument definitions; change organisation settings.
@@ -98,17 +100,78 @@ pub enum Action {
     ReadOverdueReferrals,
     /// Book (or cancel) a place at a group session for a registered person, on their behalf.
     BookGroupsOnBehalf,
+    /// Accept or decline a coaching referral allocated to oneself.
+    DecideCoachingReferral,
+    /// Withdraw a coaching referral that is waiting or allocated.
+    WithdrawCoachingReferral,
 }
 
-/// Facts about a person's record relevant to access, looked up by the caller.
+/// Facts about a person's record relevant to access, looked up by the store from the data
+/// (never built by a page): which facts an action needs is said by [`facts_needed`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PersonRelation {
     pub org_id: OrgId,
     pub person_id: PersonId,
     /// The actor is a coach with this person on their caseload.
     pub on_caseload: bool,
-    /// The actor helps at a session this person attends.
-    pub shares_session: bool,
+    /// The actor is on the rota of a peer-support session this person booked or attended.
+    pub helps_at_session: bool,
+    /// The actor facilitates a course run this person is enrolled on or waiting for.
+    pub facilitates_course: bool,
+}
+
+impl PersonRelation {
+    /// A relation with no facts true: the record is in `org_id` and that is all.
+    pub const fn none(org_id: OrgId, person_id: PersonId) -> PersonRelation {
+        PersonRelation {
+            org_id,
+            person_id,
+            on_caseload: false,
+            helps_at_session: false,
+            facilitates_course: false,
+        }
+    }
+}
+
+/// Facts about a coaching referral relevant to access, looked up by the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReferralRelation {
+    pub org_id: OrgId,
+    /// The person the referral is about.
+    pub person_id: PersonId,
+    /// The referral is allocated to the actor (a coach) and waits for their decision.
+    pub allocated_to_actor: bool,
+}
+
+/// Which relationship facts a decision for `role` doing `action` reads, so the store loads
+/// only those (each is a query).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FactsNeeded {
+    pub caseload: bool,
+    pub session: bool,
+    pub course: bool,
+}
+
+/// The facts [`decide`] reads for this role and action (anything else it ignores).
+pub fn facts_needed(role: Role, action: Action) -> FactsNeeded {
+    match (role, action) {
+        (Role::HealthCoach, _) => FactsNeeded {
+            caseload: true,
+            ..FactsNeeded::default()
+        },
+        (
+            Role::Volunteer | Role::PeerSupportLead | Role::Educator,
+            Action::ReadSessionFirstNames,
+        ) => FactsNeeded {
+            session: true,
+            ..FactsNeeded::default()
+        },
+        (Role::Educator, Action::ReadEnrolments) => FactsNeeded {
+            course: true,
+            ..FactsNeeded::default()
+        },
+        _ => FactsNeeded::default(),
+    }
 }
 
 /// Facts about one peer-support session relevant to access, looked up by the caller.
@@ -127,6 +190,8 @@ pub enum Target {
     Person(PersonRelation),
     /// One session of a peer-support group (the door).
     Session(SessionRelation),
+    /// One coaching referral.
+    Referral(ReferralRelation),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -155,6 +220,7 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
         Target::Org(o) => o,
         Target::Person(p) => p.org_id,
         Target::Session(s) => s.org_id,
+        Target::Referral(r) => r.org_id,
     };
     if target_org != actor.org_id {
         return deny("record belongs to another organisation");
@@ -185,14 +251,16 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
             }
         }
         (ReadSessionFirstNames, Volunteer | PeerSupportLead | Educator, Target::Person(p)) => {
-            if p.shares_session {
+            if p.helps_at_session {
                 allow("helps at a session the person attends")
             } else {
                 deny("does not help at a session the person attends")
             }
         }
-        (RecordAssessment, Coordinator, Target::Person(_)) => allow("coordinator"),
-        (RecordAssessment, HealthCoach, Target::Person(p)) => {
+        (RecordAssessment | RecordAssessmentOnBehalf, Coordinator, Target::Person(_)) => {
+            allow("coordinator")
+        }
+        (RecordAssessment | RecordAssessmentOnBehalf, HealthCoach, Target::Person(p)) => {
             if p.on_caseload {
                 allow("person is on the coach's caseload")
             } else {
@@ -315,7 +383,7 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
             }
         }
         (ReadEnrolments, Educator, Target::Person(p)) => {
-            if p.shares_session {
+            if p.facilitates_course {
                 allow("facilitates a course the person is on")
             } else {
                 deny("does not facilitate a course the person is on")
@@ -334,6 +402,27 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
             Administrator | Coordinator | PeerSupportLead | Analyst,
             Target::Org(_),
         ) => allow("aggregate statistics"),
+        (DecideCoachingReferral, HealthCoach, Target::Referral(r)) => {
+            if r.allocated_to_actor {
+                allow("the referral is allocated to this coach")
+            } else {
+                deny("only the allocated coach may accept or decline")
+            }
+        }
+        (DecideCoachingReferral, _, Target::Referral(_)) => {
+            deny("only the allocated coach may accept or decline")
+        }
+        (WithdrawCoachingReferral, Coordinator, Target::Referral(_)) => allow("coordinator"),
+        (WithdrawCoachingReferral, Person, Target::Referral(r)) => {
+            if actor.person_id == Some(r.person_id) {
+                allow("the person's own referral")
+            } else {
+                deny("only a coordinator or the person may withdraw")
+            }
+        }
+        (WithdrawCoachingReferral, _, Target::Referral(_)) => {
+            deny("only a coordinator or the person may withdraw")
+        }
         _ => deny("role does not permit this"),
     }
 }
@@ -380,7 +469,8 @@ mod tests {
             org_id: org,
             person_id: pid,
             on_caseload,
-            shares_session: false,
+            helps_at_session: false,
+            facilitates_course: false,
         };
         // (role, own record?, on caseload?, expected)
         let cases = [
@@ -437,7 +527,8 @@ mod tests {
                 org_id: org,
                 person_id: pid,
                 on_caseload,
-                shares_session: false,
+                helps_at_session: false,
+                facilitates_course: false,
             })
         };
         assert!(
@@ -502,7 +593,8 @@ mod tests {
             org_id: org,
             person_id: pid,
             on_caseload: false,
-            shares_session: true,
+            helps_at_session: true,
+            facilitates_course: true,
         });
         for r in Role::ALL {
             let a = actor(r, org, (r == Role::Person).then_some(pid));
@@ -595,7 +687,8 @@ mod tests {
             org_id: org,
             person_id: pid,
             on_caseload: false,
-            shares_session: false,
+            helps_at_session: false,
+            facilitates_course: false,
         });
         for r in Role::ALL {
             let a = actor(r, org, (r == Role::Person).then_some(pid));
@@ -624,7 +717,8 @@ mod tests {
                 org_id: org,
                 person_id: pid,
                 on_caseload,
-                shares_session,
+                helps_at_session: shares_session,
+                facilitates_course: shares_session,
             })
         };
         for r in Role::ALL {
@@ -690,7 +784,8 @@ mod tests {
                 org_id: org,
                 person_id: pid,
                 on_caseload,
-                shares_session: false,
+                helps_at_session: false,
+                facilitates_course: false,
             })
         };
         for action in [
@@ -745,7 +840,8 @@ mod tests {
                 org_id: org,
                 person_id: pid,
                 on_caseload,
-                shares_session: false,
+                helps_at_session: false,
+                facilitates_course: false,
             })
         };
         let may = |role, person: Option<PersonId>, action, on| {

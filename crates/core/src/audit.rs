@@ -85,6 +85,8 @@ pub enum AuditAction {
     CarePlanRead,
     CarePlanSaved,
     CarePlanDownloaded,
+    /// A page refused a signed-in user before any record was touched (role or relationship).
+    PageRefused,
 }
 
 impl AuditAction {
@@ -156,6 +158,7 @@ impl AuditAction {
         AuditAction::CarePlanRead,
         AuditAction::CarePlanSaved,
         AuditAction::CarePlanDownloaded,
+        AuditAction::PageRefused,
     ];
     pub fn code(self) -> &'static str {
         match self {
@@ -226,6 +229,7 @@ impl AuditAction {
             AuditAction::CarePlanRead => "care_plan.read",
             AuditAction::CarePlanSaved => "care_plan.save",
             AuditAction::CarePlanDownloaded => "care_plan.download",
+            AuditAction::PageRefused => "page.refused",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
@@ -303,6 +307,7 @@ impl AuditAction {
             AuditAction::CarePlanRead => "Viewed care and support plan",
             AuditAction::CarePlanSaved => "Saved a care and support plan version",
             AuditAction::CarePlanDownloaded => "Downloaded a care and support plan",
+            AuditAction::PageRefused => "Refused a page",
         }
     }
 }

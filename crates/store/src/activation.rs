@@ -3,16 +3,17 @@
 //! work from (due for re-measurement, outreach). Scoring itself happens outside the store, in
 //! `alongside_measure`; the store keeps what was scored with which version.
 
+use crate::door::{AuditAs, PersonGrant, Tx};
 use crate::users::parse_uuid;
-use crate::{audit, now_micros, Result, Store, StoreError};
-use alongside_core::access::{decide, Action, Actor, Target};
+use crate::{audit, Result, Store, StoreError};
+use alongside_core::access::{Action, Actor};
 use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
 use alongside_core::{AssessmentId, InstrumentId, OrgId, PersonId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
 
-use crate::people::{relation, Source};
+use crate::people::Source;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstrumentRow {
@@ -63,9 +64,9 @@ pub const MODES: &[(&str, &str)] = &[
     ("paper", "On paper"),
 ];
 
-const A_COLUMNS: &str = "id, person_id, instrument_id, status, mode, recorded_by, answers, started_at, completed_at, items_answered, raw_score, measure, standard_error, score, score_se, level, flags, not_scored_reason";
+pub(crate) const A_COLUMNS: &str = "id, person_id, instrument_id, status, mode, recorded_by, answers, started_at, completed_at, items_answered, raw_score, measure, standard_error, score, score_se, level, flags, not_scored_reason";
 
-fn assessment_from_row(r: &AnyRow) -> Result<AssessmentRow> {
+pub(crate) fn assessment_from_row(r: &AnyRow) -> Result<AssessmentRow> {
     let answers: String = r.try_get("answers")?;
     let status: String = r.try_get("status")?;
     let completed = status == "completed";
@@ -121,72 +122,30 @@ fn bind_f64(q: AnyQuery<'_>, v: Option<f64>) -> AnyQuery<'_> {
     }
 }
 
-fn ev(
-    actor: &Actor,
-    action: AuditAction,
-    outcome: Outcome,
-    person: Option<PersonId>,
-    resource: Option<String>,
-    source: &Source,
-    detail: Option<String>,
-) -> AuditEvent {
-    AuditEvent {
-        org_id: actor.org_id,
-        actor_user_id: Some(actor.user_id),
-        actor_role: Some(actor.role),
-        action,
-        outcome,
-        resource_type: "assessment",
-        resource_id: resource,
-        person_id: person,
-        source: source.0.clone(),
-        detail,
-    }
+/// The audit entry of `action` on an assessment.
+fn on_assessment(action: AuditAction, id: Option<AssessmentId>) -> AuditAs {
+    AuditAs::new(action).on("assessment", id.map(|i| i.as_text()))
 }
 
-async fn person_exists(c: &mut AnyConnection, org: OrgId, person: PersonId) -> Result<bool> {
-    Ok(
-        sqlx::query("SELECT 1 AS one FROM people WHERE org_id = $1 AND id = $2")
-            .bind(org.as_text())
-            .bind(person.as_text())
-            .fetch_optional(&mut *c)
-            .await?
-            .is_some(),
-    )
-}
-
-/// Checks `actor` may record assessments for `person` (which must exist in their organisation);
-/// a refusal is audited in the same transaction and returned as `Ok(Err(..))` so the audit
-/// entry is committed.
-async fn check(
-    c: &mut AnyConnection,
-    actor: &Actor,
-    person: PersonId,
+/// Loads an assessment and decides `RecordAssessment` on its person (a refusal audited as
+/// `action`). An unknown assessment is not found.
+async fn assessment_under_grant(
+    tx: &mut Tx<'_>,
+    id: AssessmentId,
     action: AuditAction,
-    source: &Source,
-) -> Result<std::result::Result<(), StoreError>> {
-    if !person_exists(c, actor.org_id, person).await? {
-        return Ok(Err(StoreError::NotFound));
-    }
-    let rel = relation(c, actor, person).await?;
-    let d = decide(actor, Action::RecordAssessment, Target::Person(rel));
-    if !d.allowed {
-        audit::append(
-            c,
-            &ev(
-                actor,
-                action,
-                Outcome::Refused,
-                Some(person),
-                None,
-                source,
-                Some(d.reason.into()),
-            ),
+) -> Result<(PersonGrant, AssessmentRow)> {
+    let org = tx.org();
+    let a = load_assessment(tx.conn(), org, id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let g = tx
+        .person(
+            Action::RecordAssessment,
+            a.person_id,
+            on_assessment(action, None),
         )
         .await?;
-        return Ok(Err(StoreError::Refused(d.reason)));
-    }
-    Ok(Ok(()))
+    Ok((g, a))
 }
 
 async fn load_assessment(
@@ -281,6 +240,7 @@ impl Store {
             title.to_string(),
             definition.to_string(),
         );
+        let now = self.now();
         self.write(move |c| {
             let (key, version, title, definition, actor, source) = (key.clone(), version.clone(), title.clone(), definition.clone(), actor.clone(), source.clone());
             Box::pin(async move {
@@ -307,7 +267,7 @@ impl Store {
                     .bind(&version)
                     .bind(&title)
                     .bind(&definition)
-                    .bind(now_micros())
+                    .bind(now)
                     .execute(&mut *c)
                     .await?;
                 let e = AuditEvent {
@@ -357,29 +317,29 @@ impl Store {
         mode: &str,
         source: Source,
     ) -> Result<AssessmentId> {
-        let (actor, mode) = (actor.clone(), mode.to_string());
-        self.write(move |c| {
-            let (actor, mode, source) = (actor.clone(), mode.clone(), source.clone());
+        let mode = mode.to_string();
+        self.write_as(actor, &source, move |tx| {
+            let mode = mode.clone();
             Box::pin(async move {
-                if let Err(e) = check(c, &actor, person, AuditAction::AssessmentStarted, &source).await? {
-                    return Ok(Err(e));
-                }
+                let audit_as = on_assessment(AuditAction::AssessmentStarted, None);
+                let g = tx.person(Action::RecordAssessment, person, audit_as).await?;
                 let id = AssessmentId::new();
+                let (by, now) = (tx.actor().user_id, tx.now());
                 sqlx::query("INSERT INTO assessments (org_id, id, person_id, instrument_id, status, mode, recorded_by, answers, started_at) VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, '{}', $7)")
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(id.as_text())
-                    .bind(person.as_text())
+                    .bind(g.person().as_text())
                     .bind(instrument.as_text())
                     .bind(&mode)
-                    .bind(actor.user_id.as_text())
-                    .bind(now_micros())
-                    .execute(&mut *c)
+                    .bind(by.as_text())
+                    .bind(now)
+                    .execute(tx.conn())
                     .await?;
-                audit::append(c, &ev(&actor, AuditAction::AssessmentStarted, Outcome::Allowed, Some(person), Some(id.as_text()), &source, Some(format!("mode {mode}")))).await?;
-                Ok(Ok(id))
+                tx.log(&g, on_assessment(AuditAction::AssessmentStarted, Some(id)).detail(format!("mode {mode}"))).await?;
+                Ok(id)
             })
         })
-        .await?
+        .await
     }
 
     /// Reads one assessment if `actor` may see that person's questionnaires (audited).
@@ -389,35 +349,15 @@ impl Store {
         id: AssessmentId,
         source: Source,
     ) -> Result<AssessmentRow> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.read_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let Some(a) = load_assessment(c, actor.org_id, id).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
-                if let Err(e) =
-                    check(c, &actor, a.person_id, AuditAction::AssessmentRead, &source).await?
-                {
-                    return Ok(Err(e));
-                }
-                audit::append(
-                    c,
-                    &ev(
-                        &actor,
-                        AuditAction::AssessmentRead,
-                        Outcome::Allowed,
-                        Some(a.person_id),
-                        Some(id.as_text()),
-                        &source,
-                        None,
-                    ),
-                )
-                .await?;
-                Ok(Ok(a))
+                let (g, a) = assessment_under_grant(tx, id, AuditAction::AssessmentRead).await?;
+                tx.log(&g, on_assessment(AuditAction::AssessmentRead, Some(id)))
+                    .await?;
+                Ok(a)
             })
         })
-        .await?
+        .await
     }
 
     /// Saves answers into an unfinished assessment (merging with those saved before; an empty
@@ -429,18 +369,12 @@ impl Store {
         answers: Vec<(String, String)>,
         source: Source,
     ) -> Result<AssessmentRow> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, answers, source) = (actor.clone(), answers.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let answers = answers.clone();
             Box::pin(async move {
-                let Some(mut a) = load_assessment(c, actor.org_id, id).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
-                if let Err(e) = check(c, &actor, a.person_id, AuditAction::AssessmentAnswered, &source).await? {
-                    return Ok(Err(e));
-                }
+                let (g, mut a) = assessment_under_grant(tx, id, AuditAction::AssessmentAnswered).await?;
                 if a.completed {
-                    return Ok(Err(StoreError::Conflict("This questionnaire has already been completed: its answers cannot be changed".into())));
+                    return Err(StoreError::Conflict("This questionnaire has already been completed: its answers cannot be changed".into()));
                 }
                 for (k, v) in &answers {
                     if v.is_empty() {
@@ -451,16 +385,16 @@ impl Store {
                 }
                 sqlx::query("UPDATE assessments SET answers = $1 WHERE org_id = $2 AND id = $3")
                     .bind(serde_json::to_string(&a.answers).expect("answers serialise"))
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(id.as_text())
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
                 let items: Vec<&str> = answers.iter().map(|(k, _)| k.as_str()).collect();
-                audit::append(c, &ev(&actor, AuditAction::AssessmentAnswered, Outcome::Allowed, Some(a.person_id), Some(id.as_text()), &source, Some(format!("items {}", items.join(", "))))).await?;
-                Ok(Ok(a))
+                tx.log(&g, on_assessment(AuditAction::AssessmentAnswered, Some(id)).detail(format!("items {}", items.join(", ")))).await?;
+                Ok(a)
             })
         })
-        .await?
+        .await
     }
 
     /// Completes an unfinished assessment with its final answers and scored result (audited).
@@ -473,33 +407,16 @@ impl Store {
         result: StoredResult,
         source: Source,
     ) -> Result<()> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, answers, result, source) = (
-                actor.clone(),
-                answers.clone(),
-                result.clone(),
-                source.clone(),
-            );
+        self.write_as(actor, &source, move |tx| {
+            let (answers, result) = (answers.clone(), result.clone());
             Box::pin(async move {
-                let Some(a) = load_assessment(c, actor.org_id, id).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
-                if let Err(e) = check(
-                    c,
-                    &actor,
-                    a.person_id,
-                    AuditAction::AssessmentCompleted,
-                    &source,
-                )
-                .await?
-                {
-                    return Ok(Err(e));
-                }
-                if write_result(c, actor.org_id, id, &answers, &result, now_micros()).await? == 0 {
-                    return Ok(Err(StoreError::Conflict(
+                let (g, _) =
+                    assessment_under_grant(tx, id, AuditAction::AssessmentCompleted).await?;
+                let now = tx.now();
+                if write_result(tx.conn(), g.org(), id, &answers, &result, now).await? == 0 {
+                    return Err(StoreError::Conflict(
                         "This questionnaire has already been completed".into(),
-                    )));
+                    ));
                 }
                 let detail = format!(
                     "level {}; flags {}",
@@ -513,27 +430,20 @@ impl Store {
                         &result.flags
                     }
                 );
-                audit::append(
-                    c,
-                    &ev(
-                        &actor,
-                        AuditAction::AssessmentCompleted,
-                        Outcome::Allowed,
-                        Some(a.person_id),
-                        Some(id.as_text()),
-                        &source,
-                        Some(detail),
-                    ),
+                tx.log(
+                    &g,
+                    on_assessment(AuditAction::AssessmentCompleted, Some(id)).detail(detail),
                 )
                 .await?;
-                Ok(Ok(()))
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
     /// Records a questionnaire completed elsewhere (in person, by telephone, on paper) in one
     /// step: validated and scored by the caller, stored and audited here.
+    #[allow(clippy::too_many_arguments)]
     pub async fn record_assessment(
         &self,
         actor: &Actor,
@@ -544,32 +454,30 @@ impl Store {
         result: StoredResult,
         source: Source,
     ) -> Result<AssessmentId> {
-        let (actor, mode) = (actor.clone(), mode.to_string());
-        self.write(move |c| {
-            let (actor, mode, answers, result, source) = (actor.clone(), mode.clone(), answers.clone(), result.clone(), source.clone());
+        let mode = mode.to_string();
+        self.write_as(actor, &source, move |tx| {
+            let (mode, answers, result) = (mode.clone(), answers.clone(), result.clone());
             Box::pin(async move {
-                if let Err(e) = check(c, &actor, person, AuditAction::AssessmentCompleted, &source).await? {
-                    return Ok(Err(e));
-                }
+                let g = tx.person(Action::RecordAssessment, person, on_assessment(AuditAction::AssessmentCompleted, None)).await?;
                 let id = AssessmentId::new();
-                let now = now_micros();
+                let (by, now) = (tx.actor().user_id, tx.now());
                 sqlx::query("INSERT INTO assessments (org_id, id, person_id, instrument_id, status, mode, recorded_by, answers, started_at) VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, '{}', $7)")
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(id.as_text())
-                    .bind(person.as_text())
+                    .bind(g.person().as_text())
                     .bind(instrument.as_text())
                     .bind(&mode)
-                    .bind(actor.user_id.as_text())
+                    .bind(by.as_text())
                     .bind(now)
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
-                write_result(c, actor.org_id, id, &answers, &result, now).await?;
+                write_result(tx.conn(), g.org(), id, &answers, &result, now).await?;
                 let detail = format!("mode {mode}; level {}", result.level.map(|l| l.to_string()).unwrap_or_else(|| "none".into()));
-                audit::append(c, &ev(&actor, AuditAction::AssessmentCompleted, Outcome::Allowed, Some(person), Some(id.as_text()), &source, Some(detail))).await?;
-                Ok(Ok(id))
+                tx.log(&g, on_assessment(AuditAction::AssessmentCompleted, Some(id)).detail(detail)).await?;
+                Ok(id)
             })
         })
-        .await?
+        .await
     }
 
     /// Demo and import path: a completed assessment with a given completion time, no actor.
@@ -599,113 +507,78 @@ impl Store {
         .await
     }
 
-    /// Every assessment of a person, oldest first. Callers must already have been allowed to
-    /// read the person's record in this request (that read is the audited access).
-    pub async fn person_assessments(
+    /// Every assessment of a person, oldest first, if `actor` may read the person's record
+    /// (the read, or the refusal, audited).
+    pub async fn assessments_of(
         &self,
-        org: OrgId,
+        actor: &Actor,
         person: PersonId,
+        source: Source,
     ) -> Result<Vec<AssessmentRow>> {
-        let rows = sqlx::query(&format!("SELECT {A_COLUMNS} FROM assessments WHERE org_id = $1 AND person_id = $2 ORDER BY started_at, id"))
-            .bind(org.as_text())
-            .bind(person.as_text())
-            .fetch_all(self.reader())
-            .await?;
-        rows.iter().map(assessment_from_row).collect()
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let audit_as = on_assessment(AuditAction::AssessmentRead, None).detail("history");
+                let g = tx.person(Action::ReadPerson, person, audit_as.clone()).await?;
+                let rows = sqlx::query(&format!("SELECT {A_COLUMNS} FROM assessments WHERE org_id = $1 AND person_id = $2 ORDER BY started_at, id"))
+                    .bind(g.org().as_text())
+                    .bind(g.person().as_text())
+                    .fetch_all(tx.conn())
+                    .await?;
+                let rows = rows.iter().map(assessment_from_row).collect::<Result<Vec<_>>>()?;
+                tx.log(&g, audit_as.detail(format!("history; {} shown", rows.len()))).await?;
+                Ok(rows)
+            })
+        })
+        .await
     }
 
     /// The latest completed measurement of everyone in the organisation (people never
-    /// measured included, with no score), for due and outreach lists. Audited as one list view.
+    /// measured included, with no score), for due and outreach lists. Read and audited as one
+    /// list view in one transaction.
     pub async fn latest_measures(
         &self,
         actor: &Actor,
         what: &str,
         source: Source,
     ) -> Result<Vec<LatestMeasure>> {
-        let d = decide(actor, Action::ReadOutreach, Target::Org(actor.org_id));
-        let e = AuditEvent {
-            resource_type: "people",
-            ..ev(
-                actor,
-                AuditAction::OutreachListed,
-                if d.allowed {
-                    Outcome::Allowed
-                } else {
-                    Outcome::Refused
-                },
-                None,
-                None,
-                &source,
-                Some(what.to_string()),
-            )
-        };
-        self.audit(e).await?;
-        if !d.allowed {
-            return Err(StoreError::Refused(d.reason));
-        }
-        let org = actor.org_id.as_text();
-        let people = sqlx::query("SELECT id, given_name, family_name, gp_practice FROM people WHERE org_id = $1 ORDER BY id").bind(&org).fetch_all(self.reader()).await?;
-        let mut out: BTreeMap<String, LatestMeasure> = BTreeMap::new();
-        for r in &people {
-            let id: String = r.try_get("id")?;
-            out.insert(
-                id.clone(),
-                LatestMeasure {
-                    person_id: parse_uuid(&id)?,
-                    given_name: r.try_get("given_name")?,
-                    family_name: r.try_get("family_name")?,
-                    gp_practice: r.try_get("gp_practice")?,
-                    conditions: Vec::new(),
-                    instrument_id: None,
-                    completed_at: None,
-                    score: None,
-                    level: None,
-                    last_unplanned: None,
-                },
-            );
-        }
-        for r in sqlx::query("SELECT person_id, condition FROM person_conditions WHERE org_id = $1")
-            .bind(&org)
-            .fetch_all(self.reader())
-            .await?
-        {
-            if let Some(m) = out.get_mut(&r.try_get::<String, _>("person_id")?) {
-                m.conditions.push(r.try_get("condition")?);
-            }
-        }
-        let measures = sqlx::query("SELECT person_id, instrument_id, completed_at, score, level FROM assessments WHERE org_id = $1 AND status = 'completed' AND score IS NOT NULL ORDER BY completed_at")
-            .bind(&org)
-            .fetch_all(self.reader())
-            .await?;
-        for r in &measures {
-            if let Some(m) = out.get_mut(&r.try_get::<String, _>("person_id")?) {
-                m.instrument_id = Some(parse_uuid(&r.try_get::<String, _>("instrument_id")?)?);
-                m.completed_at = r.try_get("completed_at")?;
-                m.score = r.try_get("score")?;
-                m.level = r.try_get("level")?;
-            }
-        }
-        let unplanned = sqlx::query("SELECT person_id, MAX(last_unplanned) AS d FROM utilisation_event_sets WHERE org_id = $1 AND last_unplanned IS NOT NULL GROUP BY person_id")
-            .bind(&org)
-            .fetch_all(self.reader())
-            .await?;
-        for r in &unplanned {
-            if let Some(m) = out.get_mut(&r.try_get::<String, _>("person_id")?) {
-                m.last_unplanned = r.try_get("d")?;
-            }
-        }
-        Ok(out.into_values().collect())
+        let what = what.to_string();
+        self.read_as(actor, &source, move |tx| {
+            let what = what.clone();
+            Box::pin(async move {
+                let audit_as = AuditAs::new(AuditAction::OutreachListed)
+                    .on("people", None)
+                    .detail(what);
+                let g = tx.org_action(Action::ReadOutreach, audit_as.clone())?;
+                let out = latest_measures_of(tx.conn(), g.org()).await?;
+                tx.log_org(&g, None, audit_as).await?;
+                Ok(out)
+            })
+        })
+        .await
     }
 
-    /// A person's condition keys. Callers must already have been allowed (and audited) access
-    /// to something of this person's in this request.
-    pub async fn conditions_of(&self, org: OrgId, person: PersonId) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT condition FROM person_conditions WHERE org_id = $1 AND person_id = $2 ORDER BY condition")
-            .bind(org.as_text())
-            .bind(person.as_text())
-            .fetch_all(self.reader())
-            .await?;
-        rows.iter().map(|r| Ok(r.try_get("condition")?)).collect()
+    /// A person's condition keys, if `actor` may read the person's record (audited).
+    pub async fn conditions_of(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        source: Source,
+    ) -> Result<Vec<String>> {
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let audit_as = AuditAs::new(AuditAction::PersonRead).detail("conditions");
+                let g = tx.person(Action::ReadPerson, person, audit_as.clone()).await?;
+                let rows = sqlx::query("SELECT condition FROM person_conditions WHERE org_id = $1 AND person_id = $2 ORDER BY condition")
+                    .bind(g.org().as_text())
+                    .bind(g.person().as_text())
+                    .fetch_all(tx.conn())
+                    .await?;
+                let v = rows.iter().map(|r| Ok(r.try_get("condition")?)).collect::<Result<Vec<String>>>()?;
+                tx.log(&g, audit_as).await?;
+                Ok(v)
+            })
+        })
+        .await
     }
 
     /// An organisation setting, if set.
@@ -738,26 +611,25 @@ impl Store {
         values: Vec<(String, String)>,
         source: Source,
     ) -> Result<()> {
-        let d = decide(actor, Action::ManageInstruments, Target::Org(actor.org_id));
-        if !d.allowed {
-            return Err(StoreError::Refused(d.reason));
-        }
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, values, source) = (actor.clone(), values.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let values = values.clone();
             Box::pin(async move {
+                let keys: Vec<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
+                let audit_as = AuditAs::new(AuditAction::SettingChanged)
+                    .on("organisation", Some(tx.org().as_text()))
+                    .detail(keys.join(", "));
+                let g = tx.org_action(Action::ManageInstruments, audit_as.clone())?;
+                let now = tx.now();
                 for (key, value) in &values {
                     sqlx::query("INSERT INTO org_settings (org_id, setting_key, value, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, setting_key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
-                        .bind(actor.org_id.as_text())
+                        .bind(g.org().as_text())
                         .bind(key)
                         .bind(value)
-                        .bind(now_micros())
-                        .execute(&mut *c)
+                        .bind(now)
+                        .execute(tx.conn())
                         .await?;
                 }
-                let keys: Vec<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
-                let e = AuditEvent { resource_type: "organisation", ..ev(&actor, AuditAction::SettingChanged, Outcome::Allowed, None, Some(actor.org_id.as_text()), &source, Some(keys.join(", "))) };
-                audit::append(c, &e).await?;
+                tx.log_org(&g, None, audit_as).await?;
                 Ok(())
             })
         })
@@ -778,19 +650,16 @@ impl Store {
     where
         F: Fn(&BTreeMap<String, String>) -> StoredResult + Send + Sync + 'static,
     {
-        let d = decide(actor, Action::ManageInstruments, Target::Org(actor.org_id));
-        if !d.allowed {
-            return Err(StoreError::Refused(d.reason));
-        }
-        let actor = actor.clone();
         let rescore = std::sync::Arc::new(rescore);
-        self.write(move |c| {
-            let (actor, source, rescore) = (actor.clone(), source.clone(), rescore.clone());
+        self.write_as(actor, &source, move |tx| {
+            let rescore = rescore.clone();
             Box::pin(async move {
+                let audit_as = AuditAs::new(AuditAction::AssessmentsRescored).on("instrument", Some(to.as_text()));
+                let g = tx.org_action(Action::ManageInstruments, audit_as.clone())?;
                 let rows = sqlx::query(&format!("SELECT {A_COLUMNS} FROM assessments WHERE org_id = $1 AND instrument_id = $2 AND status = 'completed'"))
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(from.as_text())
-                    .fetch_all(&mut *c)
+                    .fetch_all(tx.conn())
                     .await?;
                 let mut n = 0u64;
                 for r in &rows {
@@ -804,17 +673,78 @@ impl Store {
                     q.bind(res.level)
                         .bind(&res.flags)
                         .bind(&res.not_scored_reason)
-                        .bind(actor.org_id.as_text())
+                        .bind(g.org().as_text())
                         .bind(a.id.as_text())
-                        .execute(&mut *c)
+                        .execute(tx.conn())
                         .await?;
                     n += 1;
                 }
-                let e = AuditEvent { resource_type: "instrument", ..ev(&actor, AuditAction::AssessmentsRescored, Outcome::Allowed, None, Some(to.as_text()), &source, Some(format!("{n} re-scored from {from} to {to}"))) };
-                audit::append(c, &e).await?;
+                tx.log_org(&g, None, audit_as.detail(format!("{n} re-scored from {from} to {to}"))).await?;
                 Ok(n)
             })
         })
         .await
     }
+}
+
+/// The latest completed, scored measurement of everyone in `org` (and the people never
+/// measured), with their conditions and latest unplanned care.
+async fn latest_measures_of(c: &mut AnyConnection, org: OrgId) -> Result<Vec<LatestMeasure>> {
+    let org = org.as_text();
+    let people = sqlx::query(
+        "SELECT id, given_name, family_name, gp_practice FROM people WHERE org_id = $1 ORDER BY id",
+    )
+    .bind(&org)
+    .fetch_all(&mut *c)
+    .await?;
+    let mut out: BTreeMap<String, LatestMeasure> = BTreeMap::new();
+    for r in &people {
+        let id: String = r.try_get("id")?;
+        out.insert(
+            id.clone(),
+            LatestMeasure {
+                person_id: parse_uuid(&id)?,
+                given_name: r.try_get("given_name")?,
+                family_name: r.try_get("family_name")?,
+                gp_practice: r.try_get("gp_practice")?,
+                conditions: Vec::new(),
+                instrument_id: None,
+                completed_at: None,
+                score: None,
+                level: None,
+                last_unplanned: None,
+            },
+        );
+    }
+    for r in sqlx::query("SELECT person_id, condition FROM person_conditions WHERE org_id = $1")
+        .bind(&org)
+        .fetch_all(&mut *c)
+        .await?
+    {
+        if let Some(m) = out.get_mut(&r.try_get::<String, _>("person_id")?) {
+            m.conditions.push(r.try_get("condition")?);
+        }
+    }
+    let measures = sqlx::query("SELECT person_id, instrument_id, completed_at, score, level FROM assessments WHERE org_id = $1 AND status = 'completed' AND score IS NOT NULL ORDER BY completed_at")
+        .bind(&org)
+        .fetch_all(&mut *c)
+        .await?;
+    for r in &measures {
+        if let Some(m) = out.get_mut(&r.try_get::<String, _>("person_id")?) {
+            m.instrument_id = Some(parse_uuid(&r.try_get::<String, _>("instrument_id")?)?);
+            m.completed_at = r.try_get("completed_at")?;
+            m.score = r.try_get("score")?;
+            m.level = r.try_get("level")?;
+        }
+    }
+    let unplanned = sqlx::query("SELECT person_id, MAX(last_unplanned) AS d FROM utilisation_event_sets WHERE org_id = $1 AND last_unplanned IS NOT NULL GROUP BY person_id")
+        .bind(&org)
+        .fetch_all(&mut *c)
+        .await?;
+    for r in &unplanned {
+        if let Some(m) = out.get_mut(&r.try_get::<String, _>("person_id")?) {
+            m.last_unplanned = r.try_get("d")?;
+        }
+    }
+    Ok(out.into_values().collect())
 }

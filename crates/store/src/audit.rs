@@ -1,7 +1,7 @@
 //! Audit storage: appending to each organisation's hash chain inside the caller's
 //! transaction, listing entries, and verifying the chain.
 
-use crate::{now_micros, Result, Store, StoreError};
+use crate::{Result, Store, StoreError};
 use alongside_core::audit::{
     verify_chain, AuditEntry, AuditEvent, ChainError, ChainVerifier, GENESIS_HASH,
 };
@@ -27,7 +27,9 @@ pub async fn append(conn: &mut AnyConnection, event: &AuditEvent) -> Result<Audi
             .await?;
     let seq: i64 = head.try_get("seq")?;
     let prev: String = head.try_get("hash")?;
-    let entry = AuditEntry::chain(event, seq, Timestamp(now_micros()), &prev);
+    // Audit entries are stamped by the system clock, never a test's moved clock: the chain
+    // records when things really happened.
+    let entry = AuditEntry::chain(event, seq, crate::clock::Clock::default().now(), &prev);
     sqlx::query(
         "INSERT INTO audit_log (org_id, seq, at, actor_user_id, actor_role, action, outcome, resource_type, resource_id, person_id, source, detail, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
@@ -229,5 +231,75 @@ pub(crate) fn actor_event(
         person_id: person,
         source: source.0.clone(),
         detail,
+    }
+}
+
+impl Store {
+    /// Who has read or changed a person's record, newest first, with the record itself (for
+    /// its name), if `actor` may see the trail: the read of the record and of its trail are
+    /// audited before the entries are read, so the page shows its own view; a refusal is
+    /// audited as a refused trail read.
+    pub async fn person_audit_trail(
+        &self,
+        actor: &alongside_core::Actor,
+        person: PersonId,
+        limit: i64,
+        source: crate::door::Source,
+    ) -> Result<(crate::people::PersonRecord, Vec<AuditEntry>)> {
+        use alongside_core::audit::AuditAction;
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let trail = crate::door::AuditAs::new(AuditAction::PersonAuditRead)
+                    .on("person", Some(person.as_text()));
+                let g = tx
+                    .person(alongside_core::access::Action::ReadPersonAudit, person, trail.clone())
+                    .await?;
+                let record = crate::people::load_person(tx.conn(), &g).await?;
+                tx.log(&g, crate::door::AuditAs::new(AuditAction::PersonRead).on("person", Some(person.as_text())))
+                    .await?;
+                tx.log(&g, trail).await?;
+                let rows = sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM audit_log WHERE org_id = $1 AND person_id = $2 ORDER BY seq DESC LIMIT $3"
+                ))
+                .bind(g.org().as_text())
+                .bind(g.person().as_text())
+                .bind(limit)
+                .fetch_all(tx.conn())
+                .await?;
+                let entries = rows.iter().map(entry_from_row).collect::<Result<Vec<_>>>()?;
+                Ok((record, entries))
+            })
+        })
+        .await
+    }
+
+    /// The organisation's audit log, newest first, a page at a time, if `actor` may see it
+    /// (audited, allowed or refused).
+    pub async fn org_audit_log(
+        &self,
+        actor: &alongside_core::Actor,
+        before_seq: Option<i64>,
+        limit: i64,
+        source: crate::door::Source,
+    ) -> Result<Vec<AuditEntry>> {
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let audit_as = crate::door::AuditAs::new(alongside_core::audit::AuditAction::OrgAuditRead)
+                    .on("organisation", Some(tx.org().as_text()));
+                let g = tx.org_action(alongside_core::access::Action::ReadOrgAudit, audit_as.clone())?;
+                tx.log_org(&g, None, audit_as).await?;
+                let rows = sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM audit_log WHERE org_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+                ))
+                .bind(g.org().as_text())
+                .bind(before_seq.unwrap_or(i64::MAX))
+                .bind(limit)
+                .fetch_all(tx.conn())
+                .await?;
+                let entries = rows.iter().map(entry_from_row).collect::<Result<Vec<_>>>()?;
+                Ok(entries)
+            })
+        })
+        .await
     }
 }

@@ -400,7 +400,7 @@ async fn education_relation(
     p: PersonId,
 ) -> Result<alongside_core::access::PersonRelation> {
     let mut rel = relation(c, actor, p).await?;
-    rel.shares_session = sqlx::query(
+    rel.facilitates_course = sqlx::query(
         "SELECT 1 AS one FROM edu_enrolments e JOIN edu_facilitators f ON f.org_id = e.org_id AND f.run_id = e.run_id \
          WHERE e.org_id = $1 AND e.person_id = $2 AND f.user_id = $3 AND e.status IN ('enrolled', 'waiting')",
     )

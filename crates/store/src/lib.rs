@@ -21,9 +21,11 @@ pub mod activation;
 pub mod activities;
 pub mod audit;
 pub mod careplan;
+pub mod clock;
 pub mod coaching;
 pub mod course_runs;
 pub mod directory;
+pub mod door;
 pub mod education;
 pub mod event_sets;
 pub mod fhir_events;
@@ -39,8 +41,10 @@ pub mod testing;
 pub mod users;
 
 use futures::future::BoxFuture;
+use futures::FutureExt;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+use std::panic::AssertUnwindSafe;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,6 +83,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the database writer has stopped")]
     WriterGone,
+    /// The job panicked; its work was rolled back and the writer went on.
+    #[error("the write failed unexpectedly and was not saved")]
+    JobPanicked,
     /// An error of the native SQLite read path ([`native`]).
     #[error("database error: {0}")]
     Native(String),
@@ -125,6 +132,17 @@ pub struct Store {
     backend: Backend,
     /// SQLite files only: the native read path for bulk reads.
     native: Option<native::NativeReader>,
+    /// The one clock: every row the store stamps takes its time from here.
+    clock: clock::Clock,
+}
+
+/// What [`Store::health`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Health {
+    /// A read on the pool answered.
+    pub database: bool,
+    /// The writer took a job and committed it.
+    pub writer: bool,
 }
 
 /// Most write jobs grouped into one SQLite transaction.
@@ -192,6 +210,7 @@ impl Store {
                     writer: Arc::new(Writer { tx }),
                     backend,
                     native: native::NativeReader::for_url(&url),
+                    clock: clock::Clock::default(),
                 };
                 if migrate {
                     store.convert_legacy_events().await?;
@@ -214,6 +233,7 @@ impl Store {
                     writer: Arc::new(Writer { tx }),
                     backend,
                     native: None,
+                    clock: clock::Clock::default(),
                 };
                 if migrate {
                     store.convert_legacy_events().await?;
@@ -225,6 +245,43 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The same store, taking its time from `clock` (the application's one clock).
+    pub fn with_clock(mut self, clock: clock::Clock) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    /// The store's clock.
+    pub fn clock(&self) -> &clock::Clock {
+        &self.clock
+    }
+
+    /// Now, by the store's clock (microseconds since the Unix epoch, UTC).
+    pub fn now(&self) -> i64 {
+        self.clock.now_micros()
+    }
+
+    /// Whether the database answers and the writer takes and commits a job, each within
+    /// `timeout`: what `/health` reports.
+    pub async fn health(&self, timeout: Duration) -> Health {
+        let database = matches!(
+            tokio::time::timeout(timeout, sqlx::query("SELECT 1").execute(&self.pool)).await,
+            Ok(Ok(_))
+        );
+        let writer = matches!(
+            tokio::time::timeout(
+                timeout,
+                self.write(|c| Box::pin(async move {
+                    c.execute("SELECT 1").await?;
+                    Ok(())
+                }))
+            )
+            .await,
+            Ok(Ok(()))
+        );
+        Health { database, writer }
     }
 
     /// The native read path, on SQLite files (bulk reads only; see [`native`]).
@@ -252,7 +309,25 @@ impl Store {
             let this = job.clone();
             let boxed: Job = Box::new(move |conn: &mut AnyConnection| {
                 Box::pin(async move {
-                    let result = run_in_savepoint(conn, &*this).await;
+                    // A panicking job fails alone: its savepoint is rolled back and the
+                    // writer goes on with the next job.
+                    let result = match AssertUnwindSafe(run_in_savepoint(conn, &*this))
+                        .catch_unwind()
+                        .await
+                    {
+                        Ok(r) => r,
+                        Err(panic) => {
+                            let what = panic
+                                .downcast_ref::<&str>()
+                                .map(|s| s.to_string())
+                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                                .unwrap_or_default();
+                            tracing::error!(panic = %what, "a write job panicked; its work is rolled back");
+                            let _ = conn.execute("ROLLBACK TO job").await;
+                            let _ = conn.execute("RELEASE job").await;
+                            Err(StoreError::JobPanicked)
+                        }
+                    };
                     let completion: Completion = Box::new(move |commit_error: Option<String>| {
                         let _ = done_tx.send(match commit_error {
                             None => result,
@@ -367,7 +442,8 @@ async fn group_writer(mut source: WriterConn, mut rx: mpsc::Receiver<Job>, begin
     }
 }
 
-/// Current time as the store records it (microseconds since the Unix epoch, UTC).
+/// Current time by the system clock (microseconds since the Unix epoch, UTC).
+// Being removed: take the time from the store's clock (`Store::now`, `Tx::now`).
 pub fn now_micros() -> i64 {
-    alongside_core::time::Timestamp::from_datetime(time::OffsetDateTime::now_utc()).0
+    clock::Clock::default().now_micros()
 }

@@ -1,11 +1,10 @@
 //! People's records: register, read, change, list and search — each access decided by
 //! `alongside_core::access` and audited in the same transaction as the data.
 
+use crate::door::{AuditAs, PersonGrant};
 use crate::users::parse_uuid;
-use crate::{audit, now_micros, Result, Store, StoreError};
-use alongside_core::access::{
-    decide, people_scope, Action, Actor, PeopleScope, PersonRelation, Target,
-};
+use crate::{audit, Result, Store, StoreError};
+use alongside_core::access::{people_scope, Action, Actor, PeopleScope, PersonRelation};
 use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
 use alongside_core::nhs_number::NhsNumber;
 use alongside_core::person::{PersonDetails, Sex};
@@ -33,6 +32,34 @@ pub struct PersonView {
     pub can_view_audit: bool,
     /// The actor may open the person's coaching, goals and referrals.
     pub can_read_coaching: bool,
+    /// Which of [`OFFERED_ON_A_RECORD`] the actor may take on this person (what the record
+    /// page offers), decided by `access::decide` on facts loaded by the store.
+    may: Vec<Action>,
+}
+
+/// The actions a person's record page may offer; [`PersonView::may`] answers for these.
+pub const OFFERED_ON_A_RECORD: &[Action] = &[
+    Action::EditPerson,
+    Action::ReadPersonAudit,
+    Action::ReadCoaching,
+    Action::ReferToCoaching,
+    Action::RecordAssessment,
+    Action::RecordAssessmentOnBehalf,
+    Action::ReadCarePlan,
+    Action::EditCarePlan,
+    Action::ManageServiceReferrals,
+    Action::EnrolOnCourse,
+    Action::ReadEnrolments,
+    Action::ReadAttendance,
+    Action::BookGroupsOnBehalf,
+];
+
+impl PersonView {
+    /// Whether the actor may take `action` on this person (one of [`OFFERED_ON_A_RECORD`];
+    /// anything else is `false`). For offering links: the use case behind a link decides again.
+    pub fn may(&self, action: Action) -> bool {
+        self.may.contains(&action)
+    }
 }
 
 /// One row of a people list.
@@ -110,9 +137,7 @@ impl PeopleQuery {
     }
 }
 
-/// Where a request came from, for the audit log.
-#[derive(Debug, Clone, Default)]
-pub struct Source(pub Option<String>);
+pub use crate::door::Source;
 
 fn search_name(d: &PersonDetails) -> String {
     format!(" {} {} ", d.given_name, d.family_name).to_lowercase()
@@ -158,21 +183,20 @@ fn record_from_row(r: &AnyRow, conditions: Vec<String>) -> Result<PersonRecord> 
     })
 }
 
-async fn load_person(
+/// A person's record, under a grant for that person.
+pub(crate) async fn load_person(
     c: &mut AnyConnection,
-    org: OrgId,
-    id: PersonId,
-) -> Result<Option<PersonRecord>> {
-    let Some(row) = sqlx::query(&format!(
+    grant: &PersonGrant,
+) -> Result<PersonRecord> {
+    let (org, id) = (grant.org(), grant.person());
+    let row = sqlx::query(&format!(
         "SELECT {PERSON_COLUMNS} FROM people WHERE org_id = $1 AND id = $2"
     ))
     .bind(org.as_text())
     .bind(id.as_text())
     .fetch_optional(&mut *c)
     .await?
-    else {
-        return Ok(None);
-    };
+    .ok_or(StoreError::NotFound)?;
     let conds = sqlx::query("SELECT condition FROM person_conditions WHERE org_id = $1 AND person_id = $2 ORDER BY condition")
         .bind(org.as_text())
         .bind(id.as_text())
@@ -181,7 +205,7 @@ async fn load_person(
         .iter()
         .map(|r| r.try_get::<String, _>("condition"))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(record_from_row(&row, conds)?))
+    record_from_row(&row, conds)
 }
 
 /// Whether a person's record exists in the organisation, on a given connection.
@@ -200,7 +224,8 @@ pub(crate) async fn person_exists_in(
     )
 }
 
-/// The actor's relationship to a person, for `access::decide`.
+/// The actor's caseload relationship to a person (being replaced by
+/// `door::person_relation`, which loads every fact a decision needs).
 pub(crate) async fn relation(
     c: &mut AnyConnection,
     actor: &Actor,
@@ -216,33 +241,9 @@ pub(crate) async fn relation(
     .await?
     .is_some();
     Ok(PersonRelation {
-        org_id: actor.org_id,
-        person_id: id,
         on_caseload,
-        shares_session: false,
+        ..PersonRelation::none(actor.org_id, id)
     })
-}
-
-fn event(
-    actor: &Actor,
-    action: AuditAction,
-    outcome: Outcome,
-    person: Option<PersonId>,
-    source: &Source,
-    detail: Option<String>,
-) -> AuditEvent {
-    AuditEvent {
-        org_id: actor.org_id,
-        actor_user_id: Some(actor.user_id),
-        actor_role: Some(actor.role),
-        action,
-        outcome,
-        resource_type: "person",
-        resource_id: person.map(|p| p.as_text()),
-        person_id: person,
-        source: source.0.clone(),
-        detail,
-    }
 }
 
 async fn insert_person(
@@ -353,35 +354,32 @@ impl Store {
         details: PersonDetails,
         source: Source,
     ) -> Result<PersonId> {
-        let decision = decide(actor, Action::RegisterPerson, Target::Org(actor.org_id));
-        if !decision.allowed {
-            self.audit(event(
-                actor,
-                AuditAction::PersonCreated,
-                Outcome::Refused,
-                None,
-                &source,
-                Some(decision.reason.into()),
-            ))
-            .await?;
-            return Err(StoreError::Refused(decision.reason));
-        }
-        let id = PersonId::new();
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, details, source) = (actor.clone(), details.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let details = details.clone();
             Box::pin(async move {
-                insert_person(c, actor.org_id, id, &details, now_micros()).await?;
-                if actor.role == alongside_core::Role::HealthCoach {
+                let g = tx.org_action(
+                    Action::RegisterPerson,
+                    AuditAs::new(AuditAction::PersonCreated),
+                )?;
+                let id = PersonId::new();
+                let now = tx.now();
+                insert_person(tx.conn(), g.org(), id, &details, now).await?;
+                if tx.actor().role == alongside_core::Role::HealthCoach {
+                    let coach = tx.actor().user_id;
                     sqlx::query("INSERT INTO caseload (org_id, coach_id, person_id, added_at) VALUES ($1, $2, $3, $4)")
-                        .bind(actor.org_id.as_text())
-                        .bind(actor.user_id.as_text())
+                        .bind(g.org().as_text())
+                        .bind(coach.as_text())
                         .bind(id.as_text())
-                        .bind(now_micros())
-                        .execute(&mut *c)
+                        .bind(now)
+                        .execute(tx.conn())
                         .await?;
                 }
-                audit::append(c, &event(&actor, AuditAction::PersonCreated, Outcome::Allowed, Some(id), &source, None)).await?;
+                tx.log_org(
+                    &g,
+                    Some(id),
+                    AuditAs::new(AuditAction::PersonCreated).on("person", Some(id.as_text())),
+                )
+                .await?;
                 Ok(id)
             })
         })
@@ -396,87 +394,64 @@ impl Store {
         id: PersonId,
         source: Source,
     ) -> Result<PersonView> {
-        let actor = actor.clone();
-        let result = self
-            .write(move |c| {
-                let (actor, source) = (actor.clone(), source.clone());
-                Box::pin(async move {
-                    let Some(record) = load_person(c, actor.org_id, id).await? else {
-                        // An attempt on a record that is not in the actor's organisation (or
-                        // does not exist) is recorded, refused, in the actor's own log.
-                        let ev = AuditEvent {
-                            person_id: None,
-                            ..event(
-                                &actor,
-                                AuditAction::PersonRead,
-                                Outcome::Refused,
-                                Some(id),
-                                &source,
-                                Some("no such record in this organisation".into()),
-                            )
-                        };
-                        audit::append(c, &ev).await?;
-                        return Ok(Err(StoreError::NotFound));
-                    };
-                    let rel = relation(c, &actor, id).await?;
-                    let d = decide(&actor, Action::ReadPerson, Target::Person(rel));
-                    let outcome = if d.allowed {
-                        Outcome::Allowed
-                    } else {
-                        Outcome::Refused
-                    };
-                    audit::append(
-                        c,
-                        &event(
-                            &actor,
-                            AuditAction::PersonRead,
-                            outcome,
-                            Some(id),
-                            &source,
-                            (!d.allowed).then(|| d.reason.to_string()),
-                        ),
-                    )
-                    .await?;
-                    if !d.allowed {
-                        return Ok(Err(StoreError::Refused(d.reason)));
-                    }
-                    Ok(Ok(PersonView {
-                        record,
-                        can_edit: decide(&actor, Action::EditPerson, Target::Person(rel)).allowed,
-                        can_view_audit: decide(
-                            &actor,
-                            Action::ReadPersonAudit,
-                            Target::Person(rel),
-                        )
-                        .allowed,
-                        can_read_coaching: decide(
-                            &actor,
-                            Action::ReadCoaching,
-                            Target::Person(rel),
-                        )
-                        .allowed,
-                    }))
-                })
-            })
-            .await?;
-        result
+        self.read_person_for(actor, id, Action::ReadPerson, source)
+            .await
     }
 
-    /// Loads a record for editing, checking the edit permission (not audited as a change;
-    /// audited as a read).
+    /// Reads a person's record for a page that goes on to `purpose` (e.g. recording a
+    /// questionnaire): allowed only if `actor` may do that to this person; audited as a read,
+    /// allowed or refused.
+    pub async fn read_person_for(
+        &self,
+        actor: &Actor,
+        id: PersonId,
+        purpose: Action,
+        source: Source,
+    ) -> Result<PersonView> {
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let read = AuditAs::new(AuditAction::PersonRead).on("person", Some(id.as_text()));
+                let g = tx.person(purpose, id, read.clone()).await?;
+                let record = load_person(tx.conn(), &g).await?;
+                tx.log(&g, read).await?;
+                Ok(PersonView {
+                    record,
+                    can_edit: tx.also_may(&g, Action::EditPerson).await?,
+                    can_view_audit: tx.also_may(&g, Action::ReadPersonAudit).await?,
+                    can_read_coaching: tx.also_may(&g, Action::ReadCoaching).await?,
+                    may: {
+                        let mut may = Vec::new();
+                        for a in OFFERED_ON_A_RECORD {
+                            if tx.also_may(&g, *a).await? {
+                                may.push(*a);
+                            }
+                        }
+                        may
+                    },
+                })
+            })
+        })
+        .await
+    }
+
+    /// Loads a record for editing if `actor` may change it (audited as a read; a refusal is
+    /// audited too).
     pub async fn person_for_edit(
         &self,
         actor: &Actor,
         id: PersonId,
         source: Source,
     ) -> Result<PersonRecord> {
-        let view = self.read_person(actor, id, source).await?;
-        if !view.can_edit {
-            return Err(StoreError::Refused(
-                "role does not permit changing this record",
-            ));
-        }
-        Ok(view.record)
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let read = AuditAs::new(AuditAction::PersonRead).on("person", Some(id.as_text()));
+                let g = tx.person(Action::EditPerson, id, read.clone()).await?;
+                let record = load_person(tx.conn(), &g).await?;
+                tx.log(&g, read).await?;
+                Ok(record)
+            })
+        })
+        .await
     }
 
     /// Replaces a person's details if `actor` may and nobody changed the record since
@@ -489,23 +464,17 @@ impl Store {
         details: PersonDetails,
         source: Source,
     ) -> Result<()> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, details, source) = (actor.clone(), details.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let details = details.clone();
             Box::pin(async move {
-                let Some(before) = load_person(c, actor.org_id, id).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
-                let rel = relation(c, &actor, id).await?;
-                let d = decide(&actor, Action::EditPerson, Target::Person(rel));
-                if !d.allowed {
-                    audit::append(c, &event(&actor, AuditAction::PersonUpdated, Outcome::Refused, Some(id), &source, Some(d.reason.into()))).await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
+                let audit_as = AuditAs::new(AuditAction::PersonUpdated).on("person", Some(id.as_text()));
+                let g = tx.person(Action::EditPerson, id, audit_as.clone()).await?;
+                let before = load_person(tx.conn(), &g).await?;
                 if before.version != expected_version {
-                    return Ok(Err(StoreError::StaleVersion));
+                    return Err(StoreError::StaleVersion);
                 }
                 let changed = changed_fields(&before.details, &details);
+                let now = tx.now();
                 let res = sqlx::query(
                     "UPDATE people SET nhs_number = $1, given_name = $2, family_name = $3, search_name = $4, date_of_birth = $5, sex = $6, postcode = $7, email = $8, phone = $9, \
                      consent_phone = $10, consent_sms = $11, consent_email = $12, consent_post = $13, preferred_language = $14, interpreter_needed = $15, communication_needs = $16, \
@@ -530,41 +499,41 @@ impl Store {
                 .bind(&details.what_matters)
                 .bind(details.deprivation_decile.map(i64::from))
                 .bind(&details.gp_practice)
-                .bind(now_micros())
-                .bind(actor.org_id.as_text())
-                .bind(id.as_text())
+                .bind(now)
+                .bind(g.org().as_text())
+                .bind(g.person().as_text())
                 .bind(expected_version)
-                .execute(&mut *c)
+                .execute(tx.conn())
                 .await;
                 match res {
                     Err(e) => {
                         let e = StoreError::from(e);
                         if e.is_unique_violation() {
-                            return Ok(Err(StoreError::Conflict("A person with this NHS number is already registered".into())));
+                            return Err(StoreError::Conflict("A person with this NHS number is already registered".into()));
                         }
                         return Err(e);
                     }
-                    Ok(r) if r.rows_affected() == 0 => return Ok(Err(StoreError::StaleVersion)),
+                    Ok(r) if r.rows_affected() == 0 => return Err(StoreError::StaleVersion),
                     Ok(_) => {}
                 }
                 if before.details.conditions != details.conditions {
                     sqlx::query("DELETE FROM person_conditions WHERE org_id = $1 AND person_id = $2")
-                        .bind(actor.org_id.as_text())
-                        .bind(id.as_text())
-                        .execute(&mut *c)
+                        .bind(g.org().as_text())
+                        .bind(g.person().as_text())
+                        .execute(tx.conn())
                         .await?;
-                    insert_conditions(c, actor.org_id, id, &details.conditions).await?;
+                    insert_conditions(tx.conn(), g.org(), g.person(), &details.conditions).await?;
                 }
                 let detail = if changed.is_empty() { "no changes".to_string() } else { format!("changed: {}", changed.join(", ")) };
-                audit::append(c, &event(&actor, AuditAction::PersonUpdated, Outcome::Allowed, Some(id), &source, Some(detail))).await?;
-                Ok(Ok(()))
+                tx.log(&g, audit_as.detail(detail)).await?;
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
-    /// Lists or searches the people `actor` may see, a page at a time (50 a page), audited.
-    /// Returns the page and whether there are more.
+    /// Lists or searches the people `actor` may see, a page at a time (50 a page); the read
+    /// and its audit entry (or the refusal's) commit together.
     pub async fn list_people(
         &self,
         actor: &Actor,
@@ -572,90 +541,83 @@ impl Store {
         page: u32,
         source: Source,
     ) -> Result<(Vec<PersonSummary>, bool)> {
-        let action = if *query == PeopleQuery::All {
-            AuditAction::PeopleListed
-        } else {
-            AuditAction::PeopleSearched
-        };
-        let Some(scope) = people_scope(actor) else {
-            let ev = AuditEvent {
-                resource_type: "people",
-                ..event(
-                    actor,
-                    action,
-                    Outcome::Refused,
-                    None,
-                    &source,
-                    Some("role has no people list".into()),
-                )
-            };
-            self.audit(ev).await?;
-            return Err(StoreError::Refused("role has no people list"));
-        };
-        const PAGE: i64 = 50;
-        let mut sql = String::from("SELECT p.id, p.given_name, p.family_name, p.date_of_birth, p.nhs_number, p.postcode FROM people p");
-        let mut binds: Vec<String> = vec![actor.org_id.as_text()];
-        if let PeopleScope::Caseload(coach) = scope {
-            binds.push(coach.as_text());
-            sql.push_str(" JOIN caseload cl ON cl.org_id = p.org_id AND cl.person_id = p.id AND cl.coach_id = $2");
-        }
-        sql.push_str(" WHERE p.org_id = $1");
-        match query {
-            PeopleQuery::All => {}
-            PeopleQuery::NhsNumber(n) => {
-                binds.push(n.clone());
-                sql.push_str(&format!(" AND p.nhs_number = ${}", binds.len()));
-            }
-            PeopleQuery::DateOfBirth(d) => {
-                binds.push(d.clone());
-                sql.push_str(&format!(" AND p.date_of_birth = ${}", binds.len()));
-            }
-            PeopleQuery::Name(words) => {
-                for w in words {
-                    let escaped = w
-                        .replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_");
-                    binds.push(format!("% {escaped}%"));
-                    sql.push_str(&format!(
-                        " AND p.search_name LIKE ${} ESCAPE '\\'",
-                        binds.len()
-                    ));
+        let query = query.clone();
+        self.read_as(actor, &source, move |tx| {
+            let query = query.clone();
+            Box::pin(async move {
+                let action = if query == PeopleQuery::All {
+                    AuditAction::PeopleListed
+                } else {
+                    AuditAction::PeopleSearched
+                };
+                let audit_as = AuditAs::new(action).on("people", None);
+                let g = tx.org_action(Action::ListPeople, audit_as.clone())?;
+                let Some(scope) = people_scope(tx.actor()) else {
+                    return Err(StoreError::Refused("role has no people list"));
+                };
+                const PAGE: i64 = 50;
+                let mut sql = String::from("SELECT p.id, p.given_name, p.family_name, p.date_of_birth, p.nhs_number, p.postcode FROM people p");
+                let mut binds: Vec<String> = vec![g.org().as_text()];
+                if let PeopleScope::Caseload(coach) = scope {
+                    binds.push(coach.as_text());
+                    sql.push_str(" JOIN caseload cl ON cl.org_id = p.org_id AND cl.person_id = p.id AND cl.coach_id = $2");
                 }
-            }
-        }
-        sql.push_str(&format!(
-            " ORDER BY p.family_name, p.given_name, p.id LIMIT {} OFFSET {}",
-            PAGE + 1,
-            i64::from(page) * PAGE
-        ));
-        let mut q = sqlx::query(&sql);
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        let rows = q.fetch_all(self.reader()).await?;
-        let mut people = rows
-            .iter()
-            .map(|r| {
-                Ok(PersonSummary {
-                    id: parse_uuid(&r.try_get::<String, _>("id")?)?,
-                    given_name: r.try_get("given_name")?,
-                    family_name: r.try_get("family_name")?,
-                    date_of_birth: r.try_get("date_of_birth")?,
-                    nhs_number: r.try_get("nhs_number")?,
-                    postcode: r.try_get("postcode")?,
-                })
+                sql.push_str(" WHERE p.org_id = $1");
+                match &query {
+                    PeopleQuery::All => {}
+                    PeopleQuery::NhsNumber(n) => {
+                        binds.push(n.clone());
+                        sql.push_str(&format!(" AND p.nhs_number = ${}", binds.len()));
+                    }
+                    PeopleQuery::DateOfBirth(d) => {
+                        binds.push(d.clone());
+                        sql.push_str(&format!(" AND p.date_of_birth = ${}", binds.len()));
+                    }
+                    PeopleQuery::Name(words) => {
+                        for w in words {
+                            let escaped = w
+                                .replace('\\', "\\\\")
+                                .replace('%', "\\%")
+                                .replace('_', "\\_");
+                            binds.push(format!("% {escaped}%"));
+                            sql.push_str(&format!(
+                                " AND p.search_name LIKE ${} ESCAPE '\\'",
+                                binds.len()
+                            ));
+                        }
+                    }
+                }
+                sql.push_str(&format!(
+                    " ORDER BY p.family_name, p.given_name, p.id LIMIT {} OFFSET {}",
+                    PAGE + 1,
+                    i64::from(page) * PAGE
+                ));
+                let mut q = sqlx::query(&sql);
+                for b in &binds {
+                    q = q.bind(b.clone());
+                }
+                let rows = q.fetch_all(tx.conn()).await?;
+                let mut people = rows
+                    .iter()
+                    .map(|r| {
+                        Ok(PersonSummary {
+                            id: parse_uuid(&r.try_get::<String, _>("id")?)?,
+                            given_name: r.try_get("given_name")?,
+                            family_name: r.try_get("family_name")?,
+                            date_of_birth: r.try_get("date_of_birth")?,
+                            nhs_number: r.try_get("nhs_number")?,
+                            postcode: r.try_get("postcode")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let more = people.len() as i64 > PAGE;
+                people.truncate(PAGE as usize);
+                let detail = format!("{}; {} shown", query.describe(), people.len());
+                tx.log_org(&g, None, audit_as.detail(detail)).await?;
+                Ok((people, more))
             })
-            .collect::<Result<Vec<_>>>()?;
-        let more = people.len() as i64 > PAGE;
-        people.truncate(PAGE as usize);
-        let detail = format!("{}; {} shown", query.describe(), people.len());
-        let ev = AuditEvent {
-            resource_type: "people",
-            ..event(actor, action, Outcome::Allowed, None, &source, Some(detail))
-        };
-        self.audit(ev).await?;
-        Ok((people, more))
+        })
+        .await
     }
 
     /// Bulk registration with no acting user (demo data and imports), one transaction.
@@ -666,10 +628,10 @@ impl Store {
         detail: &str,
     ) -> Result<()> {
         let detail = detail.to_string();
+        let now = self.now();
         self.write(move |c| {
             let (people, detail) = (people.clone(), detail.clone());
             Box::pin(async move {
-                let now = now_micros();
                 for (id, d, coach) in &people {
                     insert_person(c, org, *id, d, now).await?;
                     if let Some(coach) = coach {
@@ -719,27 +681,16 @@ impl Store {
     /// De-identified counts for analysts: people by condition, by age band, by sex and by
     /// deprivation decile. Small numbers are suppressed by the caller before display.
     pub async fn aggregates(&self, actor: &Actor, source: Source) -> Result<Aggregates> {
-        let d = decide(actor, Action::ReadAggregates, Target::Org(actor.org_id));
-        let ev = AuditEvent {
-            resource_type: "organisation",
-            resource_id: Some(actor.org_id.as_text()),
-            ..event(
-                actor,
-                AuditAction::AggregatesRead,
-                if d.allowed {
-                    Outcome::Allowed
-                } else {
-                    Outcome::Refused
-                },
-                None,
-                &source,
-                None,
-            )
-        };
-        self.audit(ev).await?;
-        if !d.allowed {
-            return Err(StoreError::Refused(d.reason));
-        }
+        // Counts only: the decision and its audit entry commit before the counts are read.
+        self.write_as(actor, &source, |tx| {
+            Box::pin(async move {
+                let audit_as = AuditAs::new(AuditAction::AggregatesRead)
+                    .on("organisation", Some(tx.org().as_text()));
+                let g = tx.org_action(Action::ReadAggregates, audit_as.clone())?;
+                tx.log_org(&g, None, audit_as).await
+            })
+        })
+        .await?;
         let org = actor.org_id.as_text();
         let pairs = |rows: Vec<AnyRow>| -> Result<Vec<(String, i64)>> {
             rows.iter()
@@ -772,7 +723,7 @@ impl Store {
             .bind(&org)
             .fetch_all(self.reader())
             .await?;
-        let today = time::OffsetDateTime::now_utc().date();
+        let today = self.clock().today();
         let bands = ["18–39", "40–49", "50–59", "60–69", "70–79", "80+"];
         let mut by_age: Vec<(String, i64)> = std::iter::once(("under 18".to_string(), 0))
             .chain(bands.iter().map(|b| (b.to_string(), 0)))

@@ -109,3 +109,26 @@ macro_rules! both_backends {
         )*
     };
 }
+
+/// Reads for tests that check what was stored, without an actor and unaudited. Never called by
+/// the product: `crates/store/tests/store/tidy.rs` fails if anything outside tests uses them.
+impl crate::Store {
+    /// Every assessment of a person, oldest first (unaudited; tests only).
+    pub async fn person_assessments(
+        &self,
+        org: alongside_core::OrgId,
+        person: alongside_core::PersonId,
+    ) -> crate::Result<Vec<crate::activation::AssessmentRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM assessments WHERE org_id = $1 AND person_id = $2 ORDER BY started_at, id",
+            crate::activation::A_COLUMNS
+        ))
+        .bind(org.as_text())
+        .bind(person.as_text())
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(crate::activation::assessment_from_row)
+            .collect()
+    }
+}

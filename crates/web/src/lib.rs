@@ -36,50 +36,7 @@ pub struct Config {
     pub clock: Clock,
 }
 
-/// The application's clock: the system clock, shifted by an offset that tests set to move
-/// time on (book sessions, then hold them a week later). Debug builds also take a starting
-/// instant from `ALONGSIDE_TEST_NOW` (RFC 3339) for browser tests; release builds never do.
-#[derive(Debug, Clone, Default)]
-pub struct Clock {
-    offset_micros: Arc<std::sync::atomic::AtomicI64>,
-}
-
-impl Clock {
-    pub fn now(&self) -> alongside_core::time::Timestamp {
-        let real = alongside_store::now_micros();
-        alongside_core::time::Timestamp(
-            real + self
-                .offset_micros
-                .load(std::sync::atomic::Ordering::Relaxed),
-        )
-    }
-    /// Makes it `at` now; time then runs on from there.
-    pub fn set(&self, at: alongside_core::time::Timestamp) {
-        let real = alongside_store::now_micros();
-        self.offset_micros
-            .store(at.0 - real, std::sync::atomic::Ordering::Relaxed);
-    }
-    pub fn advance_days(&self, days: i64) {
-        self.offset_micros.fetch_add(
-            days * 86_400 * 1_000_000,
-            std::sync::atomic::Ordering::Relaxed,
-        );
-    }
-    /// The system clock, or in debug builds the instant in `ALONGSIDE_TEST_NOW` if set.
-    pub fn from_env() -> Clock {
-        let c = Clock::default();
-        if cfg!(debug_assertions) {
-            if let Ok(v) = std::env::var("ALONGSIDE_TEST_NOW") {
-                if let Ok(t) =
-                    time::OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339)
-                {
-                    c.set(alongside_core::time::Timestamp::from_datetime(t));
-                }
-            }
-        }
-        c
-    }
-}
+pub use alongside_store::clock::Clock;
 
 impl Default for Config {
     fn default() -> Self {
@@ -110,7 +67,9 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
         AppState {
-            store,
+            // One clock for the whole application: the store stamps rows by the same clock
+            // the pages read "today" from.
+            store: store.with_clock(config.clock.clone()),
             config: Arc::new(config),
             throttle: Arc::new(auth::Throttle::default()),
             instruments: Arc::default(),

@@ -9,7 +9,8 @@ use crate::error::{AppError, AppResult};
 use crate::form::FormData;
 use crate::layout;
 use crate::AppState;
-use alongside_core::access::{decide, Action, PersonRelation, Target};
+use alongside_core::access::Action;
+use alongside_core::audit::AuditAction;
 use alongside_core::recommend::Rules;
 use alongside_core::time::{display_date, Timestamp};
 use alongside_core::validation::ValidationErrors;
@@ -18,6 +19,7 @@ use alongside_measure::{Flag, Flags, Instrument, Outcome, Scored};
 use alongside_store::activation::{
     AssessmentRow, InstrumentRow, LatestMeasure, StoredResult, MODES,
 };
+use alongside_store::door::AuditAs;
 use alongside_store::people::Source;
 use alongside_store::StoreError;
 use axum::body::Bytes;
@@ -141,16 +143,6 @@ pub fn add_months(from: time::Date, months: u32) -> time::Date {
     time::Date::from_calendar_date(y, month, from.day().min(last)).expect("valid date")
 }
 
-fn may_record(user: &CurrentUser, person: PersonId, on_caseload: bool) -> bool {
-    let rel = PersonRelation {
-        org_id: user.actor.org_id,
-        person_id: person,
-        on_caseload,
-        shares_session: false,
-    };
-    decide(&user.actor, Action::RecordAssessment, Target::Person(rel)).allowed
-}
-
 // ----- the activation section of a person's record -----------------------------------------
 
 /// The activation part of a person's record page. The caller has already been allowed to read
@@ -161,9 +153,13 @@ pub async fn record_section(
     person: PersonId,
     conditions: &[String],
     can_record: bool,
+    source: Source,
 ) -> AppResult<Markup> {
     let org = user.actor.org_id;
-    let all = state.store.person_assessments(org, person).await?;
+    let all = state
+        .store
+        .assessments_of(&user.actor, person, source)
+        .await?;
     let mut done: Vec<(AssessmentRow, Arc<Instrument>)> = Vec::new();
     let mut in_progress = Vec::new();
     for a in all {
@@ -397,12 +393,11 @@ pub async fn choose(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let person: PersonId = parse(&id)?;
-    let view = state.store.read_person(&user.actor, person, source).await?;
-    if !may_record(&user, person, view_on_caseload(&user, &view)) {
-        return Err(AppError::Forbidden(
-            "role does not permit recording questionnaires for this person",
-        ));
-    }
+    // Allowed only to those who may start a questionnaire for this person (refusal audited).
+    let view = state
+        .store
+        .read_person_for(&user.actor, person, Action::RecordAssessment, source)
+        .await?;
     let instruments = active_instruments(&state, user.actor.org_id).await?;
     Ok(ok(choose_page(
         &user,
@@ -412,11 +407,6 @@ pub async fn choose(
         &ValidationErrors::default(),
         user.actor.role != Role::Person,
     )))
-}
-
-/// A coach may edit exactly the people on their caseload, so the edit permission tells us.
-fn view_on_caseload(user: &CurrentUser, view: &alongside_store::people::PersonView) -> bool {
-    user.actor.role == Role::HealthCoach && view.can_edit
 }
 
 pub async fn start(
@@ -560,9 +550,9 @@ pub async fn resume(
     ClientSource(source): ClientSource,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let (a, ins) = load(&state, &user, &id, source).await?;
+    let (a, ins) = load(&state, &user, &id, source.clone()).await?;
     if a.completed {
-        return result_page(&state, &user, &a, &ins).await;
+        return result_page(&state, &user, &a, &ins, source).await;
     }
     let next = ins
         .items()
@@ -741,6 +731,7 @@ async fn result_page(
     user: &CurrentUser,
     a: &AssessmentRow,
     ins: &Instrument,
+    source: Source,
 ) -> AppResult<Response> {
     let r = a.result.clone().unwrap_or_default();
     let own = user.actor.person_id == Some(a.person_id);
@@ -749,7 +740,7 @@ async fn result_page(
     // Allowed and audited as part of reading this assessment.
     let conditions = state
         .store
-        .conditions_of(user.actor.org_id, a.person_id)
+        .conditions_of(&user.actor, a.person_id, source)
         .await?;
     let rules = rules(state, user.actor.org_id).await?;
     let recs = r
@@ -852,13 +843,16 @@ pub async fn record_form(
     Query(p): Query<RecordParams>,
 ) -> AppResult<Response> {
     let person: PersonId = parse(&id)?;
-    let view = state.store.read_person(&user.actor, person, source).await?;
-    if user.actor.role == Role::Person || !may_record(&user, person, view_on_caseload(&user, &view))
-    {
-        return Err(AppError::Forbidden(
-            "role does not permit recording questionnaires for this person",
-        ));
-    }
+    // Staff recording answers given elsewhere (refusal audited).
+    let view = state
+        .store
+        .read_person_for(
+            &user.actor,
+            person,
+            Action::RecordAssessmentOnBehalf,
+            source,
+        )
+        .await?;
     let instruments = active_instruments(&state, user.actor.org_id).await?;
     let chosen_row = p
         .instrument
@@ -896,14 +890,17 @@ pub async fn record_submit(
     let person: PersonId = parse(&id)?;
     let f = FormData::parse(&body);
     user.check_csrf(&f.get("csrf_token"))?;
-    if !state.store.person_exists(user.actor.org_id, person).await? {
-        return Err(AppError::NotFound);
-    }
-    if user.actor.role == Role::Person {
-        return Err(AppError::Forbidden(
-            "people fill in their own questionnaires one question at a time",
-        ));
-    }
+    // Staff recording answers given elsewhere; a refusal (or an unknown person) is audited.
+    state
+        .store
+        .authorise_person(
+            &user.actor,
+            Action::RecordAssessmentOnBehalf,
+            person,
+            AuditAs::new(AuditAction::AssessmentCompleted).on("assessment", None),
+            &source,
+        )
+        .await?;
     let instrument_id: InstrumentId = f.get("instrument").parse().map_err(|_| {
         AppError::BadRequest("Choose a questionnaire first: go back and try again.".into())
     })?;

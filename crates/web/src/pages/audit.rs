@@ -5,8 +5,7 @@ use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
 use crate::layout;
 use crate::AppState;
-use alongside_core::access::{decide, Action, PersonRelation, Target};
-use alongside_core::audit::{AuditAction, AuditEntry, AuditEvent, Outcome};
+use alongside_core::audit::{AuditAction, AuditEntry};
 use alongside_core::PersonId;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -75,47 +74,14 @@ pub async fn person_history(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id: PersonId = id.parse().map_err(|_| AppError::NotFound)?;
-    let rel = PersonRelation {
-        org_id: user.actor.org_id,
-        person_id: id,
-        on_caseload: false,
-        shares_session: false,
-    };
-    // A record outside the actor's organisation is simply not found (a refused person.read is
-    // recorded by the store when the record itself is asked for).
-    if !state.store.person_exists(user.actor.org_id, id).await? {
-        return Err(AppError::NotFound);
-    }
-    let d = decide(&user.actor, Action::ReadPersonAudit, Target::Person(rel));
-    let ev = AuditEvent {
-        org_id: user.actor.org_id,
-        actor_user_id: Some(user.actor.user_id),
-        actor_role: Some(user.actor.role),
-        action: AuditAction::PersonAuditRead,
-        outcome: if d.allowed {
-            Outcome::Allowed
-        } else {
-            Outcome::Refused
-        },
-        resource_type: "person",
-        resource_id: Some(id.as_text()),
-        person_id: Some(id),
-        source: source.0.clone(),
-        detail: (!d.allowed).then(|| d.reason.to_string()),
-    };
-    if !d.allowed {
-        state.store.audit(ev).await?;
-        return Err(AppError::Forbidden(d.reason));
-    }
-    // Reading the record first checks it exists in this organisation (and is itself audited).
-    let view = state.store.read_person(&user.actor, id, source).await?;
-    state.store.audit(ev).await?;
-    let entries = state
+    // Decided and audited by the store (a record outside the actor's organisation is not
+    // found; a refusal is recorded).
+    let (record, entries) = state
         .store
-        .audit_for_person(user.actor.org_id, id, 500)
+        .person_audit_trail(&user.actor, id, 500, source)
         .await?;
     let names = user_names(&state, &user).await?;
-    let name = view.record.details.full_name();
+    let name = record.details.full_name();
     Ok(ok(layout::page(
         Some(&user),
         "Access history",
@@ -140,34 +106,9 @@ pub async fn org_log(
     ClientSource(source): ClientSource,
     Query(p): Query<LogParams>,
 ) -> AppResult<Response> {
-    let d = decide(
-        &user.actor,
-        Action::ReadOrgAudit,
-        Target::Org(user.actor.org_id),
-    );
-    let ev = AuditEvent {
-        org_id: user.actor.org_id,
-        actor_user_id: Some(user.actor.user_id),
-        actor_role: Some(user.actor.role),
-        action: AuditAction::OrgAuditRead,
-        outcome: if d.allowed {
-            Outcome::Allowed
-        } else {
-            Outcome::Refused
-        },
-        resource_type: "organisation",
-        resource_id: Some(user.actor.org_id.as_text()),
-        person_id: None,
-        source: source.0,
-        detail: (!d.allowed).then(|| d.reason.to_string()),
-    };
-    state.store.audit(ev).await?;
-    if !d.allowed {
-        return Err(AppError::Forbidden(d.reason));
-    }
     let entries = state
         .store
-        .audit_page(user.actor.org_id, p.before, 100)
+        .org_audit_log(&user.actor, p.before, 100, source)
         .await?;
     let names = user_names(&state, &user).await?;
     let older = entries.last().map(|e| e.seq).filter(|s| *s > 1);

@@ -57,12 +57,10 @@ fn require_own_bookings(user: &CurrentUser) -> AppResult<()> {
     let d = alongside_core::decide(
         &user.actor,
         Action::BookGroups,
-        alongside_core::access::Target::Person(alongside_core::PersonRelation {
-            org_id: user.actor.org_id,
-            person_id: pid,
-            on_caseload: false,
-            shares_session: false,
-        }),
+        alongside_core::access::Target::Person(alongside_core::PersonRelation::none(
+            user.actor.org_id,
+            pid,
+        )),
     );
     if d.allowed {
         Ok(())

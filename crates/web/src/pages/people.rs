@@ -158,9 +158,13 @@ const SINGLE_VALUED: &[&str] = &[
 ];
 
 /// Validates a submitted person form: a field sent twice is ambiguous and refused.
-fn parse_person(data: &FormData, form: &PersonForm) -> Result<PersonDetails, ValidationErrors> {
+fn parse_person(
+    data: &FormData,
+    form: &PersonForm,
+    today: time::Date,
+) -> Result<PersonDetails, ValidationErrors> {
     data.repeated_errors(SINGLE_VALUED).into_result(())?;
-    PersonDetails::parse(form, today())
+    PersonDetails::parse(form, today)
 }
 
 fn person_fields(f: &PersonForm, e: &ValidationErrors) -> Markup {
@@ -254,10 +258,6 @@ pub async fn new_form(user: CurrentUser) -> AppResult<Response> {
     )))
 }
 
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
-}
-
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -267,7 +267,7 @@ pub async fn create(
     let data = FormData::parse(&body);
     user.check_csrf(&data.get("csrf_token"))?;
     let form = person_form_from(&data);
-    let details = match parse_person(&data, &form) {
+    let details = match parse_person(&data, &form, state.store.clock().today()) {
         Ok(d) => d,
         Err(e) => {
             user.require(alongside_core::Action::RegisterPerson)?;
@@ -308,9 +308,10 @@ fn record_page(
     view: &PersonView,
     banner: Option<&str>,
     activation: Markup,
+    today: time::Date,
 ) -> Markup {
     let d = &view.record.details;
-    let age = alongside_core::time::age_on(d.date_of_birth, today());
+    let age = alongside_core::time::age_on(d.date_of_birth, today);
     let consents: Vec<&str> = [
         (d.consent_phone, "telephone"),
         (d.consent_sms, "text message"),
@@ -374,7 +375,10 @@ pub async fn show(
     Query(p): Query<ShowParams>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let view = state.store.read_person(&user.actor, id, source).await?;
+    let view = state
+        .store
+        .read_person(&user.actor, id, source.clone())
+        .await?;
     let banner = if p.registered.is_some() {
         Some("Person registered")
     } else if p.updated.is_some() {
@@ -383,33 +387,17 @@ pub async fn show(
         None
     };
     let name = view.record.details.full_name();
-    let on_caseload = user.actor.role == Role::HealthCoach && view.can_edit;
-    let rel = alongside_core::access::PersonRelation {
-        org_id: user.actor.org_id,
-        person_id: id,
-        on_caseload,
-        shares_session: false,
-    };
-    let can_record = alongside_core::decide(
-        &user.actor,
-        alongside_core::Action::RecordAssessment,
-        alongside_core::access::Target::Person(rel),
-    )
-    .allowed;
+    let can_record = view.may(alongside_core::Action::RecordAssessment);
     let activation = super::activation::record_section(
         &state,
         &user,
         id,
         &view.record.details.conditions,
         can_record,
+        source,
     )
     .await?;
-    let can_read_plan = alongside_core::decide(
-        &user.actor,
-        alongside_core::Action::ReadCarePlan,
-        alongside_core::access::Target::Person(rel),
-    )
-    .allowed;
+    let can_read_plan = view.may(alongside_core::Action::ReadCarePlan);
     let activation = html! {
         (activation)
         (super::careplan::record_links(&user, id, can_read_plan))
@@ -417,7 +405,13 @@ pub async fn show(
     Ok(ok(layout::page(
         Some(&user),
         &name,
-        record_page(&user, &view, banner, activation),
+        record_page(
+            &user,
+            &view,
+            banner,
+            activation,
+            state.store.clock().today(),
+        ),
     )))
 }
 
@@ -479,7 +473,7 @@ pub async fn update(
             "The form is missing its version: reload the page and try again.".into(),
         )
     })?;
-    let details = match parse_person(&data, &form) {
+    let details = match parse_person(&data, &form, state.store.clock().today()) {
         Ok(d) => d,
         Err(e) => {
             // Errors are shown only to someone who may edit this record.

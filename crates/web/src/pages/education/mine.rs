@@ -257,10 +257,8 @@ fn person_page(
 fn may_enrol(user: &CurrentUser, pid: PersonId, on_caseload_or_own: bool) -> bool {
     // The page only needs to know whether to offer the form; the store decides for real.
     let rel = PersonRelation {
-        org_id: user.actor.org_id,
-        person_id: pid,
         on_caseload: on_caseload_or_own,
-        shares_session: false,
+        ..PersonRelation::none(user.actor.org_id, pid)
     };
     decide(&user.actor, Action::EnrolOnCourse, Target::Person(rel)).allowed
 }
