@@ -53,7 +53,9 @@ both_backends!(
     register_read_update_and_audit,
     caseload_and_orgs_separate_people,
     unique_nhs_number_and_names,
-    schema_tables_match
+    schema_tables_match,
+    a_panicking_job_fails_alone,
+    a_refusal_is_committed_and_the_use_case_rolled_back
 );
 
 async fn register_read_update_and_audit(backend: Backend) {
@@ -369,4 +371,103 @@ async fn schema_tables_match(backend: Backend) {
             cols_sorted.iter().any(|c| c == &format!("{t}.org_id")) || t == "organisations";
         assert!(has_org, "table {t} has no org_id");
     }
+}
+
+/// A job that panics inside a write fails with an error; its work is rolled back; the writer
+/// goes on committing the jobs after it, and health says so.
+async fn a_panicking_job_fails_alone(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let store = Store::open(&db.url).await.unwrap();
+    let org = store
+        .create_organisation("Riverside PCN", "pcn")
+        .await
+        .unwrap();
+    let coord = user(&store, org, "coord", Role::Coordinator).await;
+    let before = store.count_people(org).await.unwrap();
+    let org_text = org.as_text();
+    let r = store
+        .write(move |c| {
+            let org_text = org_text.clone();
+            Box::pin(async move {
+                // Work done before the panic must not survive it.
+                sqlx::query("UPDATE organisations SET name = 'Changed' WHERE id = $1")
+                    .bind(&org_text)
+                    .execute(&mut *c)
+                    .await?;
+                if org_text.len() > 1 {
+                    panic!("a bug in a job");
+                }
+                Ok(())
+            })
+        })
+        .await;
+    assert!(matches!(r, Err(StoreError::JobPanicked)), "{r:?}");
+    assert_eq!(store.organisation(org).await.unwrap().name, "Riverside PCN");
+    // The next write commits.
+    store
+        .register_person(
+            &coord,
+            details("Amira", "Nowak", "943 476 5919"),
+            Source::default(),
+        )
+        .await
+        .expect("a write after the panic");
+    assert_eq!(store.count_people(org).await.unwrap(), before + 1);
+    let h = store.health(std::time::Duration::from_secs(5)).await;
+    assert!(h.database && h.writer, "{h:?}");
+}
+
+/// Through the door, a refused use case writes nothing of its own but its refusal's audit
+/// entry is committed.
+async fn a_refusal_is_committed_and_the_use_case_rolled_back(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let store = Store::open(&db.url).await.unwrap();
+    let org = store
+        .create_organisation("Riverside PCN", "pcn")
+        .await
+        .unwrap();
+    let coord = user(&store, org, "coord", Role::Coordinator).await;
+    let analyst = user(&store, org, "analyst", Role::Analyst).await;
+    let id = store
+        .register_person(
+            &coord,
+            details("Amira", "Nowak", "943 476 5919"),
+            Source::default(),
+        )
+        .await
+        .unwrap();
+    let org_text = org.as_text();
+    let r = store
+        .write_as(&analyst, &Source(Some("test".into())), move |tx| {
+            let org_text = org_text.clone();
+            Box::pin(async move {
+                // Something written before the decision …
+                sqlx::query("UPDATE organisations SET name = 'Changed' WHERE id = $1")
+                    .bind(&org_text)
+                    .execute(tx.conn())
+                    .await?;
+                // … then refused.
+                tx.person(
+                    alongside_core::Action::ReadPerson,
+                    id,
+                    alongside_store::door::AuditAs::new(AuditAction::PersonRead),
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await;
+    assert!(matches!(r, Err(StoreError::Refused(_))), "{r:?}");
+    assert_eq!(store.organisation(org).await.unwrap().name, "Riverside PCN");
+    let trail = store.audit_for_person(org, id, 10).await.unwrap();
+    let refusal = trail.first().expect("an entry");
+    assert_eq!(refusal.action, "person.read");
+    assert_eq!(refusal.outcome, "refused");
+    assert_eq!(refusal.actor_role.as_deref(), Some("analyst"));
+    assert!(refusal.detail.as_deref().is_some_and(|d| !d.is_empty()));
+    // An unknown person: not found, and the attempt recorded.
+    let r = store
+        .read_person(&analyst, alongside_core::PersonId::new(), Source::default())
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
 }

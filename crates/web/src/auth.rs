@@ -257,13 +257,13 @@ pub fn parse_session_cookie(value: &str) -> Option<(OrgId, String)> {
     Some((org.parse().ok()?, token.to_string()))
 }
 
-impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = AppError;
+/// Where the refusal layer learns who was refused: filled in when a request's user is known.
+#[derive(Debug, Clone, Default)]
+pub struct ActorSlot(pub std::sync::Arc<Mutex<Option<(Actor, Source)>>>);
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+impl CurrentUser {
+    /// The signed-in user of a request, from the session cookie, or the sign-in redirect.
+    async fn from_session(parts: &Parts, state: &AppState) -> Result<CurrentUser, AppError> {
         let next = parts
             .extensions
             .get::<OriginalUri>()
@@ -301,6 +301,65 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    /// Taken from the request when the router's signed-in gate has already found it,
+    /// otherwise looked up from the session cookie.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = match parts.extensions.get::<CurrentUser>() {
+            Some(u) => u.clone(),
+            None => Self::from_session(parts, state).await?,
+        };
+        if let Some(slot) = parts.extensions.get::<ActorSlot>() {
+            let source = client_source(parts, state.config.trust_proxy);
+            *slot.0.lock().expect("actor slot") = Some((user.actor.clone(), source));
+        }
+        Ok(user)
+    }
+}
+
+/// The router's gate for signed-in routes: no live session, no handler (the sign-in page
+/// instead); the user found is handed on to the handler's extractor.
+pub async fn require_session(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (mut parts, body) = req.into_parts();
+    match CurrentUser::from_session(&parts, &state).await {
+        Ok(user) => {
+            parts.extensions.insert(user);
+            next.run(axum::extract::Request::from_parts(parts, body))
+                .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The client address of a request, for the audit log.
+pub fn client_source(parts: &Parts, trust_proxy: bool) -> Source {
+    if trust_proxy {
+        if let Some(ip) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+        {
+            return Source(Some(ip.trim().chars().take(64).collect()));
+        }
+    }
+    let addr = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    Source(addr)
+}
+
 /// The client address for the audit log.
 pub struct ClientSource(pub Source);
 
@@ -311,22 +370,6 @@ impl FromRequestParts<AppState> for ClientSource {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if state.config.trust_proxy {
-            if let Some(ip) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-            {
-                return Ok(ClientSource(Source(Some(
-                    ip.trim().chars().take(64).collect(),
-                ))));
-            }
-        }
-        let addr = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
-        Ok(ClientSource(Source(addr)))
+        Ok(ClientSource(client_source(parts, state.config.trust_proxy)))
     }
 }

@@ -11,8 +11,14 @@ use maud::html;
 pub enum AppError {
     #[error("page not found")]
     NotFound,
+    /// Refused by a decision made in the web layer (e.g. `CurrentUser::require`): the
+    /// response carries a [`WebRefusal`] and the refusal layer (`routes::audit_refusals`)
+    /// audits it.
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
+    /// Refused by the store's door, which has already audited it.
+    #[error("refused: {0}")]
+    Refused(&'static str),
     #[error("sign in required")]
     SignInRequired { next: String },
     #[error("form expired")]
@@ -27,7 +33,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
-            StoreError::Refused(r) => AppError::Forbidden(r),
+            StoreError::Refused(r) => AppError::Refused(r),
             StoreError::Conflict(m) => AppError::BadRequest(m),
             StoreError::StaleVersion => AppError::BadRequest(e.to_string()),
             StoreError::Invalid(v) => AppError::BadRequest(v.to_string()),
@@ -36,8 +42,26 @@ impl From<StoreError> for AppError {
     }
 }
 
+/// Marks a 403 decided in the web layer, for the refusal layer to audit.
+#[derive(Debug, Clone, Copy)]
+pub struct WebRefusal(pub &'static str);
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let refusal = match &self {
+            AppError::Forbidden(reason) => Some(WebRefusal(reason)),
+            _ => None,
+        };
+        let mut response = self.render();
+        if let Some(r) = refusal {
+            response.extensions_mut().insert(r);
+        }
+        response
+    }
+}
+
+impl AppError {
+    fn render(self) -> Response {
         let (status, title, body) = match &self {
             AppError::SignInRequired { next } => {
                 let target = if next.is_empty() || next == "/" {
@@ -59,7 +83,7 @@ impl IntoResponse for AppError {
                     p { a href="/" { "Go to your home page" } }
                 },
             ),
-            AppError::Forbidden(_) => (
+            AppError::Forbidden(_) | AppError::Refused(_) => (
                 StatusCode::FORBIDDEN,
                 "You do not have access to this page",
                 html! {
@@ -107,3 +131,13 @@ impl IntoResponse for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// The page shown when a handler panics: nothing of the panic reaches the user; it is logged.
+pub fn panic_page(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    AppError::Internal(format!("a request handler panicked: {what}")).into_response()
+}

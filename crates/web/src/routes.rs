@@ -12,6 +12,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -530,18 +531,81 @@ pub fn routes() -> Vec<(RouteDef, MethodRouter<AppState>)> {
     ]
 }
 
+/// Whether the service can do its work: the database answers a read and the writer takes and
+/// commits a job (a writer that has stopped turns this red, not green).
 async fn health(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let db_ok = state.store.organisations().await.is_ok();
-    let status = if db_ok {
+    let h = state.store.health(std::time::Duration::from_secs(5)).await;
+    let ok = h.database && h.writer;
+    let status = if ok {
         axum::http::StatusCode::OK
     } else {
         axum::http::StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = serde_json::json!({ "status": if db_ok { "ok" } else { "unavailable" }, "database": if db_ok { "ok" } else { "unreachable" }, "version": env!("CARGO_PKG_VERSION") });
+    let body = serde_json::json!({
+        "status": if ok { "ok" } else { "unavailable" },
+        "database": if h.database { "ok" } else { "unreachable" },
+        "writer": if h.writer { "ok" } else { "not committing" },
+        "version": env!("CARGO_PKG_VERSION"),
+    });
     (status, axum::Json(body)).into_response()
+}
+
+/// Audits every refusal decided in the web layer (an [`AppError::Forbidden`] response) as a
+/// refused page, naming the actor, the route template and the reason. Refusals decided by the
+/// store's door are audited there, in the transaction that refused them.
+///
+/// [`AppError::Forbidden`]: crate::error::AppError::Forbidden
+async fn audit_refusals(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
+    use axum::response::IntoResponse;
+    let slot = crate::auth::ActorSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let route = format!(
+        "{} {}",
+        req.method(),
+        req.extensions()
+            .get::<MatchedPath>()
+            .map(|p| p.as_str())
+            .unwrap_or("unmatched")
+    );
+    let response = next.run(req).await;
+    let Some(crate::error::WebRefusal(reason)) = response
+        .extensions()
+        .get::<crate::error::WebRefusal>()
+        .copied()
+    else {
+        return response;
+    };
+    let who = slot.0.lock().expect("actor slot").take();
+    let Some((actor, source)) = who else {
+        return response;
+    };
+    let event = AuditEvent {
+        org_id: actor.org_id,
+        actor_user_id: Some(actor.user_id),
+        actor_role: Some(actor.role),
+        action: AuditAction::PageRefused,
+        outcome: Outcome::Refused,
+        resource_type: "page",
+        resource_id: Some(route),
+        person_id: None,
+        source: source.0,
+        detail: Some(reason.to_string()),
+    };
+    match state.store.audit(event).await {
+        Ok(_) => response,
+        // A refusal that cannot be recorded is not shown as a refusal either.
+        Err(e) => {
+            crate::error::AppError::Internal(format!("auditing a refusal: {e}")).into_response()
+        }
+    }
 }
 
 /// Replaces the bare 413 of the body limit with a page that says what happened.
@@ -570,14 +634,33 @@ async fn too_large_page(resp: axum::response::Response) -> axum::response::Respo
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 pub fn router(state: AppState) -> Router {
-    let mut router: Router<AppState> = Router::new();
+    router_with(state, Router::new())
+}
+
+/// The router with `extra` routes inside the same layers (tests use it to add a route that
+/// panics, to check the panic page).
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
+    let mut router: Router<AppState> = extra;
     for (def, handler) in routes() {
+        // The router itself keeps signed-in routes from anyone without a live session.
+        let handler = match def.gate {
+            Gate::Public => handler,
+            Gate::SignedIn => handler.route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::auth::require_session,
+            )),
+        };
         router = router.route(def.path, handler);
     }
     let secure = state.config.secure_cookies;
     let mut app = router
         .fallback(|| async { crate::error::AppError::NotFound })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit_refusals,
+        ))
         .with_state(state)
+        .layer(CatchPanicLayer::custom(crate::error::panic_page))
         .layer(RequestBodyLimitLayer::new(256 * 1024))
         .layer(axum::middleware::map_response(too_large_page))
         // if_not_present: the printable outcomes report sets a stricter policy of its own

@@ -103,3 +103,88 @@ mod unscored_then_scored_results_are_both_stored {
             .await
     }
 }
+
+/// A handler that panics renders the error page (500, no detail of the panic), the server goes
+/// on serving, and `/health` reports the database and the writer.
+async fn a_panicking_handler_renders_the_error_page(backend: Backend) {
+    let db = alongside_store::testing::TestDatabase::new(backend).await;
+    let store = alongside_store::Store::open(&db.url).await.expect("store");
+    let state = alongside_web::AppState::new(store, alongside_web::Config::default());
+    let extra = axum::Router::new().route(
+        "/test-panic",
+        axum::routing::get(|| async {
+            if std::env::var("NEVER_SET_IN_TESTS").is_err() {
+                panic!("secret detail 4711");
+            }
+            "unreachable"
+        }),
+    );
+    let app = alongside_web::routes::router_with(state, extra);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serve")
+    });
+    let client = reqwest::Client::new();
+    let r = client
+        .get(format!("http://{addr}/test-panic"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = r.text().await.expect("body");
+    assert!(
+        body.contains("Sorry, there is a problem with the service"),
+        "{body}"
+    );
+    assert!(!body.contains("4711"), "the panic's detail leaked: {body}");
+    let h = client
+        .get(format!("http://{addr}/health"))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(h.status(), StatusCode::OK);
+    let j: serde_json::Value = h.json().await.expect("json");
+    assert_eq!(j["database"], "ok");
+    assert_eq!(j["writer"], "ok");
+}
+
+/// A refusal decided in the web layer (a role without a page) is audited, naming the actor,
+/// the route and the reason.
+async fn page_refusals_are_audited(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let w = world(&app).await;
+    let before = app
+        .count_audit(w.org_a, "page.refused", Some("refused"))
+        .await;
+    let b = app.sign_in("analyst", PASSWORD).await;
+    b.get("/admin/users")
+        .await
+        .assert_status(StatusCode::FORBIDDEN, "analyst on the users page");
+    let entries: Vec<_> = app
+        .audit(w.org_a)
+        .await
+        .into_iter()
+        .filter(|e| e.action == "page.refused")
+        .collect();
+    assert_eq!(entries.len(), before + 1, "{entries:#?}");
+    let e = &entries[0];
+    assert_eq!(e.outcome, "refused");
+    assert_eq!(e.actor_role.as_deref(), Some("analyst"));
+    assert_eq!(e.resource_id.as_deref(), Some("GET /admin/users"));
+    assert_eq!(e.source.as_deref(), Some("127.0.0.1"));
+    assert!(e.detail.as_deref().is_some_and(|d| !d.is_empty()));
+    app.assert_audit_verifies().await;
+}
+
+alongside_store::both_backends!(
+    a_panicking_handler_renders_the_error_page,
+    page_refusals_are_audited
+);
