@@ -4,7 +4,6 @@
 //! telephone numbers from Ofcom's drama ranges, email addresses from example.com, and names
 //! are combined at random from common first and last names.
 
-use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
 use alongside_core::person::{PersonDetails, Sex};
 use alongside_core::{NhsNumber, PersonId, Role, UserId};
 use alongside_store::users::NewUser;
@@ -303,20 +302,8 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
             }
             _ => (name.to_string(), None),
         };
-        let ev = AuditEvent {
-            org_id: org,
-            actor_user_id: None,
-            actor_role: None,
-            action: AuditAction::UserCreated,
-            outcome: Outcome::Allowed,
-            resource_type: "user",
-            resource_id: None,
-            person_id,
-            source: Some("demo".into()),
-            detail: Some(format!("role {}", role.code())),
-        };
         let id = store
-            .create_user(
+            .create_user_by_system(
                 NewUser {
                     org_id: org,
                     username: username.to_string(),
@@ -325,7 +312,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
                     person_id,
                     password_hash: hash.clone(),
                 },
-                Some(ev),
+                "demo",
             )
             .await?;
         if *role == Role::HealthCoach {
@@ -517,7 +504,7 @@ async fn seed_coaching(
     let coord = actor(coordinator, Role::Coordinator);
     let kofi = actor(coach, Role::HealthCoach);
     let sam_id = store
-        .create_user(
+        .create_user_by_system(
             NewUser {
                 org_id: org,
                 username: SECOND_COACH.0.into(),
@@ -526,7 +513,7 @@ async fn seed_coaching(
                 person_id: None,
                 password_hash: hash.to_string(),
             },
-            None,
+            "demo",
         )
         .await?;
     let hours = |t: &str| WorkingHours::from_text(t).expect("demo hours");

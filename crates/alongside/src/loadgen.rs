@@ -1366,7 +1366,7 @@ mod coaching_data {
                             .await
                             .map_err(|e| anyhow::anyhow!("{e}"))?;
                         store
-                            .create_user(
+                            .create_user_by_system(
                                 NewUser {
                                     org_id: org,
                                     username: username.into(),
@@ -1375,7 +1375,7 @@ mod coaching_data {
                                     person_id: None,
                                     password_hash: hash,
                                 },
-                                None,
+                                "loadgen",
                             )
                             .await?
                     }

@@ -11,7 +11,6 @@ mod demo_plans;
 mod loadgen;
 mod outcomes;
 
-use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
 use alongside_core::{PersonId, Role};
 use alongside_store::users::NewUser;
 use alongside_store::Store;
@@ -521,18 +520,6 @@ async fn user_command(command: UserCommand) -> Result<std::process::ExitCode> {
             let hash = alongside_web::auth::hash_password(password)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let ev = AuditEvent {
-                org_id: org,
-                actor_user_id: None,
-                actor_role: None,
-                action: AuditAction::UserCreated,
-                outcome: Outcome::Allowed,
-                resource_type: "user",
-                resource_id: None,
-                person_id,
-                source: Some("cli".into()),
-                detail: Some(format!("role {}", role.code())),
-            };
             let new = NewUser {
                 org_id: org,
                 display_name: name.unwrap_or_else(|| username.clone()),
@@ -542,7 +529,7 @@ async fn user_command(command: UserCommand) -> Result<std::process::ExitCode> {
                 password_hash: hash,
             };
             let id = store
-                .create_user(new, Some(ev))
+                .create_user_by_system(new, "cli")
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{id}");
@@ -565,20 +552,8 @@ async fn user_command(command: UserCommand) -> Result<std::process::ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let u = login.user;
-            let ev = AuditEvent {
-                org_id: u.org_id,
-                actor_user_id: None,
-                actor_role: None,
-                action: AuditAction::PasswordChanged,
-                outcome: Outcome::Allowed,
-                resource_type: "user",
-                resource_id: Some(u.id.as_text()),
-                person_id: None,
-                source: Some("cli".into()),
-                detail: Some("password set from the command line".into()),
-            };
             store
-                .set_password(u.org_id, u.id, hash, None, Some(ev))
+                .set_password_by_system(u.org_id, u.id, hash, "cli")
                 .await?;
             println!("Password changed for {}", u.username);
         }

@@ -277,14 +277,9 @@ fn weekday_index(w: Weekday) -> usize {
     w.number_days_from_monday() as usize
 }
 
-/// Parses `HH:MM` (24-hour clock) into minutes after midnight.
+/// A clock time typed into a form, as minutes after midnight ([`crate::dates::parse_clock`]).
 pub fn parse_hhmm(s: &str) -> Option<u32> {
-    let (h, m) = s.trim().split_once(':')?;
-    if h.is_empty() || h.len() > 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some(h * 60 + m)
+    crate::dates::parse_clock(s).map(|t| t.minutes())
 }
 
 pub fn format_hhmm(minutes: u32) -> String {
@@ -358,24 +353,7 @@ impl WorkingHours {
     }
 }
 
-/// The instant of a Europe/London local date and time (see [`crate::recurrence::london_to_utc`]:
-/// a time lost in March moves forward; one that happens twice in October takes the first).
-pub fn london_instant(date: Date, minutes: u32) -> Timestamp {
-    let t = time::Time::from_hms((minutes / 60) as u8, (minutes % 60) as u8, 0)
-        .unwrap_or(time::Time::MIDNIGHT);
-    crate::recurrence::london_to_utc(date, t)
-        .map(Timestamp::from_datetime)
-        .unwrap_or(Timestamp(0))
-}
-
-/// The Europe/London local date and minutes after midnight of an instant.
-pub fn london_local(at: Timestamp) -> (Date, u32) {
-    let local = crate::recurrence::utc_to_london(at.to_datetime());
-    (
-        local.date(),
-        u32::from(local.hour()) * 60 + u32::from(local.minute()),
-    )
-}
+pub use crate::london::{instant as london_instant, local as london_local};
 
 /// A session's time, place and length as typed.
 #[derive(Debug, Clone, Default)]

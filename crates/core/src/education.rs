@@ -281,73 +281,17 @@ pub fn whole(
     }
 }
 
-/// Parses a clock time `HH:MM` (24-hour; `9:30` accepted).
+/// A clock time typed into a form, as hour and minute ([`crate::dates::parse_clock`]).
 pub fn parse_clock(s: &str) -> Option<(u8, u8)> {
-    let (h, m) = s.trim().split_once([':', '.'])?;
-    if h.is_empty() || h.len() > 2 || m.len() != 2 {
-        return None;
-    }
-    let h: u8 = h.parse().ok()?;
-    let m: u8 = m.parse().ok()?;
-    (h < 24 && m < 60).then_some((h, m))
+    crate::dates::parse_clock(s).map(|t| (t.hour(), t.minute()))
 }
 
-/// Parses a date typed as `12/1/2027`, `12 1 2027` or `2027-01-12`.
+/// A course date typed into a form ([`crate::dates::parse_date`]), in 2000–2100.
 pub fn parse_day(s: &str) -> Option<Date> {
-    if let Some(d) = crate::time::parse_iso_date(s) {
-        return Some(d);
-    }
-    let parts: Vec<&str> = s
-        .trim()
-        .split(['/', '.', ' '])
-        .filter(|p| !p.is_empty())
-        .collect();
-    if parts.len() != 3 {
-        return None;
-    }
-    let d: u8 = parts[0].parse().ok()?;
-    let m: u8 = parts[1].parse().ok()?;
-    let y: i32 = parts[2].parse().ok()?;
-    if !(2000..=2100).contains(&y) {
-        return None;
-    }
-    Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
+    crate::dates::parse_date(s).filter(|d| (2000..=2100).contains(&d.year()))
 }
 
-/// The UTC instant (microseconds) of a Europe/London wall-clock time on a date. A time that
-/// does not exist (the spring-forward gap) is moved forward, one that occurs twice (autumn)
-/// takes the earlier instant.
-pub fn london_micros(day: Date, hour: u8, minute: u8) -> i64 {
-    let civil = jiff::civil::date(day.year() as i16, day.month() as i8, day.day() as i8).at(
-        hour as i8,
-        minute as i8,
-        0,
-        0,
-    );
-    let tz = jiff::tz::db()
-        .get(ZONE)
-        .expect("the bundled time zone database has Europe/London");
-    tz.to_ambiguous_zoned(civil)
-        .compatible()
-        .map(|z| z.timestamp().as_microsecond())
-        .unwrap_or(0)
-}
-
-/// The Europe/London date and clock time of a UTC instant.
-pub fn london_parts(micros: i64) -> (Date, u8, u8) {
-    let tz = jiff::tz::db()
-        .get(ZONE)
-        .expect("the bundled time zone database has Europe/London");
-    let ts = jiff::Timestamp::from_microsecond(micros).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    let dt = tz.to_datetime(ts);
-    let date = Date::from_calendar_date(
-        i32::from(dt.year()),
-        time::Month::try_from(dt.month() as u8).unwrap_or(time::Month::January),
-        dt.day() as u8,
-    )
-    .unwrap_or(Date::MIN);
-    (date, dt.hour() as u8, dt.minute() as u8)
-}
+pub use crate::london::{micros_at as london_micros, parts as london_parts};
 
 /// `Tuesday 12 January 2027, 10:00 to 12:00` in Europe/London time.
 pub fn describe_session(starts: i64, ends: i64) -> String {

@@ -88,45 +88,8 @@ pub fn training_label(code: &str) -> &str {
         .unwrap_or(code)
 }
 
-/// A wall-clock time of day, minutes since midnight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ClockTime(pub u16);
-
-impl ClockTime {
-    /// Reads `18:00`, `18.00`, `1800`, `6pm`, `6:30pm`.
-    pub fn parse(s: &str) -> Option<ClockTime> {
-        let s = s.trim().to_ascii_lowercase();
-        let (s, pm, am) = if let Some(x) = s.strip_suffix("pm") {
-            (x.trim().to_string(), true, false)
-        } else if let Some(x) = s.strip_suffix("am") {
-            (x.trim().to_string(), false, true)
-        } else {
-            (s, false, false)
-        };
-        let (h, m) = if let Some((h, m)) = s.split_once([':', '.']) {
-            (h.parse::<u16>().ok()?, m.parse::<u16>().ok()?)
-        } else if s.len() == 4 && s.chars().all(|c| c.is_ascii_digit()) {
-            (s[..2].parse().ok()?, s[2..].parse().ok()?)
-        } else {
-            (s.parse::<u16>().ok()?, 0)
-        };
-        if m > 59 {
-            return None;
-        }
-        let h = if pm || am {
-            if !(1..=12).contains(&h) {
-                return None;
-            }
-            (h % 12) + if pm { 12 } else { 0 }
-        } else {
-            h
-        };
-        (h <= 23).then_some(ClockTime(h * 60 + m))
-    }
-    pub fn text(self) -> String {
-        format!("{:02}:{:02}", self.0 / 60, self.0 % 60)
-    }
-}
+/// Times of day are the one clock-time type (`crate::dates`).
+pub use crate::dates::ClockTime;
 
 /// What a group form holds, as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -336,41 +336,20 @@ fn clean_name(e: &mut ValidationErrors, field: &str, label: &str, value: &str) -
 }
 
 fn parse_dob(e: &mut ValidationErrors, form: &PersonForm, today: Date) -> Option<Date> {
-    let (d, m, y) = (
-        form.dob_day.trim(),
-        form.dob_month.trim(),
-        form.dob_year.trim(),
-    );
-    if d.is_empty() && m.is_empty() && y.is_empty() {
-        e.add("dob_day", "Enter date of birth");
-        return None;
-    }
-    let (Ok(day), Ok(month), Ok(year)) = (d.parse::<u8>(), m.parse::<u8>(), y.parse::<i32>())
-    else {
-        let field = if d.parse::<u8>().is_err() {
-            "dob_day"
-        } else if m.parse::<u8>().is_err() {
-            "dob_month"
-        } else {
-            "dob_year"
-        };
-        e.add(field, "Date of birth must be a real date, like 27 3 1958");
-        return None;
-    };
-    if !(1000..=9999).contains(&year) {
-        e.add("dob_year", "Year must include 4 numbers");
-        return None;
-    }
-    let Ok(month) = time::Month::try_from(month) else {
-        e.add(
-            "dob_month",
-            "Date of birth must be a real date: month must be from 1 to 12",
-        );
-        return None;
-    };
-    let Ok(date) = Date::from_calendar_date(year, month, day) else {
-        e.add("dob_day", "Date of birth must be a real date");
-        return None;
+    use crate::dates::{parse_date_parts, DateProblem};
+    let date = match parse_date_parts(&form.dob_day, &form.dob_month, &form.dob_year) {
+        Ok(d) => d,
+        Err(p) => {
+            let message = match p {
+                DateProblem::Missing => "Enter date of birth".to_string(),
+                DateProblem::Incomplete { .. } | DateProblem::NotANumber(_) => {
+                    "Date of birth must be a real date, like 27 3 1958".to_string()
+                }
+                other => other.message("Date of birth"),
+            };
+            e.add(&p.part().field("dob"), message);
+            return None;
+        }
     };
     if date > today {
         e.add("dob_day", "Date of birth must be today or in the past");

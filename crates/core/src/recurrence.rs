@@ -29,10 +29,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
-use std::sync::OnceLock;
 
 use time::{Date, Month, OffsetDateTime, Time, UtcOffset, Weekday};
 
+use crate::london::{london, london_instant, london_micros, london_offset_at, micros_to_utc};
+pub use crate::london::{london_to_utc, utc_to_london};
 use crate::time::Timestamp;
 
 /// The most sessions one series may have.
@@ -783,48 +784,6 @@ fn check_duration(minutes: u32) -> Result<(), RecurrenceError> {
 // ---------------------------------------------------------------------------------------------
 // Europe/London
 
-fn london() -> &'static jiff::tz::TimeZone {
-    static TZ: OnceLock<jiff::tz::TimeZone> = OnceLock::new();
-    TZ.get_or_init(|| {
-        jiff::tz::TimeZone::get("Europe/London")
-            .expect("Europe/London is in jiff's bundled time-zone database")
-    })
-}
-
-fn london_micros(date: Date, time: Time) -> Result<i64, RecurrenceError> {
-    london_instant(date, time).map(|(micros, _, _)| micros)
-}
-
-/// The instant of a local date and time, the offset the London clock shows then, and whether
-/// the local time was unambiguous (so the clock shows exactly `date` `time`).
-fn london_instant(date: Date, time: Time) -> Result<(i64, UtcOffset, bool), RecurrenceError> {
-    let dt = jiff::civil::DateTime::new(
-        date.year() as i16,
-        u8::from(date.month()) as i8,
-        date.day() as i8,
-        time.hour() as i8,
-        time.minute() as i8,
-        time.second() as i8,
-        time.nanosecond() as i32,
-    )
-    .map_err(|_| RecurrenceError::OutOfRange)?;
-    let ambiguous = london().to_ambiguous_timestamp(dt);
-    let ts = ambiguous
-        .compatible()
-        .map_err(|_| RecurrenceError::OutOfRange)?;
-    let micros = ts.as_microsecond();
-    Ok(match ambiguous.offset() {
-        jiff::tz::AmbiguousOffset::Unambiguous { offset } => (
-            micros,
-            UtcOffset::from_whole_seconds(offset.seconds())
-                .map_err(|_| RecurrenceError::OutOfRange)?,
-            true,
-        ),
-        // In a gap the clock shows the later offset; in a fold the earlier one is chosen.
-        _ => (micros, london_offset_at(micros)?, false),
-    })
-}
-
 /// Remembers the stretch of time between two clock changes that the last look-up fell in, so
 /// that a year of daily sessions needs a handful of time-zone look-ups rather than one each.
 ///
@@ -901,38 +860,6 @@ impl LondonClock {
 
 /// The Julian day number of 1970-01-01.
 const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
-
-fn london_offset_at(micros: i64) -> Result<UtcOffset, RecurrenceError> {
-    let ts = jiff::Timestamp::from_microsecond(micros).map_err(|_| RecurrenceError::OutOfRange)?;
-    UtcOffset::from_whole_seconds(london().to_offset(ts).seconds())
-        .map_err(|_| RecurrenceError::OutOfRange)
-}
-
-fn micros_to_utc(micros: i64) -> Result<OffsetDateTime, RecurrenceError> {
-    let t = OffsetDateTime::from_unix_timestamp(micros.div_euclid(1_000_000))
-        .map_err(|_| RecurrenceError::OutOfRange)?;
-    match micros.rem_euclid(1_000_000) {
-        0 => Ok(t),
-        us => t
-            .replace_microsecond(us as u32)
-            .map_err(|_| RecurrenceError::OutOfRange),
-    }
-}
-
-/// The UTC instant of a Europe/London local date and time (gap times shift forward, repeated
-/// times take the earlier instant: RFC 5545 / "compatible").
-pub fn london_to_utc(date: Date, time: Time) -> Result<OffsetDateTime, RecurrenceError> {
-    micros_to_utc(london_micros(date, time)?)
-}
-
-/// The Europe/London local date and time (with its offset) of an instant.
-pub fn utc_to_london(instant: OffsetDateTime) -> OffsetDateTime {
-    let micros = (instant.unix_timestamp_nanos() / 1_000) as i64;
-    match london_offset_at(micros) {
-        Ok(offset) => instant.to_offset(offset),
-        Err(_) => instant.to_offset(UtcOffset::UTC),
-    }
-}
 
 /// The last local date whose session (at `time`) starts at or before `until`. Instants of
 /// successive dates at one local time strictly increase, so this is a date bound.

@@ -29,7 +29,7 @@ pub async fn append(conn: &mut AnyConnection, event: &AuditEvent) -> Result<Audi
     let prev: String = head.try_get("hash")?;
     // Audit entries are stamped by the system clock, never a test's moved clock: the chain
     // records when things really happened.
-    let entry = AuditEntry::chain(event, seq, crate::clock::Clock::default().now(), &prev);
+    let entry = AuditEntry::chain(event, seq, Timestamp(crate::clock::wall_micros()), &prev);
     sqlx::query(
         "INSERT INTO audit_log (org_id, seq, at, actor_user_id, actor_role, action, outcome, resource_type, resource_id, person_id, source, detail, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",

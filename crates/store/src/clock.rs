@@ -20,6 +20,13 @@ fn system_micros() -> i64 {
     Timestamp::from_datetime(time::OffsetDateTime::now_utc()).0
 }
 
+/// The wall clock, never moved by tests: for what must follow real time whatever a test does
+/// to the application's clock — session expiry, sign-in throttling and the audit chain's
+/// stamps (the chain records when things really happened).
+pub fn wall_micros() -> i64 {
+    system_micros()
+}
+
 impl Clock {
     pub fn now(&self) -> Timestamp {
         Timestamp(system_micros() + self.offset_micros.load(Ordering::Relaxed))

@@ -84,7 +84,8 @@ pub enum PeopleQuery {
 
 impl PeopleQuery {
     /// Reads a search box: ten digits are an NHS number, a date (`7/3/1958`, `7 3 1958` or
-    /// `1958-03-07`) a date of birth, anything else words of a name.
+    /// `1958-03-07`, read by `alongside_core::dates::parse_date`) a date of birth, anything
+    /// else words of a name.
     pub fn parse(q: &str) -> PeopleQuery {
         let q = q.trim();
         if q.is_empty() {
@@ -98,25 +99,8 @@ impl PeopleQuery {
             // Ten digits that fail the check digit match nobody, rather than a name search.
             return PeopleQuery::NhsNumber(digits_only);
         }
-        if let Some(d) = parse_iso_date(q) {
+        if let Some(d) = alongside_core::dates::parse_date(q) {
             return PeopleQuery::DateOfBirth(iso_date(d));
-        }
-        let parts: Vec<&str> = q
-            .split(['/', '.', ' ', '-'])
-            .filter(|s| !s.is_empty())
-            .collect();
-        if parts.len() == 3 && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit())) {
-            if let (Ok(d), Ok(m), Ok(y)) = (
-                parts[0].parse::<u8>(),
-                parts[1].parse::<u8>(),
-                parts[2].parse::<i32>(),
-            ) {
-                if let Ok(month) = time::Month::try_from(m) {
-                    if let Ok(date) = time::Date::from_calendar_date(y, month, d) {
-                        return PeopleQuery::DateOfBirth(iso_date(date));
-                    }
-                }
-            }
         }
         PeopleQuery::Name(
             q.to_lowercase()

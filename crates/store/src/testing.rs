@@ -113,6 +113,29 @@ macro_rules! both_backends {
 /// Reads for tests that check what was stored, without an actor and unaudited. Never called by
 /// the product: `crates/store/tests/store/tidy.rs` fails if anything outside tests uses them.
 impl crate::Store {
+    /// Creates an account with an optional audit entry written as given (tests only; the
+    /// product uses `create_user_as` or `create_user_by_system`).
+    pub async fn create_user(
+        &self,
+        new: crate::users::NewUser,
+        audit_event: Option<alongside_core::audit::AuditEvent>,
+    ) -> crate::Result<alongside_core::UserId> {
+        let id = alongside_core::UserId::new();
+        let now = self.now();
+        self.write(move |c| {
+            let (new, audit_event) = (new.clone(), audit_event.clone());
+            Box::pin(async move {
+                crate::users::insert_user(c, &new, id, now).await?;
+                if let Some(mut ev) = audit_event {
+                    ev.resource_id = Some(id.as_text());
+                    crate::audit::append(c, &ev).await?;
+                }
+                Ok(id)
+            })
+        })
+        .await
+    }
+
     /// Every assessment of a person, oldest first (unaudited; tests only).
     pub async fn person_assessments(
         &self,

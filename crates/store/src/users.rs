@@ -1,7 +1,9 @@
 //! Organisations, user accounts, sign-in names, sessions and caseloads.
 
-use crate::{audit, now_micros, Result, Store, StoreError};
-use alongside_core::audit::AuditEvent;
+use crate::door::{AuditAs, Source};
+use crate::{audit, Result, Store, StoreError};
+use alongside_core::access::Action;
+use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
 use alongside_core::{OrgId, PersonId, Role, UserId};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -91,7 +93,7 @@ impl Store {
                     .bind(id.as_text())
                     .bind(name)
                     .bind(kind)
-                    .bind(now_micros())
+                    .bind(crate::clock::wall_micros())
                     .execute(&mut *c)
                     .await?;
                 Ok(())
@@ -129,46 +131,61 @@ impl Store {
         })
     }
 
-    /// Creates an account, writing the audit entry in the same transaction. A taken sign-in
-    /// name is a [`StoreError::Conflict`].
-    pub async fn create_user(
+    /// An administrator creates an account (decided by `access::decide` as `ManageUsers`,
+    /// audited with the new account, or the refusal, in the same transaction). A taken
+    /// sign-in name is a [`StoreError::Conflict`].
+    pub async fn create_user_as(
         &self,
+        actor: &alongside_core::Actor,
         new: NewUser,
-        audit_event: Option<AuditEvent>,
+        source: Source,
     ) -> Result<UserId> {
-        let id = UserId::new();
-        self.write(move |c| {
+        self.write_as(actor, &source, move |tx| {
             let new = new.clone();
-            let audit_event = audit_event.clone();
             Box::pin(async move {
-                let username = normalise_username(&new.username);
-                let now = now_micros();
-                let taken = sqlx::query("INSERT INTO login_names (username, org_id, user_id) VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING RETURNING username")
-                    .bind(&username)
-                    .bind(new.org_id.as_text())
-                    .bind(id.as_text())
-                    .fetch_optional(&mut *c)
-                    .await?
-                    .is_none();
-                if taken {
-                    return Err(StoreError::Conflict(format!("the user name {username:?} is already taken")));
+                let audit_as = AuditAs::new(AuditAction::UserCreated).on("user", None);
+                let g = tx.org_action(Action::ManageUsers, audit_as.clone())?;
+                if new.org_id != g.org() {
+                    return Err(StoreError::Refused(
+                        "accounts are created in one's own organisation",
+                    ));
                 }
-                sqlx::query("INSERT INTO users (org_id, id, username, display_name, role, person_id, password_hash, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)")
-                    .bind(new.org_id.as_text())
-                    .bind(id.as_text())
-                    .bind(&username)
-                    .bind(&new.display_name)
-                    .bind(new.role.code())
-                    .bind(new.person_id.map(|p| p.as_text()))
-                    .bind(&new.password_hash)
-                    .bind(1i64)
-                    .bind(now)
-                    .execute(&mut *c)
-                    .await?;
-                if let Some(mut ev) = audit_event {
-                    ev.resource_id = Some(id.as_text());
-                    audit::append(c, &ev).await?;
-                }
+                let id = UserId::new();
+                let now = tx.now();
+                insert_user(tx.conn(), &new, id, now).await?;
+                tx.log_org(
+                    &g,
+                    new.person_id,
+                    audit_as
+                        .on("user", Some(id.as_text()))
+                        .detail(format!("role {}", new.role.code())),
+                )
+                .await?;
+                Ok(id)
+            })
+        })
+        .await
+    }
+
+    /// Creates an account with no signed-in actor (the command line, the demo), audited as
+    /// the system from `source` (e.g. `cli`).
+    pub async fn create_user_by_system(&self, new: NewUser, source: &str) -> Result<UserId> {
+        let id = UserId::new();
+        let now = self.now();
+        let source = source.to_string();
+        self.write(move |c| {
+            let (new, source) = (new.clone(), source.clone());
+            Box::pin(async move {
+                insert_user(c, &new, id, now).await?;
+                let ev = system_event(
+                    new.org_id,
+                    AuditAction::UserCreated,
+                    Some(id),
+                    new.person_id,
+                    &source,
+                    format!("role {}", new.role.code()),
+                );
+                audit::append(c, &ev).await?;
                 Ok(id)
             })
         })
@@ -234,63 +251,114 @@ impl Store {
         rows.iter().map(user_from_row).collect()
     }
 
-    /// Sets a new password hash and ends the user's other sessions, audited.
-    pub async fn set_password(
+    /// A signed-in user changes their own password: their other sessions end; audited.
+    pub async fn change_own_password(
         &self,
-        org: OrgId,
-        id: UserId,
+        actor: &alongside_core::Actor,
         hash: String,
-        keep_session: Option<String>,
-        audit_event: Option<AuditEvent>,
+        keep_session: String,
+        source: Source,
     ) -> Result<()> {
-        self.write(move |c| {
-            let (hash, keep, ev) = (hash.clone(), keep_session.clone(), audit_event.clone());
+        self.write_as(actor, &source, move |tx| {
+            let (hash, keep) = (hash.clone(), keep_session.clone());
             Box::pin(async move {
-                let n = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE org_id = $3 AND id = $4")
-                    .bind(hash)
-                    .bind(now_micros())
-                    .bind(org.as_text())
-                    .bind(id.as_text())
-                    .execute(&mut *c)
-                    .await?
-                    .rows_affected();
-                if n == 0 {
-                    return Err(StoreError::NotFound);
-                }
-                sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2 AND id <> $3")
-                    .bind(org.as_text())
-                    .bind(id.as_text())
-                    .bind(keep.unwrap_or_default())
-                    .execute(&mut *c)
-                    .await?;
-                if let Some(ev) = ev {
-                    audit::append(c, &ev).await?;
-                }
+                let (org, me, now) = (tx.org(), tx.actor().user_id, tx.now());
+                write_password(tx.conn(), org, me, &hash, Some(&keep), now).await?;
+                let e = tx.event(
+                    Outcome::Allowed,
+                    None,
+                    AuditAs::new(AuditAction::PasswordChanged).on("user", Some(me.as_text())),
+                );
+                audit::append(tx.conn(), &e).await?;
                 Ok(())
             })
         })
         .await
     }
 
-    /// Changes an account's role and whether it may sign in; deactivating ends its sessions.
-    pub async fn update_user(
+    /// An administrator sets another account's password (`ManageUsers`): its sessions end;
+    /// audited, allowed or refused.
+    pub async fn set_password_as(
+        &self,
+        actor: &alongside_core::Actor,
+        id: UserId,
+        hash: String,
+        source: Source,
+    ) -> Result<()> {
+        self.write_as(actor, &source, move |tx| {
+            let hash = hash.clone();
+            Box::pin(async move {
+                let audit_as = AuditAs::new(AuditAction::UserUpdated)
+                    .on("user", Some(id.as_text()))
+                    .detail("password set by administrator");
+                let g = tx.org_action(Action::ManageUsers, audit_as.clone())?;
+                let now = tx.now();
+                write_password(tx.conn(), g.org(), id, &hash, None, now).await?;
+                tx.log_org(&g, None, audit_as).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Sets an account's password from the command line (audited as the system): its
+    /// sessions end.
+    pub async fn set_password_by_system(
         &self,
         org: OrgId,
         id: UserId,
+        hash: String,
+        source: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        let source = source.to_string();
+        self.write(move |c| {
+            let (hash, source) = (hash.clone(), source.clone());
+            Box::pin(async move {
+                write_password(c, org, id, &hash, None, now).await?;
+                let ev = system_event(
+                    org,
+                    AuditAction::PasswordChanged,
+                    Some(id),
+                    None,
+                    &source,
+                    "password set from the command line".into(),
+                );
+                audit::append(c, &ev).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// An administrator changes an account's role and whether it may sign in
+    /// (`ManageUsers`); deactivating ends its sessions. Audited, allowed or refused.
+    pub async fn update_user_as(
+        &self,
+        actor: &alongside_core::Actor,
+        id: UserId,
         role: Role,
         active: bool,
-        audit_event: AuditEvent,
+        source: Source,
     ) -> Result<()> {
-        self.write(move |c| {
-            let ev = audit_event.clone();
+        self.write_as(actor, &source, move |tx| {
             Box::pin(async move {
+                let audit_as = AuditAs::new(AuditAction::UserUpdated)
+                    .on("user", Some(id.as_text()))
+                    .detail(format!(
+                        "role {}; {}",
+                        role.code(),
+                        if active { "active" } else { "deactivated" }
+                    ));
+                let g = tx.org_action(Action::ManageUsers, audit_as.clone())?;
+                let (org, now) = (g.org(), tx.now());
                 let n = sqlx::query("UPDATE users SET role = $1, active = $2, updated_at = $3 WHERE org_id = $4 AND id = $5")
                     .bind(role.code())
                     .bind(i64::from(active))
-                    .bind(now_micros())
+                    .bind(now)
                     .bind(org.as_text())
                     .bind(id.as_text())
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?
                     .rows_affected();
                 if n == 0 {
@@ -300,10 +368,10 @@ impl Store {
                     sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
                         .bind(org.as_text())
                         .bind(id.as_text())
-                        .execute(&mut *c)
+                        .execute(tx.conn())
                         .await?;
                 }
-                audit::append(c, &ev).await?;
+                tx.log_org(&g, None, audit_as).await?;
                 Ok(())
             })
         })
@@ -323,7 +391,8 @@ impl Store {
         self.write(move |c| {
             let (token_hash, csrf, ev) = (token_hash.clone(), csrf.clone(), audit_event.clone());
             Box::pin(async move {
-                let now = now_micros();
+                // Sessions follow the wall clock (see `clock::wall_micros`).
+                let now = crate::clock::wall_micros();
                 // Expired sessions of this user are tidied as a new one starts.
                 sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2 AND expires_at < $3")
                     .bind(org.as_text())
@@ -355,7 +424,7 @@ impl Store {
         ))
         .bind(org.as_text())
         .bind(token_hash)
-        .bind(now_micros())
+        .bind(crate::clock::wall_micros())
         .bind(1i64)
         .fetch_optional(self.reader())
         .await?;
@@ -392,18 +461,108 @@ impl Store {
 
     /// Puts a person on a coach's caseload (idempotent).
     pub async fn add_to_caseload(&self, org: OrgId, coach: UserId, person: PersonId) -> Result<()> {
+        let now = self.now();
         self.write(move |c| {
             Box::pin(async move {
                 sqlx::query("INSERT INTO caseload (org_id, coach_id, person_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, coach_id, person_id) DO NOTHING")
                     .bind(org.as_text())
                     .bind(coach.as_text())
                     .bind(person.as_text())
-                    .bind(now_micros())
+                    .bind(now)
                     .execute(&mut *c)
                     .await?;
                 Ok(())
             })
         })
         .await
+    }
+}
+
+/// Inserts an account and its sign-in name (a taken name is a conflict).
+pub(crate) async fn insert_user(
+    c: &mut sqlx::AnyConnection,
+    new: &NewUser,
+    id: UserId,
+    now: i64,
+) -> Result<()> {
+    let username = normalise_username(&new.username);
+    let taken = sqlx::query("INSERT INTO login_names (username, org_id, user_id) VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING RETURNING username")
+        .bind(&username)
+        .bind(new.org_id.as_text())
+        .bind(id.as_text())
+        .fetch_optional(&mut *c)
+        .await?
+        .is_none();
+    if taken {
+        return Err(StoreError::Conflict(format!(
+            "the user name {username:?} is already taken"
+        )));
+    }
+    sqlx::query("INSERT INTO users (org_id, id, username, display_name, role, person_id, password_hash, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)")
+        .bind(new.org_id.as_text())
+        .bind(id.as_text())
+        .bind(&username)
+        .bind(&new.display_name)
+        .bind(new.role.code())
+        .bind(new.person_id.map(|p| p.as_text()))
+        .bind(&new.password_hash)
+        .bind(1i64)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// Sets a password hash and ends the account's sessions (but `keep`, the current one).
+async fn write_password(
+    c: &mut sqlx::AnyConnection,
+    org: OrgId,
+    id: UserId,
+    hash: &str,
+    keep: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    let n = sqlx::query(
+        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE org_id = $3 AND id = $4",
+    )
+    .bind(hash)
+    .bind(now)
+    .bind(org.as_text())
+    .bind(id.as_text())
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2 AND id <> $3")
+        .bind(org.as_text())
+        .bind(id.as_text())
+        .bind(keep.unwrap_or_default())
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// An audit event of the system (no signed-in actor) about an account.
+fn system_event(
+    org: OrgId,
+    action: AuditAction,
+    user: Option<UserId>,
+    person: Option<PersonId>,
+    source: &str,
+    detail: String,
+) -> AuditEvent {
+    AuditEvent {
+        org_id: org,
+        actor_user_id: None,
+        actor_role: None,
+        action,
+        outcome: Outcome::Allowed,
+        resource_type: "user",
+        resource_id: user.map(|u| u.as_text()),
+        person_id: person,
+        source: Some(source.to_string()),
+        detail: Some(detail),
     }
 }

@@ -6,7 +6,6 @@ use crate::error::AppResult;
 use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::AppState;
-use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
 use alongside_core::validation::ValidationErrors;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -68,27 +67,9 @@ pub async fn submit(
         return Ok(invalid(page(&user, &e, false)));
     }
     let new_hash = auth::hash_password(new).await?;
-    let ev = AuditEvent {
-        org_id: user.actor.org_id,
-        actor_user_id: Some(user.actor.user_id),
-        actor_role: Some(user.actor.role),
-        action: AuditAction::PasswordChanged,
-        outcome: Outcome::Allowed,
-        resource_type: "user",
-        resource_id: Some(user.actor.user_id.as_text()),
-        person_id: None,
-        source: source.0,
-        detail: None,
-    };
     state
         .store
-        .set_password(
-            user.actor.org_id,
-            user.actor.user_id,
-            new_hash,
-            Some(user.token_hash.clone()),
-            Some(ev),
-        )
+        .change_own_password(&user.actor, new_hash, user.token_hash.clone(), source)
         .await?;
     Ok(ok(page(&user, &ValidationErrors::default(), true)))
 }

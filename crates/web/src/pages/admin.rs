@@ -7,7 +7,6 @@ use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::AppState;
 use alongside_core::access::Action;
-use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
 use alongside_core::validation::ValidationErrors;
 use alongside_core::{PersonId, Role, UserId};
 use alongside_store::users::{normalise_username, NewUser, User};
@@ -159,18 +158,6 @@ pub async fn create(
     }
     let role = role.expect("checked");
     let hash = auth::hash_password(password).await?;
-    let ev = AuditEvent {
-        org_id: user.actor.org_id,
-        actor_user_id: Some(user.actor.user_id),
-        actor_role: Some(user.actor.role),
-        action: AuditAction::UserCreated,
-        outcome: Outcome::Allowed,
-        resource_type: "user",
-        resource_id: None,
-        person_id,
-        source: source.0.clone(),
-        detail: Some(format!("role {}", role.code())),
-    };
     let new = NewUser {
         org_id: user.actor.org_id,
         username: f.username.clone(),
@@ -179,7 +166,7 @@ pub async fn create(
         person_id,
         password_hash: hash,
     };
-    match state.store.create_user(new, Some(ev)).await {
+    match state.store.create_user_as(&user.actor, new, source).await {
         Ok(_) => Ok(see_other("/admin/users")),
         Err(StoreError::Conflict(_)) => {
             e.add(
@@ -273,43 +260,15 @@ pub async fn update(
         return Ok(invalid(edit_page(&user, &target, &e, &role_text, active)));
     }
     let role = role.expect("checked");
-    let ev = |detail: String| AuditEvent {
-        org_id: user.actor.org_id,
-        actor_user_id: Some(user.actor.user_id),
-        actor_role: Some(user.actor.role),
-        action: AuditAction::UserUpdated,
-        outcome: Outcome::Allowed,
-        resource_type: "user",
-        resource_id: Some(target.id.as_text()),
-        person_id: None,
-        source: source.0.clone(),
-        detail: Some(detail),
-    };
     state
         .store
-        .update_user(
-            user.actor.org_id,
-            target.id,
-            role,
-            active,
-            ev(format!(
-                "role {}; {}",
-                role.code(),
-                if active { "active" } else { "deactivated" }
-            )),
-        )
+        .update_user_as(&user.actor, target.id, role, active, source.clone())
         .await?;
     if !password.is_empty() {
         let hash = auth::hash_password(password).await?;
         state
             .store
-            .set_password(
-                user.actor.org_id,
-                target.id,
-                hash,
-                None,
-                Some(ev("password set by administrator".into())),
-            )
+            .set_password_as(&user.actor, target.id, hash, source)
             .await?;
     }
     Ok(see_other("/admin/users"))

@@ -153,7 +153,7 @@ pub async fn submit(
     state.throttle.record_success(&key);
     let token = auth::random_token();
     let csrf = auth::random_token();
-    let expires = alongside_store::now_micros() + state.config.session_seconds * 1_000_000;
+    let expires = alongside_store::clock::wall_micros() + state.config.session_seconds * 1_000_000;
     let u = &login.user;
     let ev = AuditEvent {
         org_id: u.org_id,
