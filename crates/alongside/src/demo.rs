@@ -245,7 +245,7 @@ pub async fn ensure(store: &Store, people: usize, seed: u64) -> Result<()> {
     let org =
         alongside_web::setup::create_organisation(store, DEMO_ORG, "primary_care_network").await?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = store.clock().today();
     let hash = alongside_web::auth::hash_password(DEMO_PASSWORD.to_string())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -494,7 +494,7 @@ async fn seed_coaching(
 
     let src = || Source(Some("demo".into()));
     let day = 86_400_000_000i64;
-    let now = alongside_store::now_micros();
+    let now = store.now();
     let actor = |user_id, role| Actor {
         user_id,
         org_id: org,
@@ -846,7 +846,7 @@ async fn seed_assessments(
     };
     let ins = alongside_measure::Instrument::from_json_str(&row.definition)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let now = alongside_store::now_micros();
+    let now = store.now();
     let day = 86_400_000_000i64;
     let mut batch = Vec::new();
     for (pid, theta) in people {

@@ -89,6 +89,7 @@ fn details(e: &Entry) -> Result<ServiceDetails> {
 }
 
 fn plan(
+    today: time::Date,
     what_matters: &str,
     contingency: &str,
     review_in_days: i64,
@@ -96,7 +97,6 @@ fn plan(
     actions: &[(&str, &str)],
     support: &[&str],
 ) -> Result<PlanContent> {
-    let today = time::OffsetDateTime::now_utc().date();
     let review = today + Duration::days(review_in_days);
     PlanContent::parse(
         &PlanForm {
@@ -167,13 +167,13 @@ pub async fn seed(
     for e in SERVICES {
         ids.push(store.create_service(&coord, details(e)?, src()).await?);
     }
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = store.clock().today();
     // The person's own plan: version 1 by the coordinator, version 2 after a conversation.
     store
-        .save_care_plan(&coord, own, 0, plan("Getting back to my allotment and seeing my grandchildren at weekends.", "Use my rescue pack as the COPD nurse showed me; call the practice, or 111 out of hours.", 60, false, &[("Walk to the end of the road each morning", "Me")], &["coaching"])?, src())
+        .save_care_plan(&coord, own, 0, plan(today, "Getting back to my allotment and seeing my grandchildren at weekends.", "Use my rescue pack as the COPD nurse showed me; call the practice, or 111 out of hours.", 60, false, &[("Walk to the end of the road each morning", "Me")], &["coaching"])?, src())
         .await?;
     store
-        .save_care_plan(&coord, own, 1, plan("Getting back to my allotment and seeing my grandchildren at weekends.", "Use my rescue pack as the COPD nurse showed me; if I am no better in two days, call the practice, or 111 out of hours. In an emergency call 999.", 90, true, &[("Walk to the end of the road each morning", "Me"), ("Book a place on pulmonary rehabilitation", "My coordinator"), ("Ring the stop smoking service", "Me, with my daughter")], &["coaching", "education", "other_services"])?, src())
+        .save_care_plan(&coord, own, 1, plan(today, "Getting back to my allotment and seeing my grandchildren at weekends.", "Use my rescue pack as the COPD nurse showed me; if I am no better in two days, call the practice, or 111 out of hours. In an emergency call 999.", 90, true, &[("Walk to the end of the road each morning", "Me"), ("Book a place on pulmonary rehabilitation", "My coordinator"), ("Ring the stop smoking service", "Me, with my daughter")], &["coaching", "education", "other_services"])?, src())
         .await?;
     let sent = |days: i64| ReferralOptions {
         respond_by: Some(today + Duration::days(days)),
@@ -209,6 +209,7 @@ pub async fn seed(
                 *pid,
                 0,
                 plan(
+                    today,
                     "Feeling less tired and being able to cook for my family again.",
                     "Ring the practice; if the surgery is closed, call 111.",
                     75,
@@ -285,6 +286,15 @@ mod tests {
             );
         }
         assert!(kinds.len() >= 8, "the demo covers most needs: {kinds:?}");
-        plan("x", "y", 30, true, &[("a", "b")], &["coaching"]).unwrap();
+        plan(
+            time::macros::date!(2026 - 12 - 03),
+            "x",
+            "y",
+            30,
+            true,
+            &[("a", "b")],
+            &["coaching"],
+        )
+        .unwrap();
     }
 }

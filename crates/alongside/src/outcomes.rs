@@ -55,10 +55,11 @@ pub fn window(from: Option<&str>, to: Option<&str>, today: Day) -> Result<Window
     Ok(w)
 }
 
-pub fn today() -> Day {
-    Day((time::OffsetDateTime::now_utc()
-        .unix_timestamp()
-        .div_euclid(86_400)) as i32)
+/// Today in Europe/London, by the application's clock.
+pub fn today(clock: &alongside_store::clock::Clock) -> Day {
+    let d = clock.today();
+    Day::from_ymd(d.year(), u32::from(d.month() as u8), u32::from(d.day()))
+        .expect("a calendar date is a day")
 }
 
 /// The population statement for a report built from the store.
@@ -87,8 +88,8 @@ pub async fn evaluate_database(
     output: Option<&std::path::Path>,
     population: Option<String>,
 ) -> Result<()> {
-    let w = window(from, to, today())?;
     let store = open(url).await?;
+    let w = window(from, to, today(store.clock()))?;
     let (org, org_name) = find_org(&store, organisation).await?;
     let started = std::time::Instant::now();
     store

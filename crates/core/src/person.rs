@@ -340,14 +340,25 @@ fn parse_dob(e: &mut ValidationErrors, form: &PersonForm, today: Date) -> Option
     let date = match parse_date_parts(&form.dob_day, &form.dob_month, &form.dob_year) {
         Ok(d) => d,
         Err(p) => {
-            let message = match p {
-                DateProblem::Missing => "Enter date of birth".to_string(),
+            let (field, message) = match p {
+                DateProblem::Missing => ("dob_day".to_string(), "Enter date of birth".to_string()),
+                // The first box that is not a number (empty boxes included).
                 DateProblem::Incomplete { .. } | DateProblem::NotANumber(_) => {
-                    "Date of birth must be a real date, like 27 3 1958".to_string()
+                    let field = if form.dob_day.trim().parse::<u8>().is_err() {
+                        "dob_day"
+                    } else if form.dob_month.trim().parse::<u8>().is_err() {
+                        "dob_month"
+                    } else {
+                        "dob_year"
+                    };
+                    (
+                        field.to_string(),
+                        "Date of birth must be a real date, like 27 3 1958".to_string(),
+                    )
                 }
-                other => other.message("Date of birth"),
+                other => (other.part().field("dob"), other.message("Date of birth")),
             };
-            e.add(&p.part().field("dob"), message);
+            e.add(&field, message);
             return None;
         }
     };

@@ -17,7 +17,7 @@
 //!   the day of their first scored measurement inside the window; to `to` in both cases.
 
 use crate::users::parse_uuid;
-use crate::{audit, now_micros, Backend, Result, Store, StoreError};
+use crate::{audit, Backend, Result, Store, StoreError};
 use alongside_core::access::{decide, Action, Actor, Target};
 use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
 use alongside_core::nhs_number::NhsNumber;
@@ -608,6 +608,7 @@ async fn store_import(
 ) -> Result<ImportReport> {
     let meta = Arc::new(meta);
     let backend = store.backend();
+    let now = store.now();
     store
         .write(move |c| {
             let (meta, ids, parsed) = (meta.clone(), ids.clone(), parsed.clone());
@@ -645,7 +646,7 @@ async fn store_import(
                     .bind(parsed.rows_read as i64)
                     .bind(parsed.rows_rejected as i64)
                     .bind(events as i64)
-                    .bind(now_micros())
+                    .bind(now)
                     .bind(match &meta.requester { Requester::User(a) => Some(a.user_id.as_text()), Requester::System(_) => None })
                     .execute(&mut *c)
                     .await?;
@@ -1054,12 +1055,12 @@ impl Store {
         let measurements = Arc::new(measurements);
         let condition_keys = Arc::new(condition_keys);
         let backend = self.backend();
+        let now = self.now();
         self.write(move |c| {
             let (people, measurements, condition_keys) = (people.clone(), measurements.clone(), condition_keys.clone());
             Box::pin(async move {
                 let org_l = uuid_literal(&org.as_text())?;
                 let ins_l = uuid_literal(&instrument.as_text())?;
-                let now = now_micros();
                 const COLS: &str = "org_id, id, nhs_number, given_name, family_name, search_name, date_of_birth, sex, consent_phone, consent_sms, consent_email, consent_post, preferred_language, interpreter_needed, deprivation_decile, gp_practice, created_at, updated_at, version";
                 let person_t = format!("({org_l}, ?, NULL, 'Synthetic', 'Person', ' synthetic person ', ?, ?, 0, 0, 0, 0, 'en', 0, ?, ?, {now}, {now}, 1)");
                 for chunk in people.chunks(1000) {

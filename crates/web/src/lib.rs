@@ -7,6 +7,7 @@
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod form;
 pub mod layout;
 pub mod pages;

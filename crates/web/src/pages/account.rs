@@ -3,11 +3,10 @@
 use super::{invalid, ok};
 use crate::auth::{self, ClientSource, CurrentUser};
 use crate::error::AppResult;
-use crate::form::FormData;
+use crate::extract::CsrfForm;
 use crate::layout::{self, Input};
 use crate::AppState;
 use alongside_core::validation::ValidationErrors;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
 use maud::{html, Markup};
@@ -39,10 +38,8 @@ pub async fn submit(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    body: Bytes,
+    CsrfForm(f): CsrfForm,
 ) -> AppResult<Response> {
-    let f = FormData::parse(&body);
-    user.check_csrf(&f.get("csrf_token"))?;
     let (current, new, confirm) = (
         f.get("current_password"),
         f.get("new_password"),

@@ -6,6 +6,7 @@
 use super::{html as html_response, invalid, ok, see_other};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
+use crate::extract::{may, CsrfForm, Require};
 use crate::form::FormData;
 use crate::layout;
 use crate::AppState;
@@ -22,7 +23,6 @@ use alongside_store::activation::{
 use alongside_store::door::AuditAs;
 use alongside_store::people::Source;
 use alongside_store::StoreError;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -414,11 +414,9 @@ pub async fn start(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm(f): CsrfForm,
 ) -> AppResult<Response> {
     let person: PersonId = parse(&id)?;
-    let f = FormData::parse(&body);
-    user.check_csrf(&f.get("csrf_token"))?;
     let instruments = active_instruments(&state, user.actor.org_id).await?;
     let staff = user.actor.role != Role::Person;
     let mut e = ValidationErrors::default();
@@ -596,11 +594,9 @@ pub async fn answer(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     Path((id, n)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm(f): CsrfForm,
 ) -> AppResult<Response> {
     let n: usize = parse(&n)?;
-    let f = FormData::parse(&body);
-    user.check_csrf(&f.get("csrf_token"))?;
     let (a, ins) = load(&state, &user, &id, source.clone()).await?;
     if n == 0 || n > ins.items().len() {
         return Err(AppError::NotFound);
@@ -695,10 +691,8 @@ pub async fn submit(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     Path(id): Path<String>,
-    body: Bytes,
+    _: CsrfForm,
 ) -> AppResult<Response> {
-    let f = FormData::parse(&body);
-    user.check_csrf(&f.get("csrf_token"))?;
     let (a, ins) = load(&state, &user, &id, source.clone()).await?;
     if a.completed {
         return Ok(see_other(&format!("/questionnaires/{}", a.id)));
@@ -885,11 +879,9 @@ pub async fn record_submit(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm(f): CsrfForm,
 ) -> AppResult<Response> {
     let person: PersonId = parse(&id)?;
-    let f = FormData::parse(&body);
-    user.check_csrf(&f.get("csrf_token"))?;
     // Staff recording answers given elsewhere; a refusal (or an unknown person) is audited.
     state
         .store
@@ -1250,13 +1242,10 @@ pub async fn admin_list(State(state): State<AppState>, user: CurrentUser) -> App
 
 pub async fn admin_import(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageInstruments>,
     ClientSource(source): ClientSource,
-    body: Bytes,
+    CsrfForm(f): CsrfForm,
 ) -> AppResult<Response> {
-    user.require(Action::ManageInstruments)?;
-    let f = FormData::parse(&body);
-    user.check_csrf(&f.get("csrf_token"))?;
     let json = f.get("definition");
     let mut e = ValidationErrors::default();
     let list = state.store.instruments(user.actor.org_id).await?;
@@ -1354,13 +1343,10 @@ pub async fn settings(State(state): State<AppState>, user: CurrentUser) -> AppRe
 
 pub async fn save_settings(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageInstruments>,
     ClientSource(source): ClientSource,
-    body: Bytes,
+    CsrfForm(f): CsrfForm,
 ) -> AppResult<Response> {
-    user.require(Action::ManageInstruments)?;
-    let f = FormData::parse(&body);
-    user.check_csrf(&f.get("csrf_token"))?;
     let (months, rules) = (f.get("remeasure_months"), f.get("rules"));
     let mut e = ValidationErrors::default();
     match months.trim().parse::<u32>() {
@@ -1400,14 +1386,11 @@ pub async fn save_settings(
 /// explicit, audited operation (results otherwise keep the version they were scored with).
 pub async fn admin_rescore(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageInstruments>,
     ClientSource(source): ClientSource,
     Path(id): Path<String>,
-    body: Bytes,
+    _: CsrfForm,
 ) -> AppResult<Response> {
-    user.require(Action::ManageInstruments)?;
-    let f = FormData::parse(&body);
-    user.check_csrf(&f.get("csrf_token"))?;
     let from_id: InstrumentId = parse(&id)?;
     let org = user.actor.org_id;
     let from = state.store.instrument(org, from_id).await?;

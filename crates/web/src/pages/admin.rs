@@ -3,7 +3,7 @@
 use super::{invalid, ok, see_other};
 use crate::auth::{self, ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::form::FormData;
+use crate::extract::{may, CsrfForm, Require};
 use crate::layout::{self, Input};
 use crate::AppState;
 use alongside_core::access::Action;
@@ -11,7 +11,6 @@ use alongside_core::validation::ValidationErrors;
 use alongside_core::{PersonId, Role, UserId};
 use alongside_store::users::{normalise_username, NewUser, User};
 use alongside_store::StoreError;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use maud::{html, Markup};
@@ -95,13 +94,10 @@ fn valid_username(s: &str) -> bool {
 
 pub async fn create(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageUsers>,
     ClientSource(source): ClientSource,
-    body: Bytes,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    user.require(Action::ManageUsers)?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     let f = UserForm {
         username: d.get("username").trim().to_string(),
         display_name: d.get("display_name").trim().to_string(),
@@ -212,10 +208,9 @@ async fn target_user(state: &AppState, user: &CurrentUser, id: &str) -> AppResul
 
 pub async fn edit_form(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageUsers>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    user.require(Action::ManageUsers)?;
     let target = target_user(&state, &user, &id).await?;
     Ok(ok(edit_page(
         &user,
@@ -228,15 +223,12 @@ pub async fn edit_form(
 
 pub async fn update(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageUsers>,
     ClientSource(source): ClientSource,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    user.require(Action::ManageUsers)?;
     let target = target_user(&state, &user, &id).await?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     let mut e = ValidationErrors::default();
     let role_text = d.get("role");
     let role = role_text.parse::<Role>().ok();

@@ -2,12 +2,13 @@
 
 use super::ok;
 use crate::auth::{ClientSource, CurrentUser};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
+use crate::extract::Id;
 use crate::layout;
 use crate::AppState;
 use alongside_core::audit::{AuditAction, AuditEntry};
 use alongside_core::PersonId;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -71,9 +72,8 @@ pub async fn person_history(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(id): Id<PersonId>,
 ) -> AppResult<Response> {
-    let id: PersonId = id.parse().map_err(|_| AppError::NotFound)?;
     // Decided and audited by the store (a record outside the actor's organisation is not
     // found; a refusal is recorded).
     let (record, entries) = state

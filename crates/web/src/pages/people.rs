@@ -3,6 +3,7 @@
 use super::{invalid, ok, see_other};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
+use crate::extract::CsrfForm;
 use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::AppState;
@@ -13,7 +14,6 @@ use alongside_core::validation::ValidationErrors;
 use alongside_core::{PersonId, Role};
 use alongside_store::people::{PeopleQuery, PersonView};
 use alongside_store::StoreError;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use maud::{html, Markup};
@@ -262,10 +262,8 @@ pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let form = person_form_from(&data);
     let details = match parse_person(&data, &form, state.store.clock().today()) {
         Ok(d) => d,
@@ -462,11 +460,9 @@ pub async fn update(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let form = person_form_from(&data);
     let version: i64 = data.get("version").parse().map_err(|_| {
         AppError::BadRequest(
