@@ -423,6 +423,7 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
         (WithdrawCoachingReferral, _, Target::Referral(_)) => {
             deny("only a coordinator or the person may withdraw")
         }
+        (ManageDirectory, _, Target::Org(_)) => deny("role may not change the directory"),
         _ => deny("role does not permit this"),
     }
 }
@@ -887,6 +888,25 @@ mod tests {
                 "{r:?}"
             );
             assert!(!decide(&a, SearchDirectory, Target::Org(OrgId::new())).allowed);
+        }
+    }
+
+    #[test]
+    fn a_refused_directory_change_says_why() {
+        let org = OrgId::new();
+        for r in [
+            Role::HealthCoach,
+            Role::Person,
+            Role::Analyst,
+            Role::Volunteer,
+        ] {
+            let d = decide(
+                &actor(r, org, None),
+                Action::ManageDirectory,
+                Target::Org(org),
+            );
+            assert!(!d.allowed, "{r:?}");
+            assert_eq!(d.reason, "role may not change the directory", "{r:?}");
         }
     }
 

@@ -5,11 +5,12 @@
 //! Every read and change is decided by `alongside_core::access` and audited in the same
 //! transaction.
 
-use crate::directory::{actor_name, check_person, referrals_of, ServiceReferral};
-use crate::people::{relation, Source};
-use crate::{audit, now_micros, Result, Store, StoreError};
-use alongside_core::access::{decide, Action, Actor, Target};
-use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
+use crate::directory::{actor_name, person_name, referrals_of, ServiceReferral};
+use crate::door::{AuditAs, PersonGrant};
+use crate::people::Source;
+use crate::{Result, Store, StoreError};
+use alongside_core::access::{Action, Actor};
+use alongside_core::audit::AuditAction;
 use alongside_core::careplan::{changed_field_names, PlanAction, PlanContent, SupportKind};
 use alongside_core::PersonId;
 use sqlx::any::AnyRow;
@@ -111,16 +112,12 @@ fn version_from_row(r: &AnyRow) -> Result<PlanVersion> {
     })
 }
 
-async fn versions_of(
-    c: &mut AnyConnection,
-    actor: &Actor,
-    person: PersonId,
-) -> Result<Vec<PlanVersion>> {
+async fn versions_of(c: &mut AnyConnection, g: &PersonGrant) -> Result<Vec<PlanVersion>> {
     sqlx::query(&format!(
         "SELECT {V_COLUMNS} FROM care_plan_versions WHERE org_id = $1 AND person_id = $2 ORDER BY version"
     ))
-    .bind(actor.org_id.as_text())
-    .bind(person.as_text())
+    .bind(g.org().as_text())
+    .bind(g.person().as_text())
     .fetch_all(&mut *c)
     .await?
     .iter()
@@ -128,26 +125,10 @@ async fn versions_of(
     .collect()
 }
 
-fn ev(
-    actor: &Actor,
-    action: AuditAction,
-    outcome: Outcome,
-    person: PersonId,
-    source: &Source,
-    detail: String,
-) -> AuditEvent {
-    AuditEvent {
-        org_id: actor.org_id,
-        actor_user_id: Some(actor.user_id),
-        actor_role: Some(actor.role),
-        action,
-        outcome,
-        resource_type: "care_plan",
-        resource_id: Some(person.as_text()),
-        person_id: Some(person),
-        source: source.0.clone(),
-        detail: Some(detail),
-    }
+/// How a plan use case is audited: resource `care_plan`, named by the person's id once
+/// allowed (a refusal names the person only).
+fn on_plan(action: AuditAction, person: Option<PersonId>) -> AuditAs {
+    AuditAs::new(action).on("care_plan", person.map(|p| p.as_text()))
 }
 
 impl Store {
@@ -160,9 +141,7 @@ impl Store {
         purpose: PlanPurpose,
         source: Source,
     ) -> Result<PlanView> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.read_as(actor, &source, move |tx| {
             Box::pin(async move {
                 let (action, audit_as) = match purpose {
                     PlanPurpose::Edit => (Action::EditCarePlan, AuditAction::CarePlanRead),
@@ -171,52 +150,37 @@ impl Store {
                     }
                     _ => (Action::ReadCarePlan, AuditAction::CarePlanRead),
                 };
-                let name =
-                    match check_person(c, &actor, person, action, audit_as, "care_plan", &source)
-                        .await?
-                    {
-                        Ok(n) => n,
-                        Err(e) => return Ok(Err(e)),
-                    };
+                let g = tx.person(action, person, on_plan(audit_as, None)).await?;
+                let person_name = person_name(tx.conn(), &g).await?;
                 let p = sqlx::query(
                     "SELECT nhs_number, date_of_birth FROM people WHERE org_id = $1 AND id = $2",
                 )
-                .bind(actor.org_id.as_text())
-                .bind(person.as_text())
-                .fetch_one(&mut *c)
+                .bind(g.org().as_text())
+                .bind(g.person().as_text())
+                .fetch_one(tx.conn())
                 .await?;
-                let versions = versions_of(c, &actor, person).await?;
-                let referrals = referrals_of(c, actor.org_id, person).await?;
-                let rel = relation(c, &actor, person).await?;
-                audit::append(
-                    c,
-                    &ev(
-                        &actor,
-                        audit_as,
-                        Outcome::Allowed,
-                        person,
-                        &source,
-                        purpose.detail(),
-                    ),
-                )
-                .await?;
-                Ok(Ok(PlanView {
+                let versions = versions_of(tx.conn(), &g).await?;
+                let referrals = referrals_of(tx.conn(), &g).await?;
+                tx.log(&g, on_plan(audit_as, Some(person)).detail(purpose.detail()))
+                    .await?;
+                Ok(PlanView {
                     person_id: person,
-                    person_name: name,
+                    person_name,
                     nhs_number: p.try_get("nhs_number")?,
                     date_of_birth: p.try_get("date_of_birth")?,
                     versions,
                     referrals,
-                    can_edit: decide(&actor, Action::EditCarePlan, Target::Person(rel)).allowed,
-                }))
+                    can_edit: tx.also_may(&g, Action::EditCarePlan).await?,
+                })
             })
         })
-        .await?
+        .await
     }
 
     /// Saves `content` as the next version of the person's plan, if `base_version` is still
-    /// the latest (0: there is no plan yet); otherwise `StaleVersion` and nothing is written.
-    /// Returns the new version number. Audited with the names of the changed fields.
+    /// the latest (0: there is no plan yet); otherwise `StaleVersion`, the refusal audited and
+    /// nothing written. Returns the new version number. Audited with the names of the changed
+    /// fields.
     pub async fn save_care_plan(
         &self,
         actor: &Actor,
@@ -225,36 +189,35 @@ impl Store {
         content: PlanContent,
         source: Source,
     ) -> Result<i64> {
-        let actor = actor.clone();
         let result = self
-            .write(move |c| {
-                let (actor, content, source) = (actor.clone(), content.clone(), source.clone());
+            .write_as(actor, &source, move |tx| {
+                let content = content.clone();
                 Box::pin(async move {
-                    if let Err(e) = check_person(c, &actor, person, Action::EditCarePlan, AuditAction::CarePlanSaved, "care_plan", &source).await? {
-                        return Ok(Err(e));
-                    }
-                    let versions = versions_of(c, &actor, person).await?;
+                    let g = tx.person(Action::EditCarePlan, person, on_plan(AuditAction::CarePlanSaved, None)).await?;
+                    let versions = versions_of(tx.conn(), &g).await?;
                     let latest = versions.last();
                     let current = latest.map(|v| v.version).unwrap_or(0);
                     if current != base_version {
-                        audit::append(c, &ev(&actor, AuditAction::CarePlanSaved, Outcome::Refused, person, &source, format!("based on version {base_version}, latest is {current}"))).await?;
-                        return Ok(Err(StoreError::StaleVersion));
+                        let refusal = on_plan(AuditAction::CarePlanSaved, Some(person))
+                            .detail(format!("based on version {base_version}, latest is {current}"));
+                        return Err(tx.refused(Some(person), refusal, StoreError::StaleVersion));
                     }
                     let next = current + 1;
-                    let author = actor_name(c, &actor).await?;
+                    let author = actor_name(tx).await?;
                     let actions = serde_json::to_string(&content.actions).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     let support = format!(" {} ", content.support.iter().map(|s| s.code()).collect::<Vec<_>>().join(" "));
+                    let (now, me) = (tx.now(), tx.actor().user_id);
                     sqlx::query(
                         "INSERT INTO care_plan_versions (org_id, id, person_id, version, author_id, author_name, created_at, what_matters, strengths, needs, preferences, goals, actions, support, support_notes, contingency, review_date, agreed, agreed_on) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
                     )
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(uuid::Uuid::now_v7().hyphenated().to_string())
-                    .bind(person.as_text())
+                    .bind(g.person().as_text())
                     .bind(next)
-                    .bind(actor.user_id.as_text())
+                    .bind(me.as_text())
                     .bind(&author)
-                    .bind(now_micros())
+                    .bind(now)
                     .bind(&content.what_matters)
                     .bind(&content.strengths)
                     .bind(&content.needs)
@@ -267,19 +230,19 @@ impl Store {
                     .bind(&content.review_date)
                     .bind(i64::from(content.agreed))
                     .bind(&content.agreed_on)
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
                     let detail = format!("version {next}; {}", changed_field_names(latest.map(|v| &v.content), &content));
-                    audit::append(c, &ev(&actor, AuditAction::CarePlanSaved, Outcome::Allowed, person, &source, detail)).await?;
-                    Ok(Ok(next))
+                    tx.log(&g, on_plan(AuditAction::CarePlanSaved, Some(person)).detail(detail)).await?;
+                    Ok(next)
                 })
             })
             .await;
         match result {
-            // Another writer inserted the same version number first (e.g. another instance).
+            // Another writer inserted the same version number first (e.g. another instance):
+            // nothing of this save was written.
             Err(e) if e.is_unique_violation() => Err(StoreError::StaleVersion),
-            Err(e) => Err(e),
-            Ok(inner) => inner,
+            other => other,
         }
     }
 }

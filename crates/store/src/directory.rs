@@ -6,18 +6,18 @@
 //! transaction. A referral's steps follow `alongside_core::directory::transition`; a step that
 //! is not possible from the current status is refused and nothing is written.
 
-use crate::audit::actor_event as ev;
-use crate::people::{relation, Source};
+use crate::door::{AuditAs, PersonGrant, Tx};
+use crate::people::Source;
 use crate::users::parse_uuid;
-use crate::{audit, now_micros, Result, Store, StoreError};
+use crate::{Result, Store, StoreError};
 use alongside_core::access::{decide, Action, Actor, Target};
-use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
+use alongside_core::audit::AuditAction;
 use alongside_core::directory::{
     days_overdue, transition, ReferralStatus, ServiceDetails, ServiceKind, ServiceMode, StepInput,
 };
 use alongside_core::ids::{ServiceId, ServiceReferralId};
 use alongside_core::time::{iso_date, parse_iso_date};
-use alongside_core::{OrgId, PersonId};
+use alongside_core::PersonId;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use time::Date;
@@ -159,33 +159,27 @@ fn service_from_row(r: &AnyRow) -> Result<ServiceRecord> {
     })
 }
 
-/// The person's name, or `None` when there is no such record in the organisation.
-pub(crate) async fn person_name(
-    c: &mut AnyConnection,
-    org: OrgId,
-    person: PersonId,
-) -> Result<Option<String>> {
+/// The person's name (the grant proves the record exists in the organisation).
+pub(crate) async fn person_name(c: &mut AnyConnection, g: &PersonGrant) -> Result<String> {
     let r = sqlx::query("SELECT given_name, family_name FROM people WHERE org_id = $1 AND id = $2")
-        .bind(org.as_text())
-        .bind(person.as_text())
-        .fetch_optional(&mut *c)
+        .bind(g.org().as_text())
+        .bind(g.person().as_text())
+        .fetch_one(&mut *c)
         .await?;
-    Ok(match r {
-        Some(r) => Some(format!(
-            "{} {}",
-            r.try_get::<String, _>("given_name")?,
-            r.try_get::<String, _>("family_name")?
-        )),
-        None => None,
-    })
+    Ok(format!(
+        "{} {}",
+        r.try_get::<String, _>("given_name")?,
+        r.try_get::<String, _>("family_name")?
+    ))
 }
 
 /// The display name of the acting user, for "who" on steps and versions.
-pub(crate) async fn actor_name(c: &mut AnyConnection, actor: &Actor) -> Result<String> {
+pub(crate) async fn actor_name(tx: &mut Tx<'_>) -> Result<String> {
+    let (org, me) = (tx.org().as_text(), tx.actor().user_id.as_text());
     let r = sqlx::query("SELECT display_name FROM users WHERE org_id = $1 AND id = $2")
-        .bind(actor.org_id.as_text())
-        .bind(actor.user_id.as_text())
-        .fetch_optional(&mut *c)
+        .bind(org)
+        .bind(me)
+        .fetch_optional(tx.conn())
         .await?;
     Ok(match r {
         Some(r) => r.try_get("display_name")?,
@@ -193,55 +187,9 @@ pub(crate) async fn actor_name(c: &mut AnyConnection, actor: &Actor) -> Result<S
     })
 }
 
-/// Checks `action` on `person` for `actor` (the record must exist in the actor's organisation:
-/// otherwise `NotFound`, audited in the actor's log). A refusal is audited with `audit_as` and
-/// returned as `Ok(Err(..))` so the audit entry commits. On success, the person's name.
-pub(crate) async fn check_person(
-    c: &mut AnyConnection,
-    actor: &Actor,
-    person: PersonId,
-    action: Action,
-    audit_as: AuditAction,
-    resource_type: &'static str,
-    source: &Source,
-) -> Result<std::result::Result<String, StoreError>> {
-    let Some(name) = person_name(c, actor.org_id, person).await? else {
-        audit::append(
-            c,
-            &ev(
-                actor,
-                audit_as,
-                Outcome::Refused,
-                resource_type,
-                Some(person.as_text()),
-                None,
-                source,
-                Some("no such record in this organisation".into()),
-            ),
-        )
-        .await?;
-        return Ok(Err(StoreError::NotFound));
-    };
-    let rel = relation(c, actor, person).await?;
-    let d = decide(actor, action, Target::Person(rel));
-    if !d.allowed {
-        audit::append(
-            c,
-            &ev(
-                actor,
-                audit_as,
-                Outcome::Refused,
-                resource_type,
-                None,
-                Some(person),
-                source,
-                Some(d.reason.into()),
-            ),
-        )
-        .await?;
-        return Ok(Err(StoreError::Refused(d.reason)));
-    }
-    Ok(Ok(name))
+/// How a referral use case's decision on a person is audited (resource `service_referral`).
+fn on_referrals(action: AuditAction, id: Option<ServiceReferralId>) -> AuditAs {
+    AuditAs::new(action).on("service_referral", id.map(|i| i.as_text()))
 }
 
 const R_COLUMNS: &str = "r.id, r.person_id, r.service_id, s.name AS service_name, r.status, r.reason, r.notes, r.respond_by, r.complete_by, r.outcome, r.created_at, r.version";
@@ -269,15 +217,14 @@ fn referral_from_row(r: &AnyRow) -> Result<ServiceReferral> {
 /// A person's referrals, newest first, without their steps.
 pub(crate) async fn referrals_of(
     c: &mut AnyConnection,
-    org: OrgId,
-    person: PersonId,
+    g: &PersonGrant,
 ) -> Result<Vec<ServiceReferral>> {
     sqlx::query(&format!(
         "SELECT {R_COLUMNS} FROM service_referrals r JOIN services s ON s.org_id = r.org_id AND s.id = r.service_id \
          WHERE r.org_id = $1 AND r.person_id = $2 ORDER BY r.created_at DESC, r.id"
     ))
-    .bind(org.as_text())
-    .bind(person.as_text())
+    .bind(g.org().as_text())
+    .bind(g.person().as_text())
     .fetch_all(&mut *c)
     .await?
     .iter()
@@ -285,18 +232,19 @@ pub(crate) async fn referrals_of(
     .collect()
 }
 
+/// One of the person's referrals with its steps, or `None` (not theirs, or no such referral).
 async fn load_referral(
     c: &mut AnyConnection,
-    org: OrgId,
-    person: PersonId,
+    g: &PersonGrant,
     id: ServiceReferralId,
 ) -> Result<Option<ServiceReferral>> {
+    let org = g.org();
     let Some(row) = sqlx::query(&format!(
         "SELECT {R_COLUMNS} FROM service_referrals r JOIN services s ON s.org_id = r.org_id AND s.id = r.service_id \
          WHERE r.org_id = $1 AND r.person_id = $2 AND r.id = $3"
     ))
     .bind(org.as_text())
-    .bind(person.as_text())
+    .bind(g.person().as_text())
     .bind(id.as_text())
     .fetch_optional(&mut *c)
     .await?
@@ -323,80 +271,70 @@ async fn load_referral(
     Ok(Some(r))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Appends a step to one of the person's referrals, by the acting user, stamped by the clock.
 async fn insert_step(
-    c: &mut AnyConnection,
-    org: OrgId,
+    tx: &mut Tx<'_>,
+    g: &PersonGrant,
     referral: ServiceReferralId,
     status: ReferralStatus,
     on: Date,
-    by: &Actor,
     by_name: &str,
     note: Option<&str>,
 ) -> Result<()> {
+    let (now, by) = (tx.now(), tx.actor().user_id);
     sqlx::query(
         "INSERT INTO service_referral_steps (org_id, referral_id, seq, status, on_date, at, by_user, by_name, note) \
          VALUES ($1, $2, (SELECT COUNT(*) FROM service_referral_steps WHERE org_id = $1 AND referral_id = $2) + 1, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(org.as_text())
+    .bind(g.org().as_text())
     .bind(referral.as_text())
     .bind(status.code())
     .bind(iso_date(on))
-    .bind(now_micros())
-    .bind(by.user_id.as_text())
+    .bind(now)
+    .bind(by.as_text())
     .bind(by_name)
     .bind(note)
-    .execute(&mut *c)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
 
-/// Creates a referral of `person` to a directory `service` on `c`, inside the caller's write
-/// transaction (for example a coaching discharge's onward referrals, written with the discharge).
-/// Access is checked (coaches for their caseload, coordinators) and the referral or the refusal
-/// audited on `c`; a refusal or an unknown or inactive service is returned as `Ok(Err(..))`, so
-/// the caller decides whether to go on. Drafted, or sent at once (a "sent" step on `today`).
-#[allow(clippy::too_many_arguments)]
+/// Creates a referral of `person` to a directory `service` inside the caller's use case (for
+/// example a coaching discharge's onward referrals, written with the discharge). Decided
+/// (coaches for their caseload, coordinators) and audited through the door: a refusal is
+/// audited and returned as `Refused` (`NotFound` for someone not in the organisation), an
+/// unknown or inactive service as `Conflict(message)`; either way nothing is written, so the
+/// caller may decide to go on. Drafted, or sent at once (a "sent" step on `today`).
 pub async fn insert_service_referral(
-    c: &mut AnyConnection,
-    actor: &Actor,
+    tx: &mut Tx<'_>,
     person: PersonId,
     service: ServiceId,
     reason: &str,
     o: &ReferralOptions,
     today: Date,
-    source: &Source,
-) -> Result<std::result::Result<ServiceReferralId, StoreError>> {
-    let id = ServiceReferralId::new();
-    let (actor, source) = (actor.clone(), source.clone());
-    if let Err(e) = check_person(
-        c,
-        &actor,
-        person,
-        Action::ManageServiceReferrals,
-        AuditAction::ServiceReferralCreated,
-        "service_referral",
-        &source,
-    )
-    .await?
-    {
-        return Ok(Err(e));
-    }
+) -> Result<ServiceReferralId> {
+    let g = tx
+        .person(
+            Action::ManageServiceReferrals,
+            person,
+            on_referrals(AuditAction::ServiceReferralCreated, None),
+        )
+        .await?;
     let active = sqlx::query("SELECT active FROM services WHERE org_id = $1 AND id = $2")
-        .bind(actor.org_id.as_text())
+        .bind(g.org().as_text())
         .bind(service.as_text())
-        .fetch_optional(&mut *c)
+        .fetch_optional(tx.conn())
         .await?;
     match active {
         None => {
-            return Ok(Err(StoreError::Conflict(
+            return Err(StoreError::Conflict(
                 "Select a service from the directory".into(),
-            )))
+            ))
         }
         Some(r) if r.try_get::<i64, _>("active")? == 0 => {
-            return Ok(Err(StoreError::Conflict(
+            return Err(StoreError::Conflict(
                 "That service is not taking referrals: choose another".into(),
-            )))
+            ))
         }
         Some(_) => {}
     }
@@ -405,108 +343,74 @@ pub async fn insert_service_referral(
     } else {
         ReferralStatus::Drafted
     };
-    let now = now_micros();
+    let id = ServiceReferralId::new();
+    let (now, me) = (tx.now(), tx.actor().user_id);
     sqlx::query(
             "INSERT INTO service_referrals (org_id, id, person_id, service_id, status, reason, notes, respond_by, complete_by, outcome, created_by, created_at, updated_at, version) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $11, 1)",
         )
-        .bind(actor.org_id.as_text())
+        .bind(g.org().as_text())
         .bind(id.as_text())
-        .bind(person.as_text())
+        .bind(g.person().as_text())
         .bind(service.as_text())
         .bind(status.code())
         .bind(reason)
         .bind(&o.notes)
         .bind(o.respond_by.map(iso_date))
         .bind(o.complete_by.map(iso_date))
-        .bind(actor.user_id.as_text())
+        .bind(me.as_text())
         .bind(now)
-        .execute(&mut *c)
+        .execute(tx.conn())
         .await?;
-    let name = actor_name(c, &actor).await?;
-    insert_step(
-        c,
-        actor.org_id,
-        id,
-        ReferralStatus::Drafted,
-        today,
-        &actor,
-        &name,
-        None,
-    )
-    .await?;
+    let name = actor_name(tx).await?;
+    insert_step(tx, &g, id, ReferralStatus::Drafted, today, &name, None).await?;
     if o.send_now {
-        insert_step(
-            c,
-            actor.org_id,
-            id,
-            ReferralStatus::Sent,
-            today,
-            &actor,
-            &name,
-            None,
-        )
-        .await?;
+        insert_step(tx, &g, id, ReferralStatus::Sent, today, &name, None).await?;
     }
-    audit::append(
-        c,
-        &ev(
-            &actor,
-            AuditAction::ServiceReferralCreated,
-            Outcome::Allowed,
-            "service_referral",
-            Some(id.as_text()),
-            Some(person),
-            &source,
-            Some(status.code().to_string()),
-        ),
+    tx.log(
+        &g,
+        on_referrals(AuditAction::ServiceReferralCreated, Some(id)).detail(status.code()),
     )
     .await?;
-    Ok(Ok(id))
+    Ok(id)
+}
+
+/// The directory is organisation data, not personal data: anyone signed in to the
+/// organisation may search it (`access::decide`, `SearchDirectory`), and its reads are not
+/// audited. Only an actor of another organisation could be refused, and the queries are
+/// scoped to the actor's own organisation anyway.
+fn directory_open_to(actor: &Actor) -> Result<()> {
+    let d = decide(actor, Action::SearchDirectory, Target::Org(actor.org_id));
+    if d.allowed {
+        Ok(())
+    } else {
+        Err(StoreError::Refused(d.reason))
+    }
 }
 
 impl Store {
-    fn require_org(&self, actor: &Actor, action: Action) -> Result<()> {
-        let d = decide(actor, action, Target::Org(actor.org_id));
-        if d.allowed {
-            Ok(())
-        } else {
-            Err(StoreError::Refused(d.reason))
-        }
-    }
-
-    /// Adds a service to the directory (coordinators and administrators), audited.
+    /// Adds a service to the directory (coordinators and administrators), audited, refusals
+    /// too.
     pub async fn create_service(
         &self,
         actor: &Actor,
         details: ServiceDetails,
         source: Source,
     ) -> Result<ServiceId> {
-        if let Err(e) = self.require_org(actor, Action::ManageDirectory) {
-            self.audit(ev(
-                actor,
-                AuditAction::ServiceCreated,
-                Outcome::Refused,
-                "service",
-                None,
-                None,
-                &source,
-                Some("role may not change the directory".into()),
-            ))
-            .await?;
-            return Err(e);
-        }
-        let id = ServiceId::new();
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, d, source) = (actor.clone(), details.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let d = details.clone();
             Box::pin(async move {
-                let now = now_micros();
+                let g = tx.org_action(
+                    Action::ManageDirectory,
+                    AuditAs::new(AuditAction::ServiceCreated).on("service", None),
+                )?;
+                let id = ServiceId::new();
+                let now = tx.now();
                 sqlx::query(
                     "INSERT INTO services (org_id, id, name, search_text, kind, description, eligibility, conditions, self_referral, referral_method, email, phone, address, website, opening_times, modes, languages, active, created_at, updated_at, version) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, 1)",
                 )
-                .bind(actor.org_id.as_text())
+                .bind(g.org().as_text())
                 .bind(id.as_text())
                 .bind(&d.name)
                 .bind(search_text(&d))
@@ -525,16 +429,18 @@ impl Store {
                 .bind(codes(d.languages.clone()))
                 .bind(i64::from(d.active))
                 .bind(now)
-                .execute(&mut *c)
+                .execute(tx.conn())
                 .await?;
-                audit::append(c, &ev(&actor, AuditAction::ServiceCreated, Outcome::Allowed, "service", Some(id.as_text()), None, &source, None)).await?;
+                tx.log_org(&g, None, AuditAs::new(AuditAction::ServiceCreated).on("service", Some(id.as_text()))).await?;
                 Ok(id)
             })
         })
         .await
     }
 
-    /// Changes a directory entry unless someone changed it since `expected_version`.
+    /// Changes a directory entry unless someone changed it since `expected_version`
+    /// (`StaleVersion`, nothing written). Coordinators and administrators; audited, refusals
+    /// too.
     pub async fn update_service(
         &self,
         actor: &Actor,
@@ -543,37 +449,25 @@ impl Store {
         details: ServiceDetails,
         source: Source,
     ) -> Result<()> {
-        if let Err(e) = self.require_org(actor, Action::ManageDirectory) {
-            self.audit(ev(
-                actor,
-                AuditAction::ServiceUpdated,
-                Outcome::Refused,
-                "service",
-                Some(id.as_text()),
-                None,
-                &source,
-                Some("role may not change the directory".into()),
-            ))
-            .await?;
-            return Err(e);
-        }
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, d, source) = (actor.clone(), details.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let d = details.clone();
             Box::pin(async move {
+                let audit_as = AuditAs::new(AuditAction::ServiceUpdated).on("service", Some(id.as_text()));
+                let g = tx.org_action(Action::ManageDirectory, audit_as.clone())?;
                 let Some(before) = sqlx::query(&format!("SELECT {S_COLUMNS} FROM services WHERE org_id = $1 AND id = $2"))
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(id.as_text())
-                    .fetch_optional(&mut *c)
+                    .fetch_optional(tx.conn())
                     .await?
                 else {
-                    return Ok(Err(StoreError::NotFound));
+                    return Err(StoreError::NotFound);
                 };
                 let before = service_from_row(&before)?;
                 if before.version != expected_version {
-                    return Ok(Err(StoreError::StaleVersion));
+                    return Err(StoreError::StaleVersion);
                 }
-                sqlx::query(
+                let now = tx.now();
+                let n = sqlx::query(
                     "UPDATE services SET name = $1, search_text = $2, kind = $3, description = $4, eligibility = $5, conditions = $6, self_referral = $7, referral_method = $8, email = $9, phone = $10, \
                      address = $11, website = $12, opening_times = $13, modes = $14, languages = $15, active = $16, updated_at = $17, version = version + 1 \
                      WHERE org_id = $18 AND id = $19 AND version = $20",
@@ -594,23 +488,27 @@ impl Store {
                 .bind(codes(d.modes.iter().map(|m| m.code().to_string())))
                 .bind(codes(d.languages.clone()))
                 .bind(i64::from(d.active))
-                .bind(now_micros())
-                .bind(actor.org_id.as_text())
+                .bind(now)
+                .bind(g.org().as_text())
                 .bind(id.as_text())
                 .bind(expected_version)
-                .execute(&mut *c)
-                .await?;
-                let detail = if before.details == d { "no changes".to_string() } else { "changed".to_string() };
-                audit::append(c, &ev(&actor, AuditAction::ServiceUpdated, Outcome::Allowed, "service", Some(id.as_text()), None, &source, Some(detail))).await?;
-                Ok(Ok(()))
+                .execute(tx.conn())
+                .await?
+                .rows_affected();
+                if n != 1 {
+                    return Err(StoreError::StaleVersion);
+                }
+                let detail = if before.details == d { "no changes" } else { "changed" };
+                tx.log_org(&g, None, audit_as.detail(detail)).await?;
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
     /// One directory entry of the actor's organisation (another organisation's: not found).
     pub async fn service(&self, actor: &Actor, id: ServiceId) -> Result<ServiceRecord> {
-        self.require_org(actor, Action::SearchDirectory)?;
+        directory_open_to(actor)?;
         let r = sqlx::query(&format!(
             "SELECT {S_COLUMNS} FROM services WHERE org_id = $1 AND id = $2"
         ))
@@ -628,7 +526,7 @@ impl Store {
         actor: &Actor,
         q: &ServiceQuery,
     ) -> Result<Vec<ServiceRecord>> {
-        self.require_org(actor, Action::SearchDirectory)?;
+        directory_open_to(actor)?;
         let mut sql = format!("SELECT {S_COLUMNS} FROM services WHERE org_id = $1");
         let mut binds = vec![actor.org_id.as_text()];
         let mut push = |sql: &mut String, clause: &str, v: String| {
@@ -681,7 +579,7 @@ impl Store {
 
     /// Refers `person` to a directory `service`: coaches for their caseload and coordinators.
     /// Drafted, or sent at once (a "sent" step today). Audited, refusals too. (Inside another
-    /// write transaction, use [`insert_service_referral`].)
+    /// use case, use [`insert_service_referral`].)
     #[allow(clippy::too_many_arguments)]
     pub async fn create_service_referral(
         &self,
@@ -693,76 +591,56 @@ impl Store {
         today: Date,
         source: Source,
     ) -> Result<ServiceReferralId> {
-        let actor = actor.clone();
         let reason = reason.to_string();
-        self.write(move |c| {
-            let (actor, reason, o, source) = (
-                actor.clone(),
-                reason.clone(),
-                options.clone(),
-                source.clone(),
-            );
+        self.write_as(actor, &source, move |tx| {
+            let (reason, o) = (reason.clone(), options.clone());
             Box::pin(async move {
-                insert_service_referral(c, &actor, person, service, &reason, &o, today, &source)
-                    .await
+                insert_service_referral(tx, person, service, &reason, &o, today).await
             })
         })
-        .await?
+        .await
     }
 
-    /// A person's referrals to other services (audited, refusals too).
+    /// A person's referrals to other services, for those who may read their plan (audited,
+    /// refusals too).
     pub async fn person_referrals(
         &self,
         actor: &Actor,
         person: PersonId,
         source: Source,
     ) -> Result<PersonReferrals> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
-            Box::pin(async move {
-                let name = match check_person(
-                    c,
-                    &actor,
-                    person,
-                    Action::ReadCarePlan,
-                    AuditAction::ServiceReferralsRead,
-                    "service_referral",
-                    &source,
-                )
-                .await?
-                {
-                    Ok(n) => n,
-                    Err(e) => return Ok(Err(e)),
-                };
-                let referrals = referrals_of(c, actor.org_id, person).await?;
-                audit::append(
-                    c,
-                    &ev(
-                        &actor,
-                        AuditAction::ServiceReferralsRead,
-                        Outcome::Allowed,
-                        "service_referral",
-                        None,
-                        Some(person),
-                        &source,
-                        Some("list".into()),
-                    ),
-                )
-                .await?;
-                let rel = relation(c, &actor, person).await?;
-                Ok(Ok(PersonReferrals {
-                    person_name: name,
-                    can_manage: decide(&actor, Action::ManageServiceReferrals, Target::Person(rel))
-                        .allowed,
-                    referrals,
-                }))
-            })
-        })
-        .await?
+        self.person_referrals_for(actor, person, Action::ReadCarePlan, source)
+            .await
     }
 
-    /// One referral with its steps (audited).
+    /// A person's referrals for a page that goes on to `purpose` (e.g. a new referral's form:
+    /// `ManageServiceReferrals`): allowed only if `actor` may do that to this person; audited
+    /// as a read of the referrals, allowed or refused.
+    pub async fn person_referrals_for(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        purpose: Action,
+        source: Source,
+    ) -> Result<PersonReferrals> {
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let read = on_referrals(AuditAction::ServiceReferralsRead, None);
+                let g = tx.person(purpose, person, read.clone()).await?;
+                let person_name = person_name(tx.conn(), &g).await?;
+                let referrals = referrals_of(tx.conn(), &g).await?;
+                tx.log(&g, read.detail("list")).await?;
+                Ok(PersonReferrals {
+                    person_name,
+                    can_manage: tx.also_may(&g, Action::ManageServiceReferrals).await?,
+                    referrals,
+                })
+            })
+        })
+        .await
+    }
+
+    /// One referral with its steps (audited, refusals too).
     pub async fn service_referral(
         &self,
         actor: &Actor,
@@ -770,58 +648,33 @@ impl Store {
         id: ServiceReferralId,
         source: Source,
     ) -> Result<(PersonReferrals, ServiceReferral)> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.read_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let name = match check_person(
-                    c,
-                    &actor,
-                    person,
-                    Action::ReadCarePlan,
-                    AuditAction::ServiceReferralsRead,
-                    "service_referral",
-                    &source,
-                )
-                .await?
-                {
-                    Ok(n) => n,
-                    Err(e) => return Ok(Err(e)),
-                };
-                let Some(r) = load_referral(c, actor.org_id, person, id).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
-                audit::append(
-                    c,
-                    &ev(
-                        &actor,
-                        AuditAction::ServiceReferralsRead,
-                        Outcome::Allowed,
-                        "service_referral",
-                        Some(id.as_text()),
-                        Some(person),
-                        &source,
-                        None,
-                    ),
+                let g = tx
+                    .person(
+                        Action::ReadCarePlan,
+                        person,
+                        on_referrals(AuditAction::ServiceReferralsRead, None),
+                    )
+                    .await?;
+                let person_name = person_name(tx.conn(), &g).await?;
+                let r = load_referral(tx.conn(), &g, id)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                tx.log(
+                    &g,
+                    on_referrals(AuditAction::ServiceReferralsRead, Some(id)),
                 )
                 .await?;
-                let rel = relation(c, &actor, person).await?;
-                Ok(Ok((
-                    PersonReferrals {
-                        person_name: name,
-                        can_manage: decide(
-                            &actor,
-                            Action::ManageServiceReferrals,
-                            Target::Person(rel),
-                        )
-                        .allowed,
-                        referrals: Vec::new(),
-                    },
-                    r,
-                )))
+                let who = PersonReferrals {
+                    person_name,
+                    can_manage: tx.also_may(&g, Action::ManageServiceReferrals).await?,
+                    referrals: Vec::new(),
+                };
+                Ok((who, r))
             })
         })
-        .await?
+        .await
     }
 
     /// Records a step of a referral. A step not possible from its status is refused with
@@ -836,29 +689,22 @@ impl Store {
         step: StepInput,
         source: Source,
     ) -> Result<ReferralStatus> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, step, source) = (actor.clone(), step.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let step = step.clone();
             Box::pin(async move {
-                if let Err(e) = check_person(c, &actor, person, Action::ManageServiceReferrals, AuditAction::ServiceReferralUpdated, "service_referral", &source).await? {
-                    return Ok(Err(e));
-                }
-                let Some(r) = load_referral(c, actor.org_id, person, id).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
-                let next = match transition(r.status, step.step) {
-                    Ok(s) => s,
-                    Err(m) => return Ok(Err(StoreError::Conflict(m))),
-                };
+                let g = tx.person(Action::ManageServiceReferrals, person, on_referrals(AuditAction::ServiceReferralUpdated, None)).await?;
+                let r = load_referral(tx.conn(), &g, id).await?.ok_or(StoreError::NotFound)?;
+                let next = transition(r.status, step.step).map_err(StoreError::Conflict)?;
                 if r.version != expected_version {
-                    return Ok(Err(StoreError::StaleVersion));
+                    return Err(StoreError::StaleVersion);
                 }
                 if next == ReferralStatus::Sent && r.respond_by.is_none() && step.respond_by.is_none() {
-                    return Ok(Err(StoreError::Conflict("Enter the date a response is expected by, so an unanswered referral is noticed".into())));
+                    return Err(StoreError::Conflict("Enter the date a response is expected by, so an unanswered referral is noticed".into()));
                 }
                 let respond_by = step.respond_by.map(iso_date).or(r.respond_by.clone());
                 let complete_by = step.complete_by.map(iso_date).or(r.complete_by.clone());
                 let outcome = if next == ReferralStatus::Completed { step.outcome.clone() } else { r.outcome.clone() };
+                let now = tx.now();
                 let n = sqlx::query(
                     "UPDATE service_referrals SET status = $1, respond_by = $2, complete_by = $3, outcome = $4, updated_at = $5, version = version + 1 \
                      WHERE org_id = $6 AND id = $7 AND version = $8",
@@ -867,98 +713,81 @@ impl Store {
                 .bind(&respond_by)
                 .bind(&complete_by)
                 .bind(&outcome)
-                .bind(now_micros())
-                .bind(actor.org_id.as_text())
+                .bind(now)
+                .bind(g.org().as_text())
                 .bind(id.as_text())
                 .bind(expected_version)
-                .execute(&mut *c)
+                .execute(tx.conn())
                 .await?
                 .rows_affected();
                 if n != 1 {
-                    return Ok(Err(StoreError::StaleVersion));
+                    return Err(StoreError::StaleVersion);
                 }
-                let name = actor_name(c, &actor).await?;
-                insert_step(c, actor.org_id, id, next, step.on, &actor, &name, step.note.as_deref()).await?;
-                audit::append(c, &ev(&actor, AuditAction::ServiceReferralUpdated, Outcome::Allowed, "service_referral", Some(id.as_text()), Some(person), &source, Some(format!("{} -> {}", r.status.code(), next.code())))).await?;
-                Ok(Ok(next))
+                let name = actor_name(tx).await?;
+                insert_step(tx, &g, id, next, step.on, &name, step.note.as_deref()).await?;
+                tx.log(&g, on_referrals(AuditAction::ServiceReferralUpdated, Some(id)).detail(format!("{} -> {}", r.status.code(), next.code()))).await?;
+                Ok(next)
             })
         })
-        .await?
+        .await
     }
 
     /// Referrals sent and not answered by their expected response date, or accepted and not
     /// completed by their expected completion date, on `today`: oldest missed date first.
-    /// Coordinators and administrators; audited.
+    /// Coordinators and administrators; the list and its audit entry (or the refusal's)
+    /// commit together.
     pub async fn overdue_service_referrals(
         &self,
         actor: &Actor,
         today: Date,
         source: Source,
     ) -> Result<Vec<OverdueReferral>> {
-        let d = decide(
-            actor,
-            Action::ReadOverdueReferrals,
-            Target::Org(actor.org_id),
-        );
-        self.audit(AuditEvent {
-            resource_type: "service_referral",
-            ..ev(
-                actor,
-                AuditAction::OverdueReferralsListed,
-                if d.allowed {
-                    Outcome::Allowed
-                } else {
-                    Outcome::Refused
-                },
-                "service_referral",
-                None,
-                None,
-                &source,
-                (!d.allowed).then(|| d.reason.to_string()),
-            )
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let audit_as = AuditAs::new(AuditAction::OverdueReferralsListed)
+                    .on("service_referral", None);
+                let g = tx.org_action(Action::ReadOverdueReferrals, audit_as.clone())?;
+                let rows = sqlx::query(&format!(
+                    "SELECT {R_COLUMNS}, p.given_name, p.family_name FROM service_referrals r \
+                     JOIN services s ON s.org_id = r.org_id AND s.id = r.service_id \
+                     JOIN people p ON p.org_id = r.org_id AND p.id = r.person_id \
+                     WHERE r.org_id = $1 AND ((r.status = 'sent' AND r.respond_by < $2) OR (r.status = 'accepted' AND r.complete_by < $2)) \
+                     LIMIT 2000"
+                ))
+                .bind(g.org().as_text())
+                .bind(iso_date(today))
+                .fetch_all(tx.conn())
+                .await?;
+                let mut out = Vec::new();
+                for row in &rows {
+                    let r = referral_from_row(row)?;
+                    let respond = r.respond_by.as_deref().and_then(parse_iso_date);
+                    let complete = r.complete_by.as_deref().and_then(parse_iso_date);
+                    let Some(days) = days_overdue(r.status, respond, complete, today) else {
+                        continue;
+                    };
+                    let due = if r.status == ReferralStatus::Sent {
+                        r.respond_by.clone()
+                    } else {
+                        r.complete_by.clone()
+                    }
+                    .unwrap_or_default();
+                    out.push(OverdueReferral {
+                        person_name: format!(
+                            "{} {}",
+                            row.try_get::<String, _>("given_name")?,
+                            row.try_get::<String, _>("family_name")?
+                        ),
+                        referral: r,
+                        due,
+                        days_overdue: days,
+                    });
+                }
+                out.sort_by(|a, b| a.due.cmp(&b.due).then(a.person_name.cmp(&b.person_name)));
+                tx.log_org(&g, None, audit_as).await?;
+                Ok(out)
+            })
         })
-        .await?;
-        if !d.allowed {
-            return Err(StoreError::Refused(d.reason));
-        }
-        let today_s = iso_date(today);
-        let rows = sqlx::query(&format!(
-            "SELECT {R_COLUMNS}, p.given_name, p.family_name FROM service_referrals r \
-             JOIN services s ON s.org_id = r.org_id AND s.id = r.service_id \
-             JOIN people p ON p.org_id = r.org_id AND p.id = r.person_id \
-             WHERE r.org_id = $1 AND ((r.status = 'sent' AND r.respond_by < $2) OR (r.status = 'accepted' AND r.complete_by < $2)) \
-             LIMIT 2000"
-        ))
-        .bind(actor.org_id.as_text())
-        .bind(&today_s)
-        .fetch_all(self.reader())
-        .await?;
-        let mut out = Vec::new();
-        for row in &rows {
-            let r = referral_from_row(row)?;
-            let respond = r.respond_by.as_deref().and_then(parse_iso_date);
-            let complete = r.complete_by.as_deref().and_then(parse_iso_date);
-            let Some(days) = days_overdue(r.status, respond, complete, today) else {
-                continue;
-            };
-            let due = if r.status == ReferralStatus::Sent {
-                r.respond_by.clone()
-            } else {
-                r.complete_by.clone()
-            }
-            .unwrap_or_default();
-            out.push(OverdueReferral {
-                person_name: format!(
-                    "{} {}",
-                    row.try_get::<String, _>("given_name")?,
-                    row.try_get::<String, _>("family_name")?
-                ),
-                referral: r,
-                due,
-                days_overdue: days,
-            });
-        }
-        out.sort_by(|a, b| a.due.cmp(&b.due).then(a.person_name.cmp(&b.person_name)));
-        Ok(out)
+        .await
     }
 }

@@ -373,7 +373,7 @@ pub async fn save(
             }
         }
         if e.is_empty() {
-            PlanContent::parse(&f, super::directory::today())
+            PlanContent::parse(&f, state.store.clock().today())
         } else {
             Err(e)
         }

@@ -8,6 +8,7 @@ use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::AppState;
 use alongside_core::access::{decide, Action, Target};
+use alongside_core::audit::AuditAction;
 use alongside_core::conditions::{self, CONDITIONS};
 use alongside_core::directory::{
     next_steps, NewReferral, ReferralForm, ReferralStatus, ReferralStep, ServiceDetails,
@@ -21,16 +22,14 @@ use alongside_core::PersonId;
 use alongside_store::directory::{
     PersonReferrals, ReferralOptions, ServiceQuery, ServiceRecord, ServiceReferral,
 };
+use alongside_store::door::AuditAs;
+use alongside_store::people::Source;
 use alongside_store::StoreError;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
-
-pub(crate) fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
-}
 
 fn parse_person(s: &str) -> AppResult<PersonId> {
     s.parse().map_err(|_| AppError::NotFound)
@@ -541,23 +540,17 @@ async fn services_for_referral(
         .await?)
 }
 
-/// The person's referrals with the right to manage them checked (refusal: 403, audited).
+/// The person's referrals for a page that goes on to refer them (refusal: 403, audited).
 async fn managed(
     state: &AppState,
     user: &CurrentUser,
     person: PersonId,
-    source: alongside_store::people::Source,
+    source: Source,
 ) -> AppResult<PersonReferrals> {
-    let r = state
+    Ok(state
         .store
-        .person_referrals(&user.actor, person, source)
-        .await?;
-    if !r.can_manage {
-        return Err(AppError::Forbidden(
-            "role does not permit referring this person",
-        ));
-    }
-    Ok(r)
+        .person_referrals_for(&user.actor, person, Action::ManageServiceReferrals, source)
+        .await?)
 }
 
 pub async fn new_referral(
@@ -605,11 +598,23 @@ pub async fn create_referral(
     let person = parse_person(&id)?;
     let data = FormData::parse(&body);
     user.check_csrf(&data.get("csrf_token"))?;
+    // Refused (and audited) before the form is checked.
+    state
+        .store
+        .authorise_person(
+            &user.actor,
+            Action::ManageServiceReferrals,
+            person,
+            AuditAs::new(AuditAction::ServiceReferralCreated).on("service_referral", None),
+            &source,
+        )
+        .await?;
+    let today = state.store.clock().today();
     let f = referral_form_from(&data);
     let mut parsed = {
         let e = data.repeated_errors(REFERRAL_SINGLE);
         if e.is_empty() {
-            NewReferral::parse(&f, today())
+            NewReferral::parse(&f, today)
         } else {
             Err(e)
         }
@@ -650,7 +655,7 @@ pub async fn create_referral(
             service.expect("checked"),
             &new.reason,
             opts,
-            today(),
+            today,
             source.clone(),
         )
         .await
@@ -790,6 +795,17 @@ pub async fn move_referral(
     let rid = parse_referral(&rid)?;
     let data = FormData::parse(&body);
     user.check_csrf(&data.get("csrf_token"))?;
+    // Refused (and audited) before the form is checked.
+    state
+        .store
+        .authorise_person(
+            &user.actor,
+            Action::ManageServiceReferrals,
+            person,
+            AuditAs::new(AuditAction::ServiceReferralUpdated).on("service_referral", None),
+            &source,
+        )
+        .await?;
     let f = StepForm {
         step: data.get("step"),
         on: data.get("on"),
@@ -813,11 +829,6 @@ pub async fn move_referral(
                 .store
                 .service_referral(&user.actor, person, rid, source)
                 .await?;
-            if !who.can_manage {
-                return Err(AppError::Forbidden(
-                    "role does not permit changing this referral",
-                ));
-            }
             Ok::<_, AppError>(respond(
                 status,
                 referral_page(&user, person, &who, &r, None, &f, &e),
@@ -827,7 +838,7 @@ pub async fn move_referral(
     let parsed = {
         let e = data.repeated_errors(STEP_SINGLE);
         if e.is_empty() {
-            StepInput::parse(&f, today())
+            StepInput::parse(&f, state.store.clock().today())
         } else {
             Err(e)
         }
@@ -870,7 +881,7 @@ pub async fn overdue(
 ) -> AppResult<Response> {
     let rows = state
         .store
-        .overdue_service_referrals(&user.actor, today(), source)
+        .overdue_service_referrals(&user.actor, state.store.clock().today(), source)
         .await?;
     Ok(ok(layout::page(
         Some(&user),
