@@ -12,14 +12,16 @@
 //!    later one) is hidden too, and this is repeated until no line has exactly one. Then the
 //!    whole system of lines is checked exactly (linear algebra over the hidden figures): if a
 //!    hidden figure is still determined by the shown ones (for example through a chain of
-//!    lines), one more figure next to it is hidden, and the line rule runs again.
+//!    lines), the smallest figure near it that, with what the line rule then adds, leaves it
+//!    undetermined is hidden as well, and the check runs again.
 //! 3. **Derived values.** A rate, share, mean or interval made from a hidden count is hidden
 //!    with it ([`Protected::derived`]).
 //!
-//! Zero is never hidden to protect another figure (a hidden zero protects nothing: readers
-//! know that primary suppression never hides zero), and a figure the reader already has from
-//! elsewhere ([`Table::published`]) is never hidden; a hidden figure that such a figure still
-//! determines is listed by [`Protected::exposed`].
+//! Zero is never hidden to protect another figure (the smallest figure in a line would then
+//! often be a zero, and a reader who knows the rule would guess it). A figure the reader has
+//! from elsewhere ([`Table::published`]) is never hidden; a hidden figure that such figures
+//! give away on their own does not make more figures hidden (it would not help), and is listed
+//! by [`Protected::exposed`].
 //!
 //! This is primary and secondary (complementary) cell suppression as in the ONS / Government
 //! Statistical Service guidance on disclosure control for tables, and as NHS Digital applied it
