@@ -9,9 +9,11 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::csv_writer::CsvWriter;
 use crate::day::Day;
+use crate::disclosure::{Policy, CONFIDENTIAL};
+use crate::report::{count_cell, float_cell};
 use crate::special::t_quantile;
-use crate::suppress::{is_suppressed, suppress_count};
 
 /// One activation measurement.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -77,7 +79,8 @@ pub struct Improvement {
     pub suppressed: bool,
 }
 
-/// Computes the summary. `threshold` applies small-number suppression (see [`crate::suppress`]).
+/// Computes the summary. `threshold` applies disclosure control (see [`crate::disclosure`]):
+/// the movement table with its total, and everything derived from a hidden count.
 pub fn activation_change(measurements: &[Measurement], threshold: Option<u64>) -> ActivationChange {
     let mut idx: Vec<usize> = (0..measurements.len()).collect();
     idx.sort_by_key(|&i| (measurements[i].person_key, measurements[i].day, i));
@@ -114,9 +117,8 @@ pub fn activation_change(measurements: &[Measurement], threshold: Option<u64>) -
         start = end;
     }
     let n = changes.len() as u64;
-    let twice_suppressed = is_suppressed(n, threshold);
     let (mut mean, mut sd, mut lo, mut hi) = (None, None, None, None);
-    if n >= 1 && !twice_suppressed {
+    if n >= 1 {
         let nf = n as f64;
         let m = changes.iter().sum::<f64>() / nf;
         mean = Some(m);
@@ -129,101 +131,68 @@ pub fn activation_change(measurements: &[Measurement], threshold: Option<u64>) -
             hi = Some(m + half);
         }
     }
-    let imp_suppressed = is_suppressed(eligible, threshold) || is_suppressed(improved, threshold);
-    let share = (eligible > 0 && !imp_suppressed).then(|| improved as f64 / eligible as f64);
-    ActivationChange {
+    let mut a = ActivationChange {
         definitions: DEFINITIONS.to_vec(),
         people_measured: people,
-        people_measured_twice: suppress_count(n, threshold),
-        suppressed: twice_suppressed,
+        people_measured_twice: Some(n),
+        suppressed: false,
         mean_change: mean,
         sd_change: sd,
         ci_low: lo,
         ci_high: hi,
         improvement: Improvement {
-            eligible: suppress_count(eligible, threshold),
-            improved: suppress_count(improved, threshold),
-            share,
-            suppressed: imp_suppressed,
+            eligible: Some(eligible),
+            improved: Some(improved),
+            share: (eligible > 0).then(|| improved as f64 / eligible as f64),
+            suppressed: false,
         },
-        movement: movement.map(|row| row.map(|c| suppress_count(c, threshold))),
+        movement: movement.map(|row| row.map(Some)),
+    };
+    if let Some(t) = threshold {
+        crate::protect::activation(&mut a, &Policy::STANDARD.with_threshold(t));
     }
+    a
 }
 
 impl ActivationChange {
-    pub(crate) fn write_csv_rows(
-        &self,
-        w: &mut dyn Write,
-        row: &crate::report::RowWriter,
-    ) -> std::io::Result<()> {
-        use crate::report::SUPPRESSED;
-        let f = |v: Option<f64>, s: bool| {
-            if s {
-                SUPPRESSED.to_string()
-            } else {
-                v.map(|x| format!("{x}")).unwrap_or_default()
-            }
-        };
-        let c = |v: Option<u64>| {
-            v.map(|x| x.to_string())
-                .unwrap_or_else(|| SUPPRESSED.to_string())
-        };
-        row(
-            w,
-            [
-                "activation_change",
-                "",
-                "",
-                "mean_change_last_minus_first",
-                &c(self.people_measured_twice),
-                "",
-                &f(self.mean_change, self.suppressed),
-                &f(self.ci_low, self.suppressed),
-                &f(self.ci_high, self.suppressed),
-                "",
-                "",
-                "",
-                "t-based 95% interval",
-            ],
-        )?;
-        row(
-            w,
-            [
-                "activation_change",
-                "",
-                "",
-                "improved_3_points_within_12_months",
-                &c(self.improvement.improved),
-                "",
-                &f(self.improvement.share, self.improvement.suppressed),
-                "",
-                "",
-                "",
-                "",
-                "",
-                &format!("eligible: {}", c(self.improvement.eligible)),
-            ],
-        )?;
-        for (i, r) in self.movement.iter().enumerate() {
-            for (j, v) in r.iter().enumerate() {
-                row(
-                    w,
-                    [
-                        "activation_movement",
-                        "",
-                        "",
-                        &format!("level_{}_to_level_{}", i + 1, j + 1),
-                        &c(*v),
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                    ],
-                )?;
+    /// The activation rows of the report's CSV (see [`crate::report::CSV_COLUMNS`]).
+    pub(crate) fn write_csv_rows<W: Write>(&self, w: &mut CsvWriter<W>) -> std::io::Result<()> {
+        let c = self.people_measured_twice;
+        w.words(&["activation_change", "", "", "mean_change_last_minus_first"]);
+        count_cell(w, c, c.is_none());
+        w.empty();
+        for v in [self.mean_change, self.ci_low, self.ci_high] {
+            float_cell(w, v, self.suppressed);
+        }
+        w.empties(3).word("t-based 95% interval").end_row()?;
+        let i = &self.improvement;
+        w.words(&[
+            "activation_change",
+            "",
+            "",
+            "improved_3_points_within_12_months",
+        ]);
+        count_cell(w, i.improved, i.improved.is_none());
+        w.empty();
+        float_cell(w, i.share, i.suppressed);
+        w.empties(5)
+            .word(&format!(
+                "eligible: {}",
+                i.eligible
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| CONFIDENTIAL.to_string())
+            ))
+            .end_row()?;
+        for (a, r) in self.movement.iter().enumerate() {
+            for (b, v) in r.iter().enumerate() {
+                w.words(&[
+                    "activation_movement",
+                    "",
+                    "",
+                    &format!("level_{}_to_level_{}", a + 1, b + 1),
+                ]);
+                count_cell(w, *v, v.is_none());
+                w.empties(8).end_row()?;
             }
         }
         Ok(())

@@ -1,5 +1,6 @@
 //! From aggregated observation periods to the report: crude rates, exact-by-aggregation model
-//! fits per outcome, suppression.
+//! fits per outcome. Figures are complete here; disclosure control is applied to the whole
+//! report afterwards ([`crate::protect`]).
 //!
 //! Periods arrive already coded (cell = covariate pattern) with per-outcome counts. The Poisson
 //! model is fitted from per-cell sums and its clustered meat from one pass over people; the NB2
@@ -16,7 +17,6 @@ use crate::negbin::{fit_nb2, NbObs};
 use crate::poisson::{fit_poisson, sandwich};
 use crate::report::{CrudeRate, ModelReport, Models, OutcomeReport, Term};
 use crate::special::{poisson_exact_ci, two_sided_p, Z_975};
-use crate::suppress::{is_suppressed, suppress_count};
 
 /// Days per year used for person-years.
 pub const DAYS_PER_YEAR: f64 = 365.25;
@@ -94,12 +94,11 @@ fn category_label(factor: usize, cat: usize) -> String {
 }
 
 /// Crude rates for one outcome.
-fn crude_rates(y: &[u64; 5], days: &[u64; 5], threshold: Option<u64>) -> Vec<CrudeRate> {
+fn crude_rates(y: &[u64; 5], days: &[u64; 5]) -> Vec<CrudeRate> {
     (0..5)
         .map(|i| {
             let py = days[i] as f64 / DAYS_PER_YEAR;
-            let sup = is_suppressed(y[i], threshold);
-            let (rate, lo, hi) = if py > 0.0 && !sup {
+            let (rate, lo, hi) = if py > 0.0 {
                 let (l, h) = poisson_exact_ci(y[i], 0.95);
                 (
                     Some(1000.0 * y[i] as f64 / py),
@@ -111,8 +110,8 @@ fn crude_rates(y: &[u64; 5], days: &[u64; 5], threshold: Option<u64>) -> Vec<Cru
             };
             CrudeRate {
                 level: (i < 4).then_some(i as u8 + 1),
-                events: suppress_count(y[i], threshold),
-                suppressed: sup,
+                events: Some(y[i]),
+                suppressed: false,
                 person_years: py,
                 rate_per_1000: rate,
                 ci_low: lo,
@@ -437,11 +436,11 @@ fn fit_outcome(k: usize, g: &Grouped<'_>) -> Models {
     }
 }
 
-/// Builds every outcome's report, fitting outcomes in parallel on `threads` threads.
+/// Builds every outcome's report, fitting outcomes in parallel on `threads` threads. Nothing is
+/// suppressed yet.
 pub(crate) fn outcome_reports(
     periods: &[Period],
     n_persons: usize,
-    threshold: Option<u64>,
     threads: usize,
 ) -> Vec<OutcomeReport> {
     let g = Grouped::new(periods, n_persons);
@@ -494,9 +493,9 @@ pub(crate) fn outcome_reports(
                 outcome: o.name(),
                 label: o.label(),
                 status: if has_events[k] { "ok" } else { "no_events" },
-                events: suppress_count(y[k][4], threshold),
-                suppressed: is_suppressed(y[k][4], threshold),
-                crude: crude_rates(&y[k], &days, threshold),
+                events: Some(y[k][4]),
+                suppressed: false,
+                crude: crude_rates(&y[k], &days),
                 models,
             }
         })

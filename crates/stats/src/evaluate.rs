@@ -11,17 +11,18 @@ use crate::activation::{activation_change, Measurement};
 use crate::analysis::{outcome_reports, Period, DAYS_PER_YEAR};
 use crate::coding::{Covariates, Sex, COVARIATE_DESCRIPTION, N_OUTCOMES};
 use crate::day::Day;
+use crate::disclosure::{Policy, THRESHOLD as DEFAULT_THRESHOLD};
 use crate::hash::FxBuild;
 use crate::report::{
     InputSummary, LevelPopulation, Population, Report, StudyPeriod, SuppressionInfo, SCHEMA,
 };
-use crate::suppress::{is_suppressed, suppress_count, DEFAULT_THRESHOLD};
 
 /// Options for an evaluation.
 #[derive(Clone, Debug)]
 pub struct EvalOptions {
-    /// Small-number suppression threshold: counts 1..=t and values derived from them are not
-    /// shown. `None` disables suppression (for internal analysis only). Default `Some(7)`.
+    /// Disclosure control ([`crate::disclosure`]): counts 1..=t are not shown, nor the counts
+    /// that would let them be worked out from totals, nor values derived from any of them.
+    /// `None` disables suppression (for internal analysis only). Default `Some(7)`.
     pub suppress: Option<u64>,
     /// Worker threads for parsing and fitting (default: available cores, at least 1).
     pub threads: usize,
@@ -323,8 +324,8 @@ fn build_report(
             description: "calendar period not stated by the caller".into(),
         },
     };
-    let outcomes = outcome_reports(periods, n_persons, t, opts.threads.max(1));
-    Ok(Report {
+    let outcomes = outcome_reports(periods, n_persons, opts.threads.max(1));
+    let mut report = Report {
         schema: SCHEMA,
         title: opts.title.clone(),
         interpretation: "These are observational associations between activation level and use of services, adjusted for the covariates listed. They are not evidence that raising activation causes lower use: people differ in ways not measured here (for example severity of illness), and activation may itself reflect health.".into(),
@@ -336,8 +337,8 @@ fn build_report(
             by_level: (0..4)
                 .map(|l| LevelPopulation {
                     level: l as u8 + 1,
-                    periods: suppress_count(level_periods[l], t),
-                    suppressed: is_suppressed(level_periods[l], t),
+                    periods: Some(level_periods[l]),
+                    suppressed: false,
                     person_years: level_days[l] as f64 / DAYS_PER_YEAR,
                 })
                 .collect(),
@@ -354,11 +355,15 @@ fn build_report(
         suppression: SuppressionInfo {
             threshold: t,
             rule: match t {
-                Some(t) => format!("counts from 1 to {t} are shown as [c], and rates, shares, means and intervals derived from them likewise; zero is shown; adjusted rate ratios are not suppressed"),
+                Some(t) => format!("counts from 1 to {t} are shown as [c]; so is the smallest other count in any row or total that would otherwise let a hidden count be worked out by subtraction (secondary suppression); rates, shares, means and intervals derived from a hidden count likewise; zero is shown; adjusted rate ratios are not suppressed"),
                 None => "no small-number suppression applied: not for publication".into(),
             },
         },
         outcomes,
         activation_change: measurements.map(|m| activation_change(m, t)),
-    })
+    };
+    if let Some(t) = t {
+        crate::protect::report(&mut report, &Policy::STANDARD.with_threshold(t));
+    }
+    Ok(report)
 }

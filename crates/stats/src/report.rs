@@ -1,4 +1,5 @@
-//! The evaluation report: serialisable types, JSON and CSV writers.
+//! The evaluation report: serialisable types, JSON and CSV writers (CSV through
+//! [`crate::csv_writer`]).
 //!
 //! Every figure a commissioner sees comes from a [`Report`]; suppression has already been
 //! applied to it when it was built with a threshold. This module formats; it must never fit
@@ -8,9 +9,11 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::csv_writer::CsvWriter;
+
 /// Symbol used for suppressed values in CSV and HTML (`[c]`, confidential, as in UK
-/// government statistics).
-pub const SUPPRESSED: &str = "[c]";
+/// government statistics): [`crate::disclosure::CONFIDENTIAL`].
+pub const SUPPRESSED: &str = crate::disclosure::CONFIDENTIAL;
 
 /// Version tag of the JSON shape.
 pub const SCHEMA: &str = "alongside.outcomes.v1";
@@ -251,142 +254,46 @@ impl Report {
     /// `section,outcome,model,item,count,person_years,estimate,ci_low,ci_high,p_value,coef,se,note`.
     /// Suppressed values are written as `[c]`, missing ones empty.
     pub fn write_csv(&self, out: impl Write) -> std::io::Result<()> {
-        let mut w = std::io::BufWriter::new(out);
-        writeln!(
-            w,
-            "section,outcome,model,item,count,person_years,estimate,ci_low,ci_high,p_value,coef,se,note"
-        )?;
-        let f = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
-        let c = |v: Option<u64>, s: bool| {
-            if s {
-                SUPPRESSED.to_string()
-            } else {
-                v.map(|x| x.to_string()).unwrap_or_default()
-            }
-        };
-        let sf = |v: Option<f64>, s: bool| if s { SUPPRESSED.to_string() } else { f(v) };
-        let row = |w: &mut dyn Write, cols: [&str; 13]| -> std::io::Result<()> {
-            let line: Vec<String> = cols.iter().map(|s| csv_field(s)).collect();
-            writeln!(w, "{}", line.join(","))
-        };
-        row(
-            &mut w,
-            [
-                "note",
-                "",
-                "",
-                "interpretation",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                &self.interpretation,
-            ],
-        )?;
-        row(
-            &mut w,
-            [
-                "note",
-                "",
-                "",
-                "population",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                &self.population.description,
-            ],
-        )?;
-        row(
-            &mut w,
-            [
-                "note",
-                "",
-                "",
-                "period",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                &self.period.description,
-            ],
-        )?;
-        row(
-            &mut w,
-            [
-                "note",
-                "",
-                "",
-                "covariates",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                &self.covariates.join("; "),
-            ],
-        )?;
-        row(
-            &mut w,
-            [
-                "note",
-                "",
-                "",
-                "suppression",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                &self.suppression.rule,
-            ],
-        )?;
+        let mut w = CsvWriter::new(out);
+        w.header(&CSV_COLUMNS)?;
+        self.write_csv_rows(&mut w)?;
+        w.flush()
+    }
+
+    /// The CSV rows (no header) onto a writer a caller may add its own rows to, in
+    /// [`CSV_COLUMNS`].
+    pub fn write_csv_rows<W: Write>(&self, w: &mut CsvWriter<W>) -> std::io::Result<()> {
+        for (item, text) in [
+            ("interpretation", self.interpretation.clone()),
+            ("population", self.population.description.clone()),
+            ("period", self.period.description.clone()),
+            ("covariates", self.covariates.join("; ")),
+            ("suppression", self.suppression.rule.clone()),
+        ] {
+            w.words(&["note", "", "", item])
+                .empties(8)
+                .word(&text)
+                .end_row()?;
+        }
         for o in &self.outcomes {
             for cr in &o.crude {
                 let item = cr
                     .level
                     .map(|l| format!("level_{l}"))
                     .unwrap_or_else(|| "all".into());
-                row(
-                    &mut w,
-                    [
-                        "crude_rate",
-                        o.outcome,
-                        "",
-                        &item,
-                        &c(cr.events, cr.suppressed),
-                        &format!("{}", cr.person_years),
-                        &sf(cr.rate_per_1000, cr.suppressed),
-                        &sf(cr.ci_low, cr.suppressed),
-                        &sf(cr.ci_high, cr.suppressed),
-                        "",
-                        "",
-                        "",
-                        if o.status == "no_events" {
-                            "no_events"
-                        } else {
-                            "per 1,000 person-years"
-                        },
-                    ],
-                )?;
+                w.words(&["crude_rate", o.outcome, "", &item]);
+                count_cell(w, cr.events, cr.suppressed);
+                w.float(cr.person_years);
+                for v in [cr.rate_per_1000, cr.ci_low, cr.ci_high] {
+                    float_cell(w, v, cr.suppressed);
+                }
+                w.empties(3)
+                    .word(if o.status == "no_events" {
+                        "no_events"
+                    } else {
+                        "per 1,000 person-years"
+                    })
+                    .end_row()?;
             }
             if let Some(m) = &o.models {
                 for (name, mr) in [
@@ -394,93 +301,71 @@ impl Report {
                     ("negative_binomial", &m.negative_binomial),
                 ] {
                     if mr.status != "ok" {
-                        row(
-                            &mut w,
-                            [
-                                "rate_ratio",
-                                o.outcome,
-                                name,
-                                "",
-                                "",
-                                "",
-                                "",
-                                "",
-                                "",
-                                "",
-                                "",
-                                "",
-                                &format!(
-                                    "not_estimable: {}",
-                                    mr.reason.clone().unwrap_or_default()
-                                ),
-                            ],
-                        )?;
+                        w.words(&["rate_ratio", o.outcome, name])
+                            .empties(9)
+                            .word(&format!(
+                                "not_estimable: {}",
+                                mr.reason.clone().unwrap_or_default()
+                            ))
+                            .end_row()?;
                         continue;
                     }
                     for t in &mr.terms {
-                        row(
-                            &mut w,
-                            [
-                                "rate_ratio",
-                                o.outcome,
-                                name,
-                                t.term,
-                                "",
-                                "",
-                                &f(t.irr),
-                                &f(t.ci_low),
-                                &f(t.ci_high),
-                                &f(t.p),
-                                &f(t.coef),
-                                &f(t.se),
-                                t.note.as_deref().unwrap_or(""),
-                            ],
-                        )?;
+                        w.words(&["rate_ratio", o.outcome, name, t.term]).empties(2);
+                        for v in [t.irr, t.ci_low, t.ci_high, t.p, t.coef, t.se] {
+                            float_cell(w, v, false);
+                        }
+                        w.word(t.note.as_deref().unwrap_or("")).end_row()?;
                     }
                     if let Some(a) = mr.alpha {
-                        row(
-                            &mut w,
-                            [
-                                "alpha",
-                                o.outcome,
-                                name,
-                                "alpha",
-                                "",
-                                "",
-                                &f(Some(a)),
-                                "",
-                                "",
-                                "",
-                                "",
-                                &f(mr.alpha_se),
-                                "",
-                            ],
-                        )?;
+                        w.words(&["alpha", o.outcome, name, "alpha"])
+                            .empties(2)
+                            .float(a)
+                            .empties(4);
+                        float_cell(w, mr.alpha_se, false);
+                        w.empty().end_row()?;
                     }
                 }
             }
         }
         if let Some(a) = &self.activation_change {
-            a.write_csv_rows(&mut w, &row_writer)?;
+            a.write_csv_rows(w)?;
         }
-        w.flush()
+        Ok(())
     }
 }
 
-/// A function writing one 13-column CSV row.
-pub(crate) type RowWriter = dyn Fn(&mut dyn Write, [&str; 13]) -> std::io::Result<()>;
+/// The columns of the report's CSV.
+pub const CSV_COLUMNS: [&str; 13] = [
+    "section",
+    "outcome",
+    "model",
+    "item",
+    "count",
+    "person_years",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "coef",
+    "se",
+    "note",
+];
 
-/// Writes a 13-column CSV row (used by sibling modules).
-pub(crate) fn row_writer(w: &mut dyn Write, cols: [&str; 13]) -> std::io::Result<()> {
-    let line: Vec<String> = cols.iter().map(|s| csv_field(s)).collect();
-    writeln!(w, "{}", line.join(","))
+/// A count cell: the count, `[c]` when suppressed, empty when missing.
+pub(crate) fn count_cell<W: Write>(w: &mut CsvWriter<W>, v: Option<u64>, suppressed: bool) {
+    match v {
+        _ if suppressed => w.word(SUPPRESSED),
+        Some(n) => w.int(n),
+        None => w.empty(),
+    };
 }
 
-/// Quotes a CSV field when needed (RFC 4180).
-pub(crate) fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+/// A number cell: the number, `[c]` when suppressed, empty when missing.
+pub(crate) fn float_cell<W: Write>(w: &mut CsvWriter<W>, v: Option<f64>, suppressed: bool) {
+    match v {
+        _ if suppressed => w.word(SUPPRESSED),
+        Some(x) => w.float(x),
+        None => w.empty(),
+    };
 }

@@ -227,7 +227,11 @@ fn suppression_hides_small_counts_and_their_rates_everywhere() {
     assert_eq!(ea["crude"][0]["suppressed"], true);
     assert_eq!(ea["crude"][0]["rate_per_1000"], Value::Null);
     assert_eq!(ea["crude"][0]["ci_high"], Value::Null);
-    assert_eq!(ea["crude"][1]["events"], 9);
+    // 9 at level 2 would give the 3 away (12 in all − 9): it is hidden with it (secondary
+    // suppression), and its rate too; the total is shown.
+    assert_eq!(ea["crude"][1]["events"], Value::Null);
+    assert_eq!(ea["crude"][1]["rate_per_1000"], Value::Null);
+    assert_eq!(ea["crude"][4]["events"], 12);
     assert_eq!(ea["crude"][2]["events"], 0);
     assert_eq!(j["suppression"]["threshold"], 7);
     let mut csv = Vec::new();
@@ -241,6 +245,136 @@ fn suppression_hides_small_counts_and_their_rates_everywhere() {
     let html = r.to_html();
     assert!(html.contains("[c]"));
     assert!(!html.contains("<td>3</td>"));
+}
+
+/// 60 people, 20 at each of levels 1–3 with 10 emergency admissions each, and `l4` people at
+/// level 4 with one admission each (the case: emergency admissions, level 4).
+fn admissions_by_level(l4: usize) -> (String, String) {
+    let mut people = String::from(PEOPLE_H);
+    let mut events = String::from(EVENTS_H);
+    for level in 1..=4 {
+        let n = if level == 4 { l4 } else { 20 };
+        for i in 0..n {
+            let id = format!("L{level}P{i}");
+            people.push_str(&format!(
+                "{id},{},{},{},2,{level},2023-01-01,2023-12-31\n",
+                40 + i,
+                if i % 2 == 0 { "female" } else { "male" },
+                1 + i % 10
+            ));
+            let admissions = if level == 4 { 1 } else { usize::from(i < 10) };
+            for _ in 0..admissions {
+                events.push_str(&format!("{id},2023-06-01,emergency_admission,\n"));
+            }
+        }
+    }
+    (people, events)
+}
+
+/// What a reader can work out about a hidden count in a line from what is shown: with one
+/// hidden cell, total − shown cells; with more, nothing.
+fn recover(cells: &[Option<u64>], total: Option<u64>) -> Option<u64> {
+    let hidden = cells.iter().filter(|c| c.is_none()).count();
+    match (hidden, total) {
+        (1, Some(t)) => Some(t - cells.iter().flatten().sum::<u64>()),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_suppressed_count_cannot_be_recovered_from_the_others_and_the_total() {
+    let (people, events) = admissions_by_level(3);
+    // Primary suppression alone (what the report did before): level 4's 3 admissions are
+    // hidden, but 33 in all − 10 − 10 − 10 gives them away.
+    let raw = run(&people, &events, &no_suppression());
+    let crude = |r: &Value| -> Vec<Option<u64>> {
+        (0..5)
+            .map(|i| r["outcomes"][4]["crude"][i]["events"].as_u64())
+            .collect()
+    };
+    let primary: Vec<Option<u64>> = crude(&raw)
+        .into_iter()
+        .map(|c| c.filter(|n| !(1..=7).contains(n)))
+        .collect();
+    assert_eq!(primary, vec![Some(10), Some(10), Some(10), None, Some(33)]);
+    assert_eq!(
+        recover(&primary[..4], primary[4]),
+        Some(3),
+        "recoverable before"
+    );
+    // The policy: the next smallest count in the line is hidden too, with its rate.
+    let r = run(&people, &events, &EvalOptions::default());
+    let shown = crude(&r);
+    assert_eq!(shown.iter().filter(|c| c.is_none()).count(), 2, "{shown:?}");
+    assert_eq!(shown[3], None);
+    assert_eq!(
+        recover(&shown[..4], shown[4]),
+        None,
+        "not recoverable after"
+    );
+    for i in 0..5 {
+        let c = &r["outcomes"][4]["crude"][i];
+        assert_eq!(c["suppressed"], c["events"].is_null());
+        if c["events"].is_null() {
+            assert!(c["rate_per_1000"].is_null() && c["ci_low"].is_null());
+        }
+    }
+    // The other outcomes have no events at all: their totals and the events counted (33)
+    // cannot give the hidden ones away either.
+    assert_eq!(r["inputs"]["events_counted"], 33);
+    // Observation periods by level: 20, 20, 20 and 3 of 63 stated in the population.
+    let periods: Vec<Option<u64>> = (0..4)
+        .map(|i| r["population"]["by_level"][i]["periods"].as_u64())
+        .collect();
+    assert_eq!(
+        periods.iter().filter(|c| c.is_none()).count(),
+        2,
+        "{periods:?}"
+    );
+    assert_eq!(recover(&periods, r["population"]["periods"].as_u64()), None);
+    // The CSV and the HTML show what the JSON shows.
+    let report = evaluate_files(
+        people.as_bytes(),
+        events.as_bytes(),
+        None::<&[u8]>,
+        &EvalOptions::default(),
+    )
+    .unwrap();
+    let mut csv = Vec::new();
+    report.write_csv(&mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let hidden = csv
+        .lines()
+        .filter(|l| l.starts_with("crude_rate,emergency_admission,,level_") && l.contains(",[c],"))
+        .count();
+    assert_eq!(hidden, 2, "{csv}");
+    assert!(csv.contains("crude_rate,emergency_admission,,all,33,"));
+    let html = report.to_html();
+    assert!(!html.contains("<td>3</td>"));
+}
+
+#[test]
+fn csv_cells_that_would_run_as_formulas_are_neutralised() {
+    let people = format!("{PEOPLE_H}A,45,female,3,2,1,2023-01-01,2023-12-31\n");
+    let events = format!("{EVENTS_H}A,2023-05-01,gp_appointment,\n");
+    let report = evaluate_files(
+        people.as_bytes(),
+        events.as_bytes(),
+        None::<&[u8]>,
+        &EvalOptions {
+            population_label: Some("=HYPERLINK(\"http://x\")".into()),
+            ..no_suppression()
+        },
+    )
+    .unwrap();
+    let mut csv = Vec::new();
+    report.write_csv(&mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let note = csv
+        .lines()
+        .find(|l| l.starts_with("note,,,population,"))
+        .expect("population note");
+    assert!(note.ends_with(",\"'=HYPERLINK(\"\"http://x\"\"): 1 people, 1 observation periods, 1.0 person-years; adults (18+) with at least one long-term condition and a recorded activation level\""), "{note}");
 }
 
 #[test]

@@ -973,14 +973,10 @@ pub struct OutreachParams {
     format: Option<String>,
 }
 
+/// A text cell of the outreach CSV (the one CSV writer's: quoted, formulas neutralised).
+#[cfg(test)]
 fn csv_field(s: &str) -> String {
-    // Quote every field; neutralise spreadsheet formulas.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
+    alongside_stats::csv_writer::text_field(s)
 }
 
 pub async fn outreach(
@@ -1027,30 +1023,44 @@ pub async fn outreach(
             .then(a.completed_at.cmp(&b.completed_at))
     });
     if csv {
-        let mut out = String::from(
-            "person_id,given_name,family_name,gp_practice,conditions,level,score,measured_on,last_unplanned_care\n",
-        );
-        for r in &rows {
-            out.push_str(
-                &[
-                    csv_field(&r.person_id.as_text()),
-                    csv_field(&r.given_name),
-                    csv_field(&r.family_name),
-                    csv_field(r.gp_practice.as_deref().unwrap_or("")),
-                    csv_field(&r.conditions.join(";")),
-                    r.level.map(|l| l.to_string()).unwrap_or_default(),
-                    r.score
-                        .map(|s| format!("{:.1}", alongside_measure::round_score(s)))
-                        .unwrap_or_default(),
-                    r.completed_at
+        let write = || -> std::io::Result<String> {
+            let mut w = alongside_stats::CsvWriter::in_memory();
+            w.header(&[
+                "person_id",
+                "given_name",
+                "family_name",
+                "gp_practice",
+                "conditions",
+                "level",
+                "score",
+                "measured_on",
+                "last_unplanned_care",
+            ])?;
+            for r in &rows {
+                w.text(&r.person_id.as_text())
+                    .text(&r.given_name)
+                    .text(&r.family_name)
+                    .text(r.gp_practice.as_deref().unwrap_or(""))
+                    .text(&r.conditions.join(";"));
+                match r.level {
+                    Some(l) => w.int(l),
+                    None => w.empty(),
+                };
+                match r.score {
+                    Some(s) => w.fixed(alongside_measure::round_score(s), 1),
+                    None => w.empty(),
+                };
+                w.word(
+                    &r.completed_at
                         .map(|t| alongside_core::time::iso_date(Timestamp(t).date()))
                         .unwrap_or_default(),
-                    r.last_unplanned.clone().unwrap_or_default(),
-                ]
-                .join(","),
-            );
-            out.push('\n');
-        }
+                )
+                .word(r.last_unplanned.as_deref().unwrap_or(""))
+                .end_row()?;
+            }
+            w.into_string()
+        };
+        let out = write().map_err(|e| AppError::Internal(e.to_string()))?;
         return Ok((
             StatusCode::OK,
             [

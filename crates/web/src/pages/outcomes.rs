@@ -1,16 +1,19 @@
 //! The outcomes dashboard for analysts and commissioners (roles allowed `ReadAggregates`):
 //! activation distribution, reach, change in activation and utilisation of care by activation
 //! level, as accessible SVG charts each followed by its data table, a CSV download and a
-//! printable report. Aggregates only, never identities; counts from 1 to 7 (and anything
-//! derived from them) are suppressed. Every view is audited by the store.
+//! printable report. Aggregates only, never identities. Every figure goes through the one
+//! disclosure policy (`alongside_stats::disclosure`): counts from 1 to 7, the counts that would
+//! let them be worked out from a total or a neighbouring table, and anything derived from
+//! either are shown as `[c]`. Every view is audited by the store.
 
 use super::ok;
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
 use crate::layout;
 use crate::AppState;
-use alongside_stats::report::{OutcomeReport, Report, SUPPRESSED};
-use alongside_stats::{is_suppressed, suppress_count, Day, EvalError, EvalOptions};
+use alongside_stats::disclosure::{CellId, Policy, Protected, Table};
+use alongside_stats::report::{OutcomeReport, Report, CSV_COLUMNS};
+use alongside_stats::{CsvWriter, Day, EvalError, EvalOptions};
 use alongside_store::outcomes::{level_table, OutcomeInputs, Requester, Window};
 use alongside_store::reach::{Measure, Reach};
 use axum::extract::{Query, State};
@@ -21,8 +24,11 @@ use maud::{html, Markup};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
+/// The one policy; hidden figures are `[c]` here.
+pub const POLICY: Policy = Policy::STANDARD;
+
 /// Counts from 1 to this are suppressed in everything shown, downloaded or printed here.
-pub const THRESHOLD: u64 = 7;
+pub const THRESHOLD: u64 = POLICY.threshold;
 
 #[derive(serde::Deserialize, Default)]
 pub struct Params {
@@ -61,23 +67,143 @@ fn window(p: &Params) -> AppResult<Window> {
     Ok(w)
 }
 
-fn shown(n: u64) -> String {
-    match suppress_count(n, Some(THRESHOLD)) {
-        Some(v) => v.to_string(),
-        None => SUPPRESSED.to_string(),
-    }
-}
-
 fn num(v: Option<f64>, digits: usize) -> String {
     v.map(|x| format!("{x:.digits$}"))
-        .unwrap_or_else(|| SUPPRESSED.to_string())
+        .unwrap_or_else(|| POLICY.marker())
 }
 
 /// Everything one view needs, computed once.
 struct Evaluation {
     window: Window,
     inputs: OutcomeInputs,
+    figures: Figures,
     report: Option<Report>,
+}
+
+/// A breakdown of the measured people by activation level.
+struct Breakdown {
+    /// Table caption (the group's name).
+    caption: &'static str,
+    /// CSV section.
+    section: &'static str,
+    /// (group, levels 1–4, all levels).
+    rows: Vec<(String, [CellId; 4], CellId)>,
+}
+
+/// The dashboard's counts of people, protected together. Lines: registered = measured + not
+/// measured; measured = in the model + each exclusion; measured = the four levels; each
+/// breakdown's rows add up across levels; the deprivation and GP practice breakdowns (one
+/// group per person) add up down each level to everyone measured. Conditions do not (a person
+/// may have several). The number registered (on the statistics page) and the number in the
+/// model (in the report) are published, so the number not measured is exposed when every
+/// exclusion is zero (`docs/disclosure.md`, limits).
+struct Figures {
+    p: Protected,
+    registered: CellId,
+    measured: CellId,
+    /// Not measured, sex other or not known, no decile, no condition, age outside 18–120.
+    excluded: [CellId; 5],
+    /// Everyone measured, by level (their total is `measured`).
+    everyone: [CellId; 4],
+    breakdowns: Vec<Breakdown>,
+}
+
+fn figures(inputs: &OutcomeInputs) -> Figures {
+    let mut t = Table::new();
+    // The statistics page publishes the number registered unless it is small itself.
+    let registered = if POLICY.is_small(inputs.people_registered) {
+        t.count(inputs.people_registered)
+    } else {
+        t.published(inputs.people_registered)
+    };
+    let measured = t.count(inputs.people_measured);
+    let x = &inputs.excluded;
+    let excluded = [
+        x.no_activation,
+        x.sex_not_female_or_male,
+        x.no_deprivation_decile,
+        x.no_long_term_condition,
+        x.age_outside_18_120,
+    ]
+    .map(|n| t.count(n));
+    t.total(registered, &[measured, excluded[0]]);
+    // The number in the model is stated in the report without suppression.
+    let modelled = t.published(inputs.records.len() as u64);
+    t.total(
+        measured,
+        &[modelled, excluded[1], excluded[2], excluded[3], excluded[4]],
+    );
+    let (all, groups) = distributions(inputs);
+    let everyone = all
+        .values()
+        .next()
+        .copied()
+        .unwrap_or_default()
+        .map(|n| t.count(n));
+    t.total(measured, &everyone);
+    let breakdowns = groups
+        .into_iter()
+        .map(|(caption, section, partition, rows)| {
+            let rows: Vec<(String, [CellId; 4], CellId)> = rows
+                .into_iter()
+                .map(|(k, c)| {
+                    let cells = c.map(|n| t.count(n));
+                    let all = t.count(c.iter().sum());
+                    t.total(all, &cells);
+                    (k, cells, all)
+                })
+                .collect();
+            if partition {
+                for (l, total) in everyone.iter().enumerate() {
+                    let column: Vec<CellId> = rows.iter().map(|r| r.1[l]).collect();
+                    t.total(*total, &column);
+                }
+                let alls: Vec<CellId> = rows.iter().map(|r| r.2).collect();
+                t.total(measured, &alls);
+            }
+            Breakdown {
+                caption,
+                section,
+                rows,
+            }
+        })
+        .collect();
+    Figures {
+        p: t.protect(&POLICY),
+        registered,
+        measured,
+        excluded,
+        everyone,
+        breakdowns,
+    }
+}
+
+/// Reach, protected: each measure's people with their split by level (levels 1–4 and not
+/// measured add up to the people), and the walk-in attendances.
+struct ReachFigures {
+    p: Protected,
+    measures: Vec<(Measure, CellId, [CellId; 5])>,
+    walk_ins: CellId,
+}
+
+fn reach_figures(reach: &Reach) -> ReachFigures {
+    let mut t = Table::new();
+    let measures = reach
+        .measures
+        .iter()
+        .map(|(m, c)| {
+            let people = t.count(c.people);
+            let by_level = c.by_level.map(|n| t.count(n));
+            t.total(people, &by_level);
+            (*m, people, by_level)
+        })
+        .collect();
+    let walk_ins = t.count(reach.walk_in_attendances);
+    ReachFigures {
+        p: t.protect(&POLICY),
+        measures,
+        walk_ins,
+    }
 }
 
 async fn evaluate(
@@ -94,7 +220,8 @@ async fn evaluate(
         .audit_evaluation(org, &Requester::User(user.actor.clone()), w, what, source)
         .await?;
     let inputs = state.store.outcome_inputs(org, w, true).await?;
-    let label = population_label(&user.org_name, &inputs);
+    let figures = figures(&inputs);
+    let label = population_label(&user.org_name, &inputs, &figures);
     let records = inputs.records.clone();
     let measurements = inputs.measurements.clone();
     let report = tokio::task::spawn_blocking(move || {
@@ -119,20 +246,16 @@ async fn evaluate(
     Ok(Evaluation {
         window: w,
         inputs,
+        figures,
         report,
     })
 }
 
-fn population_label(org_name: &str, inputs: &OutcomeInputs) -> String {
-    let x = &inputs.excluded;
+fn population_label(org_name: &str, inputs: &OutcomeInputs, f: &Figures) -> String {
+    let x = f.excluded.map(|c| f.p.text(c));
     format!(
-        "people registered with {org_name} with a scored activation questionnaire by {} and complete covariates (not included: {} not measured by then, {} with sex recorded as other or not known, {} without a deprivation decile, {} without a recorded long-term condition, {} aged under 18 or over 120; each count suppressed when 1–{THRESHOLD})",
-        inputs.window.to,
-        shown(x.no_activation),
-        shown(x.sex_not_female_or_male),
-        shown(x.no_deprivation_decile),
-        shown(x.no_long_term_condition),
-        shown(x.age_outside_18_120),
+        "people registered with {org_name} with a scored activation questionnaire by {} and complete covariates (not included: {} not measured by then, {} with sex recorded as other or not known, {} without a deprivation decile, {} without a recorded long-term condition, {} aged under 18 or over 120; each count suppressed when 1–{THRESHOLD} or when it would give such a count away)",
+        inputs.window.to, x[0], x[1], x[2], x[3], x[4],
     )
 }
 
@@ -234,23 +357,31 @@ fn forest_plot(id: &str, rows: &[(String, f64, f64, f64)]) -> Markup {
 
 // ----- sections ------------------------------------------------------------------------------
 
-fn level_cells(counts: &[u64; 4]) -> Markup {
-    html! { @for c in counts { td.numeric { (shown(*c)) } } td.numeric { (shown(counts.iter().sum())) } }
+fn level_cells(p: &Protected, cells: &[CellId; 4], all: CellId) -> Markup {
+    html! { @for c in cells { td.numeric { (p.text(*c)) } } td.numeric { (p.text(all)) } }
 }
 
-fn distribution_table(caption: &str, head: &str, rows: &BTreeMap<String, [u64; 4]>) -> Markup {
+fn distribution_table(
+    p: &Protected,
+    caption: &str,
+    head: &str,
+    rows: &[(String, [CellId; 4], CellId)],
+) -> Markup {
     html! {
         div.table-wrapper {
             table {
                 caption { (caption) }
                 thead { tr { th scope="col" { (head) } @for l in 1..=4 { th.numeric scope="col" { "Level " (l) } } th.numeric scope="col" { "All" } } }
-                tbody { @for (k, c) in rows { tr { th scope="row" { (k) } (level_cells(c)) } } }
+                tbody { @for (k, c, all) in rows { tr { th scope="row" { (k) } (level_cells(p, c, *all)) } } }
             }
         }
     }
 }
 
-fn distributions(inputs: &OutcomeInputs) -> (LevelTable, Vec<(&'static str, LevelTable)>) {
+/// A breakdown: caption, CSV section, whether each person is in exactly one group, the rows.
+type Distribution = (&'static str, &'static str, bool, LevelTable);
+
+fn distributions(inputs: &OutcomeInputs) -> (LevelTable, Vec<Distribution>) {
     let all = level_table(&inputs.latest, |_| vec!["Everyone measured".to_string()]);
     let by_condition = level_table(&inputs.latest, |l| {
         l.conditions
@@ -279,46 +410,59 @@ fn distributions(inputs: &OutcomeInputs) -> (LevelTable, Vec<(&'static str, Leve
         vec![
             (
                 "Long-term condition (a person may have several)",
+                "activation_by_condition",
+                false,
                 by_condition,
             ),
-            ("Deprivation decile (1 = most deprived)", by_decile),
-            ("GP practice", by_practice),
+            (
+                "Deprivation decile (1 = most deprived)",
+                "activation_by_deprivation_decile",
+                true,
+                by_decile,
+            ),
+            (
+                "GP practice",
+                "activation_by_gp_practice",
+                true,
+                by_practice,
+            ),
         ],
     )
 }
 
-fn activation_section(inputs: &OutcomeInputs) -> Markup {
-    let (all, groups) = distributions(inputs);
-    let counts = all.values().next().copied().unwrap_or_default();
-    let bars: Vec<Bar> = (0..4)
-        .map(|l| {
+fn activation_section(inputs: &OutcomeInputs, f: &Figures) -> Markup {
+    let p = &f.p;
+    let bars: Vec<Bar> = f
+        .everyone
+        .iter()
+        .enumerate()
+        .map(|(l, c)| {
             (
                 format!("Level {}", l + 1),
-                suppress_count(counts[l], Some(THRESHOLD)).map(|c| c as f64),
+                p.get(*c).map(|n| n as f64),
                 None,
             )
         })
         .collect();
+    let everyone = [("Everyone measured".to_string(), f.everyone, f.measured)];
     html! {
         h2 id="activation" { "Activation" }
         p { "Each person's latest scored questionnaire on or before " (inputs.window.to) "." }
         (bar_chart("chart-levels", "People by activation level", "Bar chart of the number of people at each activation level.", &bars))
-        (distribution_table("People by activation level", "Group", &all))
-        @for (caption, rows) in &groups {
-            (distribution_table(&format!("Activation level by {}", caption.to_lowercase()), caption, rows))
+        (distribution_table(p, "People by activation level", "Group", &everyone))
+        @for b in &f.breakdowns {
+            (distribution_table(p, &format!("Activation level by {}", b.caption.to_lowercase()), b.caption, &b.rows))
         }
     }
 }
 
 /// A share of the registered population, suppressed when either count is.
-fn share_of_registered(n: u64, registered: u64) -> String {
-    if is_suppressed(n, Some(THRESHOLD)) || is_suppressed(registered, Some(THRESHOLD)) {
-        return SUPPRESSED.into();
+fn share_of_registered(n: Option<u64>, registered: Option<u64>) -> String {
+    match (n, registered) {
+        (Some(_), Some(0)) => "–".into(),
+        (Some(n), Some(r)) => format!("{:.1}%", 100.0 * n as f64 / r as f64),
+        _ => POLICY.marker(),
     }
-    if registered == 0 {
-        return "–".into();
-    }
-    format!("{:.1}%", 100.0 * n as f64 / registered as f64)
 }
 
 /// Short labels for the reach chart's bars (the table gives the full wording).
@@ -333,15 +477,15 @@ fn reach_bar_label(m: Measure) -> &'static str {
     }
 }
 
-fn reach_section(inputs: &OutcomeInputs, reach: &Reach) -> Markup {
-    let registered = inputs.people_registered;
-    let bars: Vec<Bar> = reach
+fn reach_section(f: &Figures, reach: &Reach, r: &ReachFigures) -> Markup {
+    let registered = f.p.get(f.registered);
+    let bars: Vec<Bar> = r
         .measures
         .iter()
-        .map(|(m, c)| {
+        .map(|(m, people, _)| {
             (
                 reach_bar_label(*m).to_string(),
-                suppress_count(c.people, Some(THRESHOLD)).map(|n| n as f64),
+                r.p.get(*people).map(|n| n as f64),
                 None,
             )
         })
@@ -355,22 +499,22 @@ fn reach_section(inputs: &OutcomeInputs, reach: &Reach) -> Markup {
                 caption { "Reach between " (reach.window.from) " and " (reach.window.to) }
                 thead { tr { th scope="col" { "Measure" } th.numeric scope="col" { "People" } th.numeric scope="col" { "Share of registered" } } }
                 tbody {
-                    tr { th scope="row" { "Registered" } td.numeric { (shown(registered)) } td.numeric { "100%" } }
-                    tr { th scope="row" { "With at least one scored activation questionnaire" } td.numeric { (shown(inputs.people_measured)) } td.numeric { (share_of_registered(inputs.people_measured, registered)) } }
-                    @for (m, c) in &reach.measures {
-                        tr { th scope="row" { (m.label()) } td.numeric { (shown(c.people)) } td.numeric { (share_of_registered(c.people, registered)) } }
+                    tr { th scope="row" { "Registered" } td.numeric { (f.p.text(f.registered)) } td.numeric { "100%" } }
+                    tr { th scope="row" { "With at least one scored activation questionnaire" } td.numeric { (f.p.text(f.measured)) } td.numeric { (share_of_registered(f.p.get(f.measured), registered)) } }
+                    @for (m, people, _) in &r.measures {
+                        tr { th scope="row" { (m.label()) } td.numeric { (r.p.text(*people)) } td.numeric { (share_of_registered(r.p.get(*people), registered)) } }
                     }
                 }
             }
         }
-        p id="reach-walk-ins" { "Peer-support attendances by people who walked in without being registered (not counted as people above, since they cannot be told apart): " (shown(reach.walk_in_attendances)) "." }
+        p id="reach-walk-ins" { "Peer-support attendances by people who walked in without being registered (not counted as people above, since they cannot be told apart): " (r.p.text(r.walk_ins)) "." }
         div.table-wrapper {
             table id="reach-by-level" {
                 caption { "Reach by activation level (each person's latest scored questionnaire by " (reach.window.to) ")" }
                 thead { tr { th scope="col" { "Measure" } @for l in 1..=4 { th.numeric scope="col" { "Level " (l) } } th.numeric scope="col" { "Not measured" } th.numeric scope="col" { "All" } } }
                 tbody {
-                    @for (m, c) in &reach.measures {
-                        tr { th scope="row" { (m.label()) } @for n in c.by_level { td.numeric { (shown(n)) } } td.numeric { (shown(c.people)) } }
+                    @for (m, people, by_level) in &r.measures {
+                        tr { th scope="row" { (m.label()) } @for n in by_level { td.numeric { (r.p.text(*n)) } } td.numeric { (r.p.text(*people)) } }
                     }
                 }
             }
@@ -397,9 +541,9 @@ fn change_section(report: &Report) -> Markup {
             table {
                 caption { "Change in activation score, people measured on two or more dates" }
                 tbody {
-                    tr { th scope="row" { "People measured on two or more dates" } td.numeric { (ch.people_measured_twice.map(|n| n.to_string()).unwrap_or_else(|| SUPPRESSED.into())) } }
+                    tr { th scope="row" { "People measured on two or more dates" } td.numeric { (ch.people_measured_twice.map(|n| n.to_string()).unwrap_or_else(|| POLICY.marker())) } }
                     tr { th scope="row" { "Mean change, last − first (95% interval)" } td.numeric { (num(ch.mean_change, 1)) " (" (num(ch.ci_low, 1)) " to " (num(ch.ci_high, 1)) ")" } }
-                    tr { th scope="row" { "Gained 3 points or more within 12 months" } td.numeric { (ch.improvement.improved.map(|n| n.to_string()).unwrap_or_else(|| SUPPRESSED.into())) " of " (ch.improvement.eligible.map(|n| n.to_string()).unwrap_or_else(|| SUPPRESSED.into())) " (" (ch.improvement.share.map(|s| format!("{:.1}%", 100.0 * s)).unwrap_or_else(|| SUPPRESSED.into())) ")" } }
+                    tr { th scope="row" { "Gained 3 points or more within 12 months" } td.numeric { (ch.improvement.improved.map(|n| n.to_string()).unwrap_or_else(|| POLICY.marker())) " of " (ch.improvement.eligible.map(|n| n.to_string()).unwrap_or_else(|| POLICY.marker())) " (" (ch.improvement.share.map(|s| format!("{:.1}%", 100.0 * s)).unwrap_or_else(|| POLICY.marker())) ")" } }
                 }
             }
         }
@@ -409,7 +553,7 @@ fn change_section(report: &Report) -> Markup {
                 thead { tr { th scope="col" { "First \\ last" } @for l in 1..=4 { th.numeric scope="col" { "Level " (l) } } } }
                 tbody {
                     @for (i, row) in ch.movement.iter().enumerate() {
-                        tr { th scope="row" { "Level " (i + 1) } @for c in row { td.numeric { (c.map(|n| n.to_string()).unwrap_or_else(|| SUPPRESSED.into())) } } }
+                        tr { th scope="row" { "Level " (i + 1) } @for c in row { td.numeric { (c.map(|n| n.to_string()).unwrap_or_else(|| POLICY.marker())) } } }
                     }
                 }
             }
@@ -427,7 +571,7 @@ fn rate_table(o: &OutcomeReport) -> Markup {
                     @for c in &o.crude {
                         tr {
                             th scope="row" { (c.level.map(|l| format!("Level {l}")).unwrap_or_else(|| "All levels".into())) }
-                            td.numeric { (c.events.map(|n| n.to_string()).unwrap_or_else(|| SUPPRESSED.into())) }
+                            td.numeric { (c.events.map(|n| n.to_string()).unwrap_or_else(|| POLICY.marker())) }
                             td.numeric { (format!("{:.1}", c.person_years)) }
                             td.numeric { (num(c.rate_per_1000, 1)) }
                             td.numeric { (num(c.ci_low, 1)) " – " (num(c.ci_high, 1)) }
@@ -517,84 +661,64 @@ fn utilisation_section(report: &Report) -> Markup {
 
 // ----- handlers ------------------------------------------------------------------------------
 
-fn csv_text(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
 /// The report's tidy CSV followed by the reach and activation distribution sections in the same
 /// columns (`section,outcome,model,item,count,…`: the group or reach measure in `outcome`, the
 /// measure or level in `item`).
-fn csv(e: &Evaluation, reach: &Reach) -> AppResult<String> {
-    let mut out = Vec::new();
-    match &e.report {
-        Some(r) => r
-            .write_csv(&mut out)
-            .map_err(|x| AppError::Internal(x.to_string()))?,
-        None => out.extend_from_slice(b"section,outcome,model,item,count,person_years,estimate,ci_low,ci_high,p_value,coef,se,note\n"),
+fn csv(e: &Evaluation, r: &ReachFigures) -> std::io::Result<String> {
+    let mut w = CsvWriter::in_memory();
+    w.header(&CSV_COLUMNS)?;
+    if let Some(report) = &e.report {
+        report.write_csv_rows(&mut w)?;
     }
-    let mut s = String::from_utf8(out).map_err(|x| AppError::Internal(x.to_string()))?;
-    let pad = ",,,,,,,,";
-    s.push_str(&format!(
-        "reach,,,registered,{}{pad}\n",
-        shown(e.inputs.people_registered)
-    ));
-    s.push_str(&format!(
-        "reach,,,measured,{}{pad}\n",
-        shown(e.inputs.people_measured)
-    ));
-    for (m, c) in &reach.measures {
-        s.push_str(&format!("reach,,,{},{}{pad}\n", m.code(), shown(c.people)));
+    let f = &e.figures;
+    for (item, id) in [("registered", f.registered), ("measured", f.measured)] {
+        w.words(&["reach", "", "", item])
+            .figure(&f.p, id)
+            .empties(8)
+            .end_row()?;
     }
-    s.push_str(&format!(
-        "reach,,,peer_support_walk_in_attendances,{}{pad}\n",
-        shown(reach.walk_in_attendances)
-    ));
-    for (m, c) in &reach.measures {
-        for (l, n) in c.by_level.iter().enumerate() {
+    for (m, people, _) in &r.measures {
+        w.words(&["reach", "", "", m.code()])
+            .figure(&r.p, *people)
+            .empties(8)
+            .end_row()?;
+    }
+    w.words(&["reach", "", "", "peer_support_walk_in_attendances"])
+        .figure(&r.p, r.walk_ins)
+        .empties(8)
+        .end_row()?;
+    for (m, _, by_level) in &r.measures {
+        for (l, n) in by_level.iter().enumerate() {
             let level = if l < 4 {
                 format!("level_{}", l + 1)
             } else {
                 "not_measured".into()
             };
-            s.push_str(&format!(
-                "reach_by_activation_level,{},,{level},{}{pad}\n",
-                m.code(),
-                shown(*n)
-            ));
+            w.words(&["reach_by_activation_level", m.code(), "", &level])
+                .figure(&r.p, *n)
+                .empties(8)
+                .end_row()?;
         }
     }
-    let (all, groups) = distributions(&e.inputs);
-    for (section, rows) in
-        std::iter::once(("activation_level", &all)).chain(groups.iter().map(|(c, r)| {
-            (
-                if c.starts_with("Long") {
-                    "activation_by_condition"
-                } else if c.starts_with("Depr") {
-                    "activation_by_deprivation_decile"
-                } else {
-                    "activation_by_gp_practice"
-                },
-                r,
-            )
-        }))
-    {
-        for (k, c) in rows {
-            for (l, n) in c.iter().enumerate() {
-                s.push_str(&format!(
-                    "{section},{},,level_{},{}{pad}\n",
-                    csv_text(k),
-                    l + 1,
-                    shown(*n)
-                ));
+    let everyone = Breakdown {
+        caption: "",
+        section: "activation_level",
+        rows: vec![("Everyone measured".into(), f.everyone, f.measured)],
+    };
+    for b in std::iter::once(&everyone).chain(&f.breakdowns) {
+        for (k, cells, _) in &b.rows {
+            for (l, n) in cells.iter().enumerate() {
+                w.word(b.section)
+                    .text(k)
+                    .empty()
+                    .word(&format!("level_{}", l + 1))
+                    .figure(&f.p, *n)
+                    .empties(8)
+                    .end_row()?;
             }
         }
     }
-    Ok(s)
+    w.into_string()
 }
 
 pub async fn show(
@@ -617,6 +741,7 @@ pub async fn show(
     )
     .await?;
     let reach = state.store.reach(user.actor.org_id, e.window).await?;
+    let reach_figures = reach_figures(&reach);
     if want_csv {
         return Ok((
             StatusCode::OK,
@@ -627,7 +752,7 @@ pub async fn show(
                     "attachment; filename=\"outcomes.csv\"",
                 ),
             ],
-            csv(&e, &reach)?,
+            csv(&e, &reach_figures).map_err(|x| AppError::Internal(x.to_string()))?,
         )
             .into_response());
     }
@@ -648,9 +773,9 @@ pub async fn show(
                 " · "
                 a href={ "/outcomes/report?" (q) } { "Printable report" }
             }
-            div.inset { p { "Counts from 1 to " (THRESHOLD) ", and rates, shares and intervals derived from them, are shown as " (SUPPRESSED) " so that nobody can be identified." } }
-            (reach_section(&e.inputs, &reach))
-            (activation_section(&e.inputs))
+            div.inset { p { "Counts from 1 to " (THRESHOLD) " are shown as " (POLICY.marker()) ", and so is the next smallest count wherever a total or another table would otherwise give one away; rates, shares and intervals made from a hidden count are hidden with it. Nobody can be identified." } }
+            (reach_section(&e.figures, &reach, &reach_figures))
+            (activation_section(&e.inputs, &e.figures))
             @match &e.report {
                 Some(r) => { (change_section(r)) (utilisation_section(r)) }
                 None => { h2 { "Use of care by activation level" } p { "Nobody has an observation period in this window: no one was measured by its end with complete details. Choose another window." } }
@@ -759,6 +884,160 @@ mod tests {
             csp_hash(""),
             "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
         );
+    }
+
+    use alongside_stats::report::SUPPRESSED;
+    use alongside_store::outcomes::LatestLevel;
+
+    /// A count in no line.
+    fn shown(n: u64) -> String {
+        POLICY.show(POLICY.lone(n))
+    }
+
+    /// 61 measured (19, 19, 20 and 3 at levels 1–4) of 64 registered, nobody excluded, in
+    /// two practices, one named like a formula; reach: 10 referred, 9 at level 2 and 1 not
+    /// measured.
+    fn case() -> (Evaluation, ReachFigures) {
+        let day = |s: &str| Day::parse_iso(s.as_bytes()).unwrap();
+        let window = Window {
+            from: day("2025-01-01"),
+            to: day("2025-12-31"),
+        };
+        let latest: Vec<LatestLevel> = [19, 19, 20, 3]
+            .iter()
+            .enumerate()
+            .flat_map(|(l, n)| {
+                (0..*n).map(move |i| LatestLevel {
+                    level: l as u8 + 1,
+                    deprivation_decile: Some(1 + (i % 10) as u8),
+                    gp_practice: Some(if i % 2 == 0 {
+                        "Riverside Surgery".into()
+                    } else {
+                        "=HYPERLINK(\"http://x\")".into()
+                    }),
+                    conditions: vec!["asthma".into()],
+                })
+            })
+            .collect();
+        let record = alongside_stats::PeriodRecord {
+            person_key: 0,
+            age: 50,
+            sex: alongside_stats::Sex::Female,
+            deprivation_decile: 1,
+            ltc_count: 1,
+            activation_level: 1,
+            exposure_days: 365,
+            counts: [0; 7],
+        };
+        let inputs = OutcomeInputs {
+            window,
+            people_registered: 64,
+            people_measured: 61,
+            records: vec![record; 61],
+            measurements: Vec::new(),
+            excluded: alongside_store::outcomes::Exclusions {
+                no_activation: 3,
+                ..Default::default()
+            },
+            events_not_counted: 0,
+            latest,
+            events_in_window: 0,
+        };
+        let mut measures: Vec<(Measure, alongside_store::reach::ReachCount)> = Measure::ALL
+            .iter()
+            .map(|m| (*m, Default::default()))
+            .collect();
+        measures[0].1 = alongside_store::reach::ReachCount {
+            people: 10,
+            by_level: [0, 9, 0, 0, 1],
+        };
+        let reach = Reach {
+            window,
+            measures,
+            walk_in_attendances: 0,
+        };
+        let figures = figures(&inputs);
+        (
+            Evaluation {
+                window,
+                inputs,
+                figures,
+                report: None,
+            },
+            reach_figures(&reach),
+        )
+    }
+
+    /// What a reader can work out of a hidden figure in a line from the others and the total.
+    fn recover(cells: &[String], total: &str) -> Option<u64> {
+        let hidden = cells.iter().filter(|c| c.as_str() == "[c]").count();
+        let total: u64 = total.parse().ok()?;
+        (hidden == 1).then(|| {
+            total
+                - cells
+                    .iter()
+                    .filter_map(|c| c.parse::<u64>().ok())
+                    .sum::<u64>()
+        })
+    }
+
+    #[test]
+    fn a_suppressed_count_cannot_be_recovered_from_the_others_and_the_total() {
+        let (e, r) = case();
+        let f = &e.figures;
+        // Primary suppression alone (the page before): 61 − 19 − 19 − 20 = 3, and reach:
+        // 10 referred − 9 at level 2 = 1 not measured.
+        let primary: Vec<String> = [19, 19, 20, 3].map(shown).to_vec();
+        assert_eq!(recover(&primary, "61"), Some(3));
+        assert_eq!(recover(&[0, 9, 0, 0, 1].map(shown), "10"), Some(1));
+        // Now.
+        let levels: Vec<String> = f.everyone.iter().map(|c| f.p.text(*c)).collect();
+        assert_eq!(levels, vec!["19", "[c]", "20", "[c]"]);
+        assert_eq!(recover(&levels, &f.p.text(f.measured)), None);
+        let (_, _, referred) = r.measures[0];
+        let by_level: Vec<String> = referred.iter().map(|c| r.p.text(*c)).collect();
+        assert_eq!(by_level, vec!["0", "[c]", "0", "0", "[c]"]);
+        assert_eq!(recover(&by_level, &r.p.text(r.measures[0].1)), None);
+        // Every breakdown row and every level column of the decile and practice tables.
+        for b in &f.breakdowns {
+            for (k, cells, all) in &b.rows {
+                let row: Vec<String> = cells.iter().map(|c| f.p.text(*c)).collect();
+                assert_eq!(
+                    recover(&row, &f.p.text(*all)),
+                    None,
+                    "{} {k}: {row:?}",
+                    b.caption
+                );
+            }
+            if b.section != "activation_by_condition" {
+                for l in 0..4 {
+                    let column: Vec<String> = b.rows.iter().map(|r| f.p.text(r.1[l])).collect();
+                    let total = f.p.text(f.everyone[l]);
+                    assert_eq!(
+                        recover(&column, &total),
+                        None,
+                        "{} level {}",
+                        b.caption,
+                        l + 1
+                    );
+                }
+            }
+        }
+        // Not measured = 64 registered − 61 in the model, both published: exposed, and said so.
+        assert_eq!(f.p.text(f.excluded[0]), "[c]");
+        assert_eq!(f.p.exposed(), &[f.excluded[0]]);
+    }
+
+    #[test]
+    fn csv_cells_that_would_run_as_formulas_are_neutralised() {
+        let (e, r) = case();
+        let csv = csv(&e, &r).unwrap();
+        assert!(
+            csv.contains("\nactivation_by_gp_practice,\"'=HYPERLINK(\"\"http://x\"\")\",,level_1,"),
+            "{csv}"
+        );
+        assert!(!csv.contains(",=") && !csv.contains(",\"="), "{csv}");
+        assert!(csv.contains("\nreach_by_activation_level,referred_to_coaching,,level_2,[c],"));
     }
 
     #[test]

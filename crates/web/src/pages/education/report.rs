@@ -1,52 +1,115 @@
 //! The education report: reach, enrolments, attendance and completion per programme, and
 //! completion by activation level and by deprivation decile — tables, a CSV download and
-//! simple SVG bar charts. Counts from 1 to 7 (and rates made from them) are suppressed.
+//! simple SVG bar charts. Every figure goes through the one disclosure policy
+//! (`alongside_stats::disclosure`), written "suppressed" here: counts from 1 to 7, the counts
+//! that would let one be worked out (participants and completions by level, and by decile, add
+//! up to the programmes' enrolments and completions), and rates made from either.
 
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::AppResult;
 use crate::layout;
 use crate::pages::ok;
 use crate::AppState;
-use alongside_stats::{is_suppressed, suppress_count};
-use alongside_store::education::{EducationReport, ProgrammeFigures};
+use alongside_stats::disclosure::{CellId, Marker, Policy, Protected, Table};
+use alongside_stats::CsvWriter;
+use alongside_store::education::EducationReport;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 
-/// Counts from 1 to this are suppressed.
-pub const THRESHOLD: u64 = 7;
+/// The one policy, written "suppressed" here.
+pub const POLICY: Policy = Policy::STANDARD.with_marker(Marker::Word);
 
-pub(crate) fn shown(n: u64) -> String {
-    match suppress_count(n, Some(THRESHOLD)) {
-        Some(v) => v.to_string(),
-        None => "suppressed".into(),
+/// Counts from 1 to this are suppressed.
+pub const THRESHOLD: u64 = POLICY.threshold;
+
+/// One programme's cells.
+#[derive(Clone, Copy)]
+struct ProgrammeIds {
+    reached: CellId,
+    enrolments: CellId,
+    waiting: CellId,
+    withdrawn: CellId,
+    attendances: CellId,
+    completed: CellId,
+}
+
+/// (completed, participants) of one group.
+type Group = (CellId, CellId);
+
+/// The report's counts, protected together.
+struct Figures {
+    p: Protected,
+    people_reached: CellId,
+    programmes: Vec<ProgrammeIds>,
+    by_level: Vec<Group>,
+    by_decile: Vec<Group>,
+}
+
+fn figures(r: &EducationReport) -> Figures {
+    let mut t = Table::new();
+    let people_reached = t.count(r.people_reached);
+    let programmes: Vec<ProgrammeIds> = r
+        .programmes
+        .iter()
+        .map(|f| ProgrammeIds {
+            reached: t.count(f.reached),
+            enrolments: t.count(f.enrolments),
+            waiting: t.count(f.waiting),
+            withdrawn: t.count(f.withdrawn),
+            attendances: t.count(f.attendances),
+            completed: t.count(f.completed),
+        })
+        .collect();
+    let (l, d) = totals(r);
+    let enrolments: Vec<CellId> = programmes.iter().map(|p| p.enrolments).collect();
+    let completed: Vec<CellId> = programmes.iter().map(|p| p.completed).collect();
+    let mut groups = |g: &[(u64, u64)]| -> Vec<Group> {
+        let ids: Vec<Group> = g.iter().map(|(c, n)| (t.count(*c), t.count(*n))).collect();
+        // Every participant is in one group: the groups add up to the programmes.
+        let n: Vec<CellId> = ids.iter().map(|x| x.1).collect();
+        t.equal_sums(&n, &enrolments);
+        let c: Vec<CellId> = ids.iter().map(|x| x.0).collect();
+        t.equal_sums(&c, &completed);
+        ids
+    };
+    let by_level = groups(&l);
+    let by_decile = groups(&d);
+    Figures {
+        p: t.protect(&POLICY),
+        people_reached,
+        programmes,
+        by_level,
+        by_decile,
     }
 }
 
 /// A percentage of `num` out of `den`, unless either count is suppressed (or `den` is 0).
-pub(crate) fn rate(num: u64, den: u64) -> Option<f64> {
-    (den > 0 && !is_suppressed(num, Some(THRESHOLD)) && !is_suppressed(den, Some(THRESHOLD)))
-        .then(|| 100.0 * num as f64 / den as f64)
+fn rate(p: &Protected, (num, den): Group) -> Option<f64> {
+    // Made from both counts: hidden when either is.
+    p.get(num)
+        .zip(p.get(den))
+        .filter(|(_, d)| *d > 0)
+        .map(|(n, d)| 100.0 * n as f64 / d as f64)
 }
 
-fn rate_text(num: u64, den: u64) -> String {
-    match (den, rate(num, den)) {
-        (0, _) => "no participants".into(),
+fn rate_text(p: &Protected, g: Group) -> String {
+    match (p.get(g.1), rate(p, g)) {
+        (Some(0), _) => "no participants".into(),
         (_, Some(r)) => format!("{r:.0}%"),
-        (_, None) => "suppressed".into(),
+        (_, None) => POLICY.marker(),
     }
 }
 
-/// Average attendances per session held, unless the counts are suppressed.
-fn per_session(f: &ProgrammeFigures) -> String {
-    if f.sessions_held == 0 {
-        return "no sessions held".into();
+/// Average attendances per session held, unless the attendances are suppressed.
+fn per_session(p: &Protected, f: ProgrammeIds, sessions_held: u64) -> Result<f64, String> {
+    if sessions_held == 0 {
+        return Err("no sessions held".into());
     }
-    if is_suppressed(f.attendances, Some(THRESHOLD)) {
-        return "suppressed".into();
-    }
-    format!("{:.1}", f.attendances as f64 / f.sessions_held as f64)
+    p.get(f.attendances)
+        .map(|a| a as f64 / sessions_held as f64)
+        .ok_or_else(|| POLICY.marker())
 }
 
 const COMPLETING: &str = "Percentages completing";
@@ -112,61 +175,72 @@ fn totals(r: &EducationReport) -> (Groups<5>, Groups<11>) {
     (l, d)
 }
 
-pub(crate) fn csv_text(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
 /// The report as CSV: one row per programme, then completion by level and by decile.
-pub fn csv(r: &EducationReport) -> String {
-    let mut s = String::from("section,programme,mode,group,people_reached,enrolments,waiting,withdrawn,attendances,sessions_held,average_attendance_per_session,completed,participants,completion_rate_percent\n");
-    for f in &r.programmes {
-        s.push_str(&format!(
-            "programme,{},{},,{},{},{},{},{},{},{},{},{},{}\n",
-            csv_text(&f.title),
-            f.mode,
-            shown(f.reached),
-            shown(f.enrolments),
-            shown(f.waiting),
-            shown(f.withdrawn),
-            shown(f.attendances),
-            f.sessions_held,
-            per_session(f),
-            shown(f.completed),
-            shown(f.enrolments),
-            rate(f.completed, f.enrolments)
-                .map(|v| format!("{v:.1}"))
-                .unwrap_or_else(|| "suppressed".into()),
-        ));
+pub fn csv(r: &EducationReport) -> std::io::Result<String> {
+    let f = figures(r);
+    let p = &f.p;
+    let mut w = CsvWriter::in_memory();
+    w.header(&[
+        "section",
+        "programme",
+        "mode",
+        "group",
+        "people_reached",
+        "enrolments",
+        "waiting",
+        "withdrawn",
+        "attendances",
+        "sessions_held",
+        "average_attendance_per_session",
+        "completed",
+        "participants",
+        "completion_rate_percent",
+    ])?;
+    let rate_cell = |w: &mut CsvWriter<Vec<u8>>, g: Group| match rate(p, g) {
+        Some(v) => {
+            w.fixed(v, 1);
+        }
+        None => {
+            w.word(&POLICY.marker());
+        }
+    };
+    for (prog, ids) in r.programmes.iter().zip(&f.programmes) {
+        w.word("programme")
+            .text(&prog.title)
+            .word(&prog.mode)
+            .empty()
+            .figure(p, ids.reached)
+            .figure(p, ids.enrolments)
+            .figure(p, ids.waiting)
+            .figure(p, ids.withdrawn)
+            .figure(p, ids.attendances)
+            .int(prog.sessions_held);
+        match per_session(p, *ids, prog.sessions_held) {
+            Ok(v) => w.fixed(v, 1),
+            Err(e) => w.word(&e),
+        };
+        w.figure(p, ids.completed).figure(p, ids.enrolments);
+        rate_cell(&mut w, (ids.completed, ids.enrolments));
+        w.end_row()?;
     }
-    let (l, d) = totals(r);
-    for (i, (c, n)) in l.iter().enumerate() {
-        s.push_str(&format!(
-            "activation_level,,,{},,,,,,,,{},{},{}\n",
-            LEVELS[i],
-            shown(*c),
-            shown(*n),
-            rate(*c, *n)
-                .map(|v| format!("{v:.1}"))
-                .unwrap_or_else(|| "suppressed".into())
-        ));
+    for (section, groups, label) in [
+        (
+            "activation_level",
+            &f.by_level,
+            &(|i: usize| LEVELS[i].to_string()) as &dyn Fn(usize) -> String,
+        ),
+        ("deprivation_decile", &f.by_decile, &decile_label),
+    ] {
+        for (i, g) in groups.iter().enumerate() {
+            w.words(&[section, "", "", &label(i)])
+                .empties(7)
+                .figure(p, g.0)
+                .figure(p, g.1);
+            rate_cell(&mut w, *g);
+            w.end_row()?;
+        }
     }
-    for (i, (c, n)) in d.iter().enumerate() {
-        s.push_str(&format!(
-            "deprivation_decile,,,{},,,,,,,,{},{},{}\n",
-            decile_label(i),
-            shown(*c),
-            shown(*n),
-            rate(*c, *n)
-                .map(|v| format!("{v:.1}"))
-                .unwrap_or_else(|| "suppressed".into())
-        ));
-    }
-    s
+    w.into_string()
 }
 
 /// GET /reports/education
@@ -176,50 +250,58 @@ pub async fn show(
     ClientSource(source): ClientSource,
 ) -> AppResult<Response> {
     let r = state.store.education_report(&user.actor, source).await?;
-    let (l, d) = totals(&r);
+    let f = figures(&r);
+    let p = &f.p;
     let prog_bars: Vec<(String, Option<f64>)> = r
         .programmes
         .iter()
-        .map(|f| {
+        .zip(&f.programmes)
+        .map(|(prog, ids)| {
             (
-                f.title.chars().take(30).collect(),
-                rate(f.completed, f.enrolments),
+                prog.title.chars().take(30).collect(),
+                rate(p, (ids.completed, ids.enrolments)),
             )
         })
         .collect();
-    let level_bars: Vec<(String, Option<f64>)> = l
+    let level_bars: Vec<(String, Option<f64>)> = f
+        .by_level
         .iter()
         .enumerate()
-        .map(|(i, (c, n))| (LEVELS[i].to_string(), rate(*c, *n)))
+        .map(|(i, g)| (LEVELS[i].to_string(), rate(p, *g)))
         .collect();
-    let decile_bars: Vec<(String, Option<f64>)> = d
+    let decile_bars: Vec<(String, Option<f64>)> = f
+        .by_decile
         .iter()
         .enumerate()
-        .map(|(i, (c, n))| {
+        .map(|(i, g)| {
             let label = if i == 10 {
                 "Not recorded".to_string()
             } else {
                 format!("Decile {}", i + 1)
             };
-            (label, rate(*c, *n))
+            (label, rate(p, *g))
         })
         .collect();
-    let group_table = |caption: &str, head: &str, rows: Vec<(String, (u64, u64))>| {
+    let group_table = |caption: &str, head: &str, rows: Vec<(String, Group)>| {
         html! {
             div.table-wrapper { table {
                 caption { (caption) }
                 thead { tr { th scope="col" { (head) } th scope="col" { "Participants" } th scope="col" { "Completed" } th scope="col" { "Completion rate" } } }
-                tbody { @for (k, (c, n)) in &rows { tr { td { (k) } td { (shown(*n)) } td { (shown(*c)) } td { (rate_text(*c, *n)) } } } }
+                tbody { @for (k, g) in &rows { tr { td { (k) } td { (p.text(g.1)) } td { (p.text(g.0)) } td { (rate_text(p, *g)) } } } }
             } }
         }
+    };
+    let per_session_text = |ids: ProgrammeIds, held: u64| match per_session(p, ids, held) {
+        Ok(v) => format!("{v:.1}"),
+        Err(e) => e,
     };
     Ok(ok(layout::page(
         Some(&user),
         "Education report",
         html! {
             h1 { "Education report" }
-            p.lede { "Reach and use of self-management education in " (user.org_name) ". Counts from 1 to " (THRESHOLD) ", and rates made from them, are suppressed." }
-            p { "People reached (with a place on a course or who started an online programme): " strong { (shown(r.people_reached)) } }
+            p.lede { "Reach and use of self-management education in " (user.org_name) ". Counts from 1 to " (THRESHOLD) ", counts that would give one away, and rates made from either, are suppressed." }
+            p { "People reached (with a place on a course or who started an online programme): " strong { (p.text(f.people_reached)) } }
             p { a href="/reports/education.csv" download="education-report.csv" { "Download as CSV" } }
             h2 { "By programme" }
             div.table-wrapper { table {
@@ -228,20 +310,20 @@ pub async fn show(
                     th scope="col" { "Programme" } th scope="col" { "People reached" } th scope="col" { "Enrolments" } th scope="col" { "Waiting" }
                     th scope="col" { "Withdrawn" } th scope="col" { "Attendances" } th scope="col" { "Average attendance per session" } th scope="col" { "Completion rate" }
                 } }
-                tbody { @for f in &r.programmes { tr {
-                    td { (f.title) } td { (shown(f.reached)) } td { (shown(f.enrolments)) } td { (shown(f.waiting)) }
-                    td { (shown(f.withdrawn)) } td { (shown(f.attendances)) } td { (per_session(f)) } td { (rate_text(f.completed, f.enrolments)) }
+                tbody { @for (prog, ids) in r.programmes.iter().zip(&f.programmes) { tr {
+                    td { (prog.title) } td { (p.text(ids.reached)) } td { (p.text(ids.enrolments)) } td { (p.text(ids.waiting)) }
+                    td { (p.text(ids.withdrawn)) } td { (p.text(ids.attendances)) } td { (per_session_text(*ids, prog.sessions_held)) } td { (rate_text(p, (ids.completed, ids.enrolments))) }
                 } } }
             } }
             (bar_chart("chart-programme", "Completion rate by programme", COMPLETING, &prog_bars))
             h2 { "By activation level" }
             p { "Level from each participant's latest scored activation questionnaire." }
             (bar_chart("chart-level", "Completion rate by activation level", COMPLETING, &level_bars))
-            (group_table("Completion by activation level", "Activation level", l.iter().enumerate().map(|(i, x)| (LEVELS[i].to_string(), *x)).collect()))
+            (group_table("Completion by activation level", "Activation level", f.by_level.iter().enumerate().map(|(i, g)| (LEVELS[i].to_string(), *g)).collect()))
             h2 { "By deprivation decile" }
             p { "Decile 1 is the most deprived." }
             (bar_chart("chart-decile", "Completion rate by deprivation decile", COMPLETING, &decile_bars))
-            (group_table("Completion by deprivation decile", "Decile", d.iter().enumerate().map(|(i, x)| (decile_label(i), *x)).collect()))
+            (group_table("Completion by deprivation decile", "Decile", f.by_decile.iter().enumerate().map(|(i, g)| (decile_label(i), *g)).collect()))
         },
     )))
 }
@@ -261,7 +343,7 @@ pub async fn download(
                 "attachment; filename=\"education-report.csv\"",
             ),
         ],
-        csv(&r),
+        csv(&r).map_err(|e| crate::error::AppError::Internal(e.to_string()))?,
     )
         .into_response())
 }
@@ -269,15 +351,78 @@ pub async fn download(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alongside_store::education::ProgrammeFigures;
+
+    fn programme(title: &str, enrolments: u64, completed: u64) -> ProgrammeFigures {
+        let mut by_level = [(0, 0); 5];
+        by_level[4] = (completed, enrolments);
+        let mut by_decile = [(0, 0); 11];
+        by_decile[10] = (completed, enrolments);
+        ProgrammeFigures {
+            programme_id: title.into(),
+            title: title.into(),
+            mode: "group".into(),
+            reached: enrolments,
+            enrolments,
+            waiting: 0,
+            withdrawn: 0,
+            attendances: 4 * enrolments,
+            sessions_held: 4,
+            completed,
+            by_level,
+            by_decile,
+        }
+    }
 
     #[test]
     fn small_numbers_and_rates_from_them_are_suppressed() {
-        assert_eq!(shown(7), "suppressed");
-        assert_eq!(shown(8), "8");
-        assert_eq!(shown(0), "0");
-        assert_eq!(rate(3, 20), None);
-        assert_eq!(rate(8, 5), None);
-        assert_eq!(rate(8, 10), Some(80.0));
-        assert_eq!(rate_text(0, 0), "no participants");
+        let one = |n: u64| POLICY.show(POLICY.lone(n));
+        assert_eq!(one(7), "suppressed");
+        assert_eq!(one(8), "8");
+        assert_eq!(one(0), "0");
+        let r = EducationReport {
+            programmes: vec![
+                programme("A", 20, 3),
+                programme("B", 10, 8),
+                programme("C", 0, 0),
+            ],
+            people_reached: 30,
+        };
+        let f = figures(&r);
+        let g = |i: usize| (f.programmes[i].completed, f.programmes[i].enrolments);
+        assert_eq!(rate(&f.p, g(0)), None, "3 of 20");
+        assert_eq!(rate(&f.p, g(1)), None, "8 of 10: 8 would give the 3 away");
+        assert_eq!(rate_text(&f.p, g(2)), "no participants");
+    }
+
+    #[test]
+    fn a_suppressed_count_cannot_be_recovered_from_the_others_and_the_total() {
+        // The HTTP fixture's case: 12 enrolled on one programme, 3 on another, all 15 not
+        // measured. Primary suppression alone: 15 participants not measured − 12 = 3.
+        let r = EducationReport {
+            programmes: vec![
+                programme("Breathing Space", 12, 10),
+                programme("Sugar Smart", 3, 0),
+            ],
+            people_reached: 12,
+        };
+        let f = figures(&r);
+        let p = &f.p;
+        let enrolments: Vec<Option<u64>> =
+            f.programmes.iter().map(|x| p.get(x.enrolments)).collect();
+        assert_eq!(enrolments, vec![None, None], "12 goes with the 3");
+        assert_eq!(p.get(f.by_level[4].1), Some(15));
+        // Two unknowns, one equation: x + y = 15 does not give either.
+        assert_eq!(enrolments.iter().filter(|e| e.is_none()).count(), 2);
+        // The CSV writes the same, and a title that is a formula is neutralised.
+        let mut r = r;
+        r.programmes[1].title = "@SUM(A1:A9)".into();
+        let csv = csv(&r).unwrap();
+        assert!(csv.contains("\nprogramme,\"Breathing Space\",group,,12,suppressed,0,0,48,4,12.0,10,suppressed,suppressed\n"), "{csv}");
+        assert!(csv.contains("\nprogramme,\"'@SUM(A1:A9)\",group,,suppressed,suppressed,0,0,12,4,3.0,0,suppressed,suppressed\n"), "{csv}");
+        assert!(
+            csv.contains("\nactivation_level,,,Not measured,,,,,,,,10,15,66.7\n"),
+            "{csv}"
+        );
     }
 }
