@@ -37,14 +37,15 @@ pub struct Params {
     format: Option<String>,
 }
 
-fn today() -> Day {
-    Day((time::OffsetDateTime::now_utc()
-        .unix_timestamp()
-        .div_euclid(86_400)) as i32)
+/// Today in Europe/London by the application's clock, as a day number.
+fn today(state: &AppState) -> Day {
+    let d = state.store.clock().today();
+    Day::from_ymd(d.year(), u32::from(d.month() as u8), u32::from(d.day()))
+        .expect("a calendar date is a day")
 }
 
-fn window(p: &Params) -> AppResult<Window> {
-    let default = Window::last_full_year(today());
+fn window(p: &Params, today: Day) -> AppResult<Window> {
+    let default = Window::last_full_year(today);
     let parse = |s: &Option<String>, d: Day, what: &str| -> AppResult<Day> {
         match s.as_deref().map(str::trim) {
             None | Some("") => Ok(d),
@@ -213,7 +214,7 @@ async fn evaluate(
     what: &str,
     source: alongside_store::people::Source,
 ) -> AppResult<Evaluation> {
-    let w = window(p)?;
+    let w = window(p, today(state))?;
     let org = user.actor.org_id;
     state
         .store
