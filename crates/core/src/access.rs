@@ -104,6 +104,9 @@ pub enum Action {
     DecideCoachingReferral,
     /// Withdraw a coaching referral that is waiting or allocated.
     WithdrawCoachingReferral,
+    /// Read the coaching team's session notes that were not shared with the person (the
+    /// person sees only the notes their coach shared).
+    ReadPrivateCoachingNotes,
 }
 
 /// Facts about a person's record relevant to access, looked up by the store from the data
@@ -139,7 +142,8 @@ pub struct ReferralRelation {
     pub org_id: OrgId,
     /// The person the referral is about.
     pub person_id: PersonId,
-    /// The referral is allocated to the actor (a coach) and waits for their decision.
+    /// The referral names the actor as the coach it was allocated to (whether it still waits
+    /// for their decision is for the use case to check, and to say).
     pub allocated_to_actor: bool,
 }
 
@@ -422,6 +426,14 @@ pub fn decide(actor: &Actor, action: Action, target: Target) -> Decision {
         }
         (WithdrawCoachingReferral, _, Target::Referral(_)) => {
             deny("only a coordinator or the person may withdraw")
+        }
+        (ReadPrivateCoachingNotes, Coordinator, Target::Person(_)) => allow("coordinator"),
+        (ReadPrivateCoachingNotes, HealthCoach, Target::Person(p)) => {
+            if p.on_caseload {
+                allow("person is on the coach's caseload")
+            } else {
+                deny("person is not on the coach's caseload")
+            }
         }
         (ManageDirectory, _, Target::Org(_)) => deny("role may not change the directory"),
         _ => deny("role does not permit this"),
@@ -921,5 +933,41 @@ mod tests {
                 "{r:?}"
             );
         }
+    }
+
+    #[test]
+    fn only_the_coaching_team_reads_private_session_notes() {
+        let org = OrgId::new();
+        let pid = PersonId::new();
+        let rel = |on_caseload| {
+            Target::Person(PersonRelation {
+                on_caseload,
+                ..PersonRelation::none(org, pid)
+            })
+        };
+        let may = |role, person, on| {
+            decide(
+                &actor(role, org, person),
+                Action::ReadPrivateCoachingNotes,
+                rel(on),
+            )
+            .allowed
+        };
+        assert!(may(Role::Coordinator, None, false));
+        assert!(may(Role::HealthCoach, None, true));
+        assert!(!may(Role::HealthCoach, None, false));
+        // The person reads their own coaching, but only the notes their coach shared.
+        assert!(!may(Role::Person, Some(pid), false));
+        for r in [
+            Role::Administrator,
+            Role::Analyst,
+            Role::Volunteer,
+            Role::Educator,
+            Role::PeerSupportLead,
+        ] {
+            assert!(!may(r, None, true), "{r:?}");
+        }
+        let elsewhere = actor(Role::Coordinator, OrgId::new(), None);
+        assert!(!decide(&elsewhere, Action::ReadPrivateCoachingNotes, rel(true)).allowed);
     }
 }

@@ -2,19 +2,22 @@
 //! room, episodes, sessions, goals with steps and reviews, discharge, caseloads and calendar
 //! feeds.
 //!
-//! Every function checks access through `alongside_core::access::decide` with the actor's
-//! relationship to the person, and audits reads and changes of a person's coaching in the
-//! same transaction as the work. Booking rules come from `alongside_core::coaching`; this
-//! module only gathers the facts they need. All writes run on the single writer, so a check
-//! and the insert it guards (a free slot, a coach's room) cannot interleave with another
-//! booking: exactly one of two simultaneous bookings of a slot wins, on both backends.
+//! Every use case runs through the door ([`Store::write_as`] / [`Store::read_as`]): it finds
+//! whose coaching a record is, takes the grant for that person (or the organisation-wide
+//! grant for the coordinator's queue and a coach's own caseload) before reading anything of
+//! theirs, and audits what it read or changed in the same transaction. The loaders below take
+//! a grant, so nothing is loaded without a decision. Booking rules come from
+//! `alongside_core::coaching`; this module only gathers the facts they need. All writes run on
+//! the single writer, so a check and the insert it guards (a free slot, a coach's room) cannot
+//! interleave with another booking: exactly one of two simultaneous bookings of a slot wins,
+//! on both backends.
 
-use crate::audit;
-use crate::people::{relation, Source};
+use crate::door::{AuditAs, OrgGrant, PersonGrant, Tx};
+use crate::people::Source;
 use crate::users::parse_uuid;
-use crate::{now_micros, Result, Store, StoreError};
+use crate::{Result, Store, StoreError};
 use alongside_core::access::{decide, Action, Actor, Target};
-use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
+use alongside_core::audit::AuditAction;
 use alongside_core::coaching::{
     check_booking, priority, Booking, BookingContext, BusySlot, ContactMode, Discharge,
     GoalCategory, GoalDetails, GoalOutcome, ReferralDetails, ReferralSource, ReferralStatus,
@@ -27,84 +30,6 @@ use alongside_core::{
 };
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-
-fn ev(
-    actor: &Actor,
-    action: AuditAction,
-    outcome: Outcome,
-    person: Option<PersonId>,
-    resource: (&'static str, Option<String>),
-    source: &Source,
-    detail: Option<String>,
-) -> AuditEvent {
-    audit::actor_event(
-        actor, action, outcome, resource.0, resource.1, person, source, detail,
-    )
-}
-
-/// Decides `action` on `person` for `actor` and audits the decision as `audit_action`.
-/// Returns `Ok(Err(..))` on refusal so that the caller can commit the refusal's audit row.
-async fn authorise(
-    c: &mut AnyConnection,
-    actor: &Actor,
-    action: Action,
-    person: PersonId,
-    audit_action: AuditAction,
-    resource: (&'static str, Option<String>),
-    source: &Source,
-) -> Result<Result<(), StoreError>> {
-    let rel = relation(c, actor, person).await?;
-    let d = decide(actor, action, Target::Person(rel));
-    let outcome = if d.allowed {
-        Outcome::Allowed
-    } else {
-        Outcome::Refused
-    };
-    audit::append(
-        c,
-        &ev(
-            actor,
-            audit_action,
-            outcome,
-            Some(person),
-            resource,
-            source,
-            (!d.allowed).then(|| d.reason.to_string()),
-        ),
-    )
-    .await?;
-    Ok(if d.allowed {
-        Ok(())
-    } else {
-        Err(StoreError::Refused(d.reason))
-    })
-}
-
-/// Audits and refuses an organisation-wide action the actor may not take.
-async fn authorise_org(
-    store: &Store,
-    actor: &Actor,
-    action: Action,
-    audit_action: AuditAction,
-    resource: (&'static str, Option<String>),
-    source: &Source,
-) -> Result<()> {
-    let d = decide(actor, action, Target::Org(actor.org_id));
-    if !d.allowed {
-        let e = ev(
-            actor,
-            audit_action,
-            Outcome::Refused,
-            None,
-            resource,
-            source,
-            Some(d.reason.into()),
-        );
-        store.audit(e).await?;
-        return Err(StoreError::Refused(d.reason));
-    }
-    Ok(())
-}
 
 fn invalid(field: &str, message: impl Into<String>) -> StoreError {
     let mut e = ValidationErrors::default();
@@ -323,6 +248,9 @@ pub struct EpisodeView {
     pub reopen_reason: Option<String>,
     pub sessions: Vec<SessionRow>,
     pub goals: Vec<GoalView>,
+    /// The reader may book, record and discharge (the coaching team), as decided by the
+    /// access rules for this person.
+    pub may_manage: bool,
 }
 
 impl EpisodeView {
@@ -342,6 +270,9 @@ pub struct PersonCoaching {
     pub episodes: Vec<(EpisodeId, String, bool, i64, Option<i64>)>,
     pub upcoming: Vec<SessionRow>,
     pub goals: Vec<GoalView>,
+    /// The reader may book, record and discharge (the coaching team), as decided by the
+    /// access rules for this person.
+    pub may_manage: bool,
 }
 
 /// One person on a coach's caseload.
@@ -371,6 +302,8 @@ pub struct Caseload {
     pub people: Vec<CaseloadRow>,
     /// This coach's sessions from today to the end of the week (Europe/London), booked only.
     pub week: Vec<SessionRow>,
+    /// Referrals allocated to this coach and waiting for their decision.
+    pub offered: Vec<ReferralRow>,
 }
 
 /// What a calendar feed needs: the coach and their sessions.
@@ -431,31 +364,123 @@ async fn coach_summary(c: &mut AnyConnection, org: OrgId, coach: UserId) -> Resu
     }
 }
 
-async fn load_referral(c: &mut AnyConnection, org: OrgId, id: ReferralId) -> Result<ReferralRow> {
-    let row = sqlx::query(&format!(
-        "SELECT {REFERRAL_COLUMNS} FROM {REFERRAL_FROM} WHERE r.org_id = $1 AND r.id = $2"
-    ))
-    .bind(org.as_text())
-    .bind(id.as_text())
-    .fetch_optional(&mut *c)
-    .await?
-    .ok_or(StoreError::NotFound)?;
+/// Every active health coach in the organisation (staff data: names, limits and hours).
+async fn coaches_in(c: &mut AnyConnection, org: OrgId) -> Result<Vec<CoachSummary>> {
+    sqlx::query(&format!("SELECT {COACH_COLUMNS} FROM {COACH_FROM} WHERE u.org_id = $1 AND u.role = 'health_coach' AND u.active = 1 ORDER BY u.display_name, u.id"))
+        .bind(org.as_text())
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(coach_from_row)
+        .collect()
+}
+
+/// The kinds of coaching record, each about one person.
+#[derive(Debug, Clone, Copy)]
+enum Record {
+    Referral,
+    Episode,
+    Session,
+    Goal,
+}
+
+impl Record {
+    fn table(self) -> &'static str {
+        match self {
+            Record::Referral => "coaching_referrals",
+            Record::Episode => "coaching_episodes",
+            Record::Session => "coaching_sessions",
+            Record::Goal => "goals",
+        }
+    }
+}
+
+/// Whom a coaching record is about (nothing else is read), so that the decision can be made
+/// before anything of theirs is loaded. `NotFound` when the organisation has no such record.
+async fn owner(tx: &mut Tx<'_>, record: Record, id: &str) -> Result<PersonId> {
+    let org = tx.org();
+    let sql = format!(
+        "SELECT person_id FROM {} WHERE org_id = $1 AND id = $2",
+        record.table()
+    );
+    let row = sqlx::query(&sql)
+        .bind(org.as_text())
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    parse_uuid(&row.try_get::<String, _>("person_id")?)
+}
+
+/// A referral about the person of `grant`.
+async fn referral_of(
+    c: &mut AnyConnection,
+    grant: &PersonGrant,
+    id: ReferralId,
+) -> Result<ReferralRow> {
+    fetch_referral(c, grant.org(), id, Some(grant.person())).await
+}
+
+/// Any referral in the organisation, under an organisation-wide grant (the coordinator's).
+async fn referral_in(
+    c: &mut AnyConnection,
+    grant: &OrgGrant,
+    id: ReferralId,
+) -> Result<ReferralRow> {
+    fetch_referral(c, grant.org(), id, None).await
+}
+
+async fn fetch_referral(
+    c: &mut AnyConnection,
+    org: OrgId,
+    id: ReferralId,
+    person: Option<PersonId>,
+) -> Result<ReferralRow> {
+    let mut sql =
+        format!("SELECT {REFERRAL_COLUMNS} FROM {REFERRAL_FROM} WHERE r.org_id = $1 AND r.id = $2");
+    if person.is_some() {
+        sql.push_str(" AND r.person_id = $3");
+    }
+    let mut q = sqlx::query(&sql).bind(org.as_text()).bind(id.as_text());
+    if let Some(p) = person {
+        q = q.bind(p.as_text());
+    }
+    let row = q
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     referral_from_row(&row)
 }
 
+/// Which of a person's goals to load.
+enum Goals {
+    All,
+    OfEpisode(EpisodeId),
+    One(GoalId),
+}
+
+/// Goals of the person of `grant`, with their steps and reviews.
 async fn load_goals(
     c: &mut AnyConnection,
-    org: OrgId,
-    filter: &str,
-    key: &str,
+    grant: &PersonGrant,
+    which: Goals,
 ) -> Result<Vec<GoalView>> {
-    let rows = sqlx::query(&format!(
-        "SELECT id, person_id, episode_id, own_words, category, what, how_much, when_text, how_often, importance, confidence, outcome, updated_at FROM goals WHERE org_id = $1 AND {filter} = $2 ORDER BY created_at, id"
-    ))
-    .bind(org.as_text())
-    .bind(key)
-    .fetch_all(&mut *c)
-    .await?;
+    let org = grant.org();
+    let (extra, key) = match which {
+        Goals::All => ("", None),
+        Goals::OfEpisode(e) => (" AND episode_id = $3", Some(e.as_text())),
+        Goals::One(g) => (" AND id = $3", Some(g.as_text())),
+    };
+    let sql = format!(
+        "SELECT id, person_id, episode_id, own_words, category, what, how_much, when_text, how_often, importance, confidence, outcome, updated_at FROM goals WHERE org_id = $1 AND person_id = $2{extra} ORDER BY created_at, id"
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(org.as_text())
+        .bind(grant.person().as_text());
+    if let Some(k) = key {
+        q = q.bind(k);
+    }
+    let rows = q.fetch_all(&mut *c).await?;
     let mut goals = Vec::with_capacity(rows.len());
     for r in &rows {
         let category: String = r.try_get("category")?;
@@ -537,17 +562,21 @@ fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// An episode of the person of `grant`, with its sessions and goals. `private_notes`: the
+/// reader sees notes their coach did not share (the access rules decide).
 async fn load_episode(
     c: &mut AnyConnection,
-    org: OrgId,
+    grant: &PersonGrant,
     id: EpisodeId,
     private_notes: bool,
 ) -> Result<EpisodeView> {
+    let org = grant.org();
     let r = sqlx::query(
-        "SELECT e.id, e.person_id, p.given_name, p.family_name, e.coach_id, u.display_name, e.status, e.max_sessions, e.opened_at, e.closed_at, e.summary, e.onward, e.remeasure_due, e.reopen_reason FROM coaching_episodes e JOIN people p ON p.org_id = e.org_id AND p.id = e.person_id JOIN users u ON u.org_id = e.org_id AND u.id = e.coach_id WHERE e.org_id = $1 AND e.id = $2",
+        "SELECT e.id, e.person_id, p.given_name, p.family_name, e.coach_id, u.display_name, e.status, e.max_sessions, e.opened_at, e.closed_at, e.summary, e.onward, e.remeasure_due, e.reopen_reason FROM coaching_episodes e JOIN people p ON p.org_id = e.org_id AND p.id = e.person_id JOIN users u ON u.org_id = e.org_id AND u.id = e.coach_id WHERE e.org_id = $1 AND e.id = $2 AND e.person_id = $3",
     )
     .bind(org.as_text())
     .bind(id.as_text())
+    .bind(grant.person().as_text())
     .fetch_optional(&mut *c)
     .await?
     .ok_or(StoreError::NotFound)?;
@@ -561,7 +590,7 @@ async fn load_episode(
     .iter()
     .map(|r| session_from_row(r, private_notes))
     .collect::<Result<Vec<_>>>()?;
-    let goals = load_goals(c, org, "episode_id", &id.as_text()).await?;
+    let goals = load_goals(c, grant, Goals::OfEpisode(id)).await?;
     Ok(EpisodeView {
         id,
         person_id: parse_uuid(&r.try_get::<String, _>("person_id")?)?,
@@ -578,21 +607,40 @@ async fn load_episode(
         reopen_reason: r.try_get("reopen_reason")?,
         sessions,
         goals,
+        may_manage: false,
     })
 }
 
-async fn episode_person(c: &mut AnyConnection, org: OrgId, id: EpisodeId) -> Result<PersonId> {
-    let p: String =
-        sqlx::query("SELECT person_id FROM coaching_episodes WHERE org_id = $1 AND id = $2")
-            .bind(org.as_text())
-            .bind(id.as_text())
-            .fetch_optional(&mut *c)
-            .await?
-            .ok_or(StoreError::NotFound)?
-            .try_get("person_id")?;
-    parse_uuid(&p)
+/// A session of the person of `grant`.
+async fn load_session(
+    c: &mut AnyConnection,
+    grant: &PersonGrant,
+    id: SessionId,
+    private_notes: bool,
+) -> Result<SessionRow> {
+    let row = sqlx::query(&format!(
+        "SELECT {SESSION_COLUMNS} FROM {SESSION_FROM} WHERE s.org_id = $1 AND s.id = $2 AND s.person_id = $3"
+    ))
+    .bind(grant.org().as_text())
+    .bind(id.as_text())
+    .bind(grant.person().as_text())
+    .fetch_optional(&mut *c)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    session_from_row(&row, private_notes)
 }
 
+/// What the reader of the person of `grant` may see and do beyond reading their coaching:
+/// `(sees the team's private notes, may book, record and discharge)`, decided by the access
+/// rules on the facts the grant was decided on.
+async fn team_rights(tx: &mut Tx<'_>, grant: &PersonGrant) -> Result<(bool, bool)> {
+    Ok((
+        tx.also_may(grant, Action::ReadPrivateCoachingNotes).await?,
+        tx.also_may(grant, Action::ManageCoaching).await?,
+    ))
+}
+
+/// Busy slots (times only, no one named) of a coach or a person, for the booking rules.
 async fn busy(
     c: &mut AnyConnection,
     org: OrgId,
@@ -631,10 +679,11 @@ async fn max_sessions_setting(c: &mut AnyConnection, org: OrgId) -> Result<u32> 
         .unwrap_or(DEFAULT_MAX_SESSIONS))
 }
 
-async fn latest_level(c: &mut AnyConnection, org: OrgId, person: PersonId) -> Result<Option<i64>> {
+/// The latest activation level of the person of `grant`.
+async fn latest_level(c: &mut AnyConnection, grant: &PersonGrant) -> Result<Option<i64>> {
     Ok(sqlx::query("SELECT level FROM assessments WHERE org_id = $1 AND person_id = $2 AND status = 'completed' AND level IS NOT NULL ORDER BY completed_at DESC LIMIT 1")
-        .bind(org.as_text())
-        .bind(person.as_text())
+        .bind(grant.org().as_text())
+        .bind(grant.person().as_text())
         .fetch_optional(&mut *c)
         .await?
         .map(|r| r.try_get::<i64, _>("level"))
@@ -668,7 +717,13 @@ async fn unlink_if_unused(
     Ok(())
 }
 
-async fn link(c: &mut AnyConnection, org: OrgId, coach: UserId, person: PersonId) -> Result<()> {
+async fn link(
+    c: &mut AnyConnection,
+    org: OrgId,
+    coach: UserId,
+    person: PersonId,
+    now: i64,
+) -> Result<()> {
     let exists = sqlx::query(
         "SELECT 1 AS one FROM caseload WHERE org_id = $1 AND coach_id = $2 AND person_id = $3",
     )
@@ -685,13 +740,142 @@ async fn link(c: &mut AnyConnection, org: OrgId, coach: UserId, person: PersonId
         .bind(org.as_text())
         .bind(coach.as_text())
         .bind(person.as_text())
-        .bind(now_micros())
+        .bind(now)
         .execute(&mut *c)
         .await?;
     }
     Ok(())
 }
 
+/// A coach's caseload under their own-caseload grant: open episodes with next session,
+/// sessions used, activation and its change, goals and their progress, and what is overdue;
+/// this week's sessions; referrals offered to them.
+async fn load_caseload(
+    c: &mut AnyConnection,
+    grant: &OrgGrant,
+    coach_id: UserId,
+    now: Timestamp,
+    week_end: Timestamp,
+) -> Result<Caseload> {
+    let org = grant.org().as_text();
+    let coach = coach_id.as_text();
+    let summary = coach_summary(c, grant.org(), coach_id).await?;
+    // Open episodes with the person's name, sessions used and next session.
+    let rows = sqlx::query(
+        "SELECT e.id, e.person_id, p.given_name, p.family_name, e.max_sessions, \
+         (SELECT COUNT(*) FROM coaching_sessions s WHERE s.org_id = e.org_id AND s.episode_id = e.id AND s.status IN ('booked', 'attended', 'did_not_attend')) AS used, \
+         (SELECT MIN(s.starts_at) FROM coaching_sessions s WHERE s.org_id = e.org_id AND s.episode_id = e.id AND s.status = 'booked' AND s.starts_at >= $3) AS next_at, \
+         (SELECT COUNT(*) FROM coaching_sessions s WHERE s.org_id = e.org_id AND s.episode_id = e.id AND s.status = 'booked' AND s.ends_at < $3) AS unrecorded \
+         FROM coaching_episodes e JOIN people p ON p.org_id = e.org_id AND p.id = e.person_id \
+         WHERE e.org_id = $1 AND e.coach_id = $2 AND e.status = 'open' ORDER BY p.family_name, p.given_name, e.id",
+    )
+    .bind(&org)
+    .bind(&coach)
+    .bind(now.0)
+    .fetch_all(&mut *c)
+    .await?;
+    let mut people = Vec::with_capacity(rows.len());
+    for r in &rows {
+        people.push(CaseloadRow {
+            person_id: parse_uuid(&r.try_get::<String, _>("person_id")?)?,
+            person_name: full_name(r, "given_name", "family_name")?,
+            episode_id: parse_uuid(&r.try_get::<String, _>("id")?)?,
+            sessions_used: r.try_get::<i64, _>("used")? as u32,
+            max_sessions: r.try_get::<i64, _>("max_sessions")? as u32,
+            next_session: r.try_get::<Option<i64>, _>("next_at")?.map(Timestamp),
+            level: None,
+            score_change: None,
+            goals: 0,
+            mean_attainment: None,
+            unrecorded_sessions: r.try_get::<i64, _>("unrecorded")? as u32,
+            overdue_reviews: 0,
+        });
+    }
+    if !people.is_empty() {
+        // Activation: every completed, scored measurement of these people, oldest first.
+        let ids: Vec<String> = people.iter().map(|p| p.person_id.as_text()).collect();
+        let list = placeholders(2, ids.len());
+        let sql = format!("SELECT person_id, score, level FROM assessments WHERE org_id = $1 AND person_id IN ({list}) AND status = 'completed' AND score IS NOT NULL ORDER BY completed_at");
+        let mut q = sqlx::query(&sql).bind(&org);
+        for id in &ids {
+            q = q.bind(id.clone());
+        }
+        // (first score, latest score, how many) per person.
+        let mut seen: std::collections::HashMap<String, (f64, f64, u32)> = Default::default();
+        for r in q.fetch_all(&mut *c).await? {
+            let pid: String = r.try_get("person_id")?;
+            let score: f64 = r.try_get("score")?;
+            let level: Option<i64> = r.try_get("level")?;
+            let e = seen.entry(pid.clone()).or_insert((score, score, 0));
+            e.1 = score;
+            e.2 += 1;
+            if let Some(row) = people.iter_mut().find(|p| p.person_id.as_text() == pid) {
+                row.level = level;
+            }
+        }
+        for p in &mut people {
+            if let Some((first, last, n)) = seen.get(&p.person_id.as_text()) {
+                if *n >= 2 {
+                    p.score_change = Some(last - first);
+                }
+            }
+        }
+        // Goals and their latest reviews.
+        let sql = format!("SELECT g.person_id, g.id, g.created_at, (SELECT MAX(r.reviewed_at) FROM goal_reviews r WHERE r.org_id = g.org_id AND r.goal_id = g.id) AS last_review, (SELECT r.attainment FROM goal_reviews r WHERE r.org_id = g.org_id AND r.goal_id = g.id ORDER BY r.reviewed_at DESC, r.id DESC LIMIT 1) AS attainment FROM goals g WHERE g.org_id = $1 AND g.person_id IN ({list}) AND g.outcome IS NULL");
+        let mut q = sqlx::query(&sql).bind(&org);
+        for id in &ids {
+            q = q.bind(id.clone());
+        }
+        let overdue_before = now.0 - 28 * 86_400 * 1_000_000;
+        let mut sums: std::collections::HashMap<String, (f64, u32)> = Default::default();
+        for r in q.fetch_all(&mut *c).await? {
+            let pid: String = r.try_get("person_id")?;
+            let created: i64 = r.try_get("created_at")?;
+            let last: Option<i64> = r.try_get("last_review")?;
+            let att: Option<i64> = r.try_get("attainment")?;
+            if let Some(row) = people.iter_mut().find(|p| p.person_id.as_text() == pid) {
+                row.goals += 1;
+                if last.unwrap_or(created) < overdue_before {
+                    row.overdue_reviews += 1;
+                }
+                if let Some(a) = att {
+                    let s = sums.entry(pid).or_default();
+                    s.0 += a as f64;
+                    s.1 += 1;
+                }
+            }
+        }
+        for p in &mut people {
+            if let Some((s, n)) = sums.get(&p.person_id.as_text()) {
+                p.mean_attainment = Some(s / f64::from(*n));
+            }
+        }
+    }
+    let week = sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM {SESSION_FROM} WHERE s.org_id = $1 AND s.coach_id = $2 AND s.status = 'booked' AND s.ends_at > $3 AND s.starts_at < $4 ORDER BY s.starts_at, s.id"))
+        .bind(&org)
+        .bind(&coach)
+        .bind(now.0 - 12 * 3_600 * 1_000_000)
+        .bind(week_end.0)
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(|r| session_from_row(r, true))
+        .collect::<Result<Vec<_>>>()?;
+    let offered = sqlx::query(&format!("SELECT {REFERRAL_COLUMNS} FROM {REFERRAL_FROM} WHERE r.org_id = $1 AND r.coach_id = $2 AND r.status = 'allocated' ORDER BY r.priority, r.received_at, r.id"))
+        .bind(&org)
+        .bind(&coach)
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(referral_from_row)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Caseload {
+        coach: summary,
+        people,
+        week,
+        offered,
+    })
+}
 /// One review to record with a session.
 #[derive(Debug, Clone)]
 pub struct ReviewInput {
@@ -711,37 +895,10 @@ pub struct SessionRecord {
 }
 
 impl Store {
-    /// The actor's relationship to a person (for deciding what a page may offer).
-    pub async fn person_relation(
-        &self,
-        actor: &Actor,
-        person: PersonId,
-    ) -> Result<alongside_core::PersonRelation> {
-        let mut c = self.reader().acquire().await?;
-        relation(&mut c, actor, person).await
-    }
-
-    /// Referrals allocated to the signed-in coach and waiting for their decision.
-    pub async fn coaching_queue_for_coach(&self, actor: &Actor) -> Result<Vec<ReferralRow>> {
-        sqlx::query(&format!("SELECT {REFERRAL_COLUMNS} FROM {REFERRAL_FROM} WHERE r.org_id = $1 AND r.coach_id = $2 AND r.status = 'allocated' ORDER BY r.priority, r.received_at, r.id"))
-            .bind(actor.org_id.as_text())
-            .bind(actor.user_id.as_text())
-            .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(referral_from_row)
-            .collect()
-    }
-
-    /// Every active health coach with their limit, hours and places in use.
+    /// Every active health coach with their limit, hours and places in use (staff data).
     pub async fn coaches(&self, org: OrgId) -> Result<Vec<CoachSummary>> {
-        sqlx::query(&format!("SELECT {COACH_COLUMNS} FROM {COACH_FROM} WHERE u.org_id = $1 AND u.role = 'health_coach' AND u.active = 1 ORDER BY u.display_name, u.id"))
-            .bind(org.as_text())
-            .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(coach_from_row)
-            .collect()
+        let mut c = self.reader().acquire().await?;
+        coaches_in(&mut c, org).await
     }
 
     /// One coach's summary (a coordinator's edit page, a coach's own caseload).
@@ -759,36 +916,29 @@ impl Store {
         hours: WorkingHours,
         source: Source,
     ) -> Result<()> {
-        let res = ("user", Some(coach.as_text()));
-        authorise_org(
-            self,
-            actor,
-            Action::ManageCoachingQueue,
-            AuditAction::CoachProfileChanged,
-            res.clone(),
-            &source,
-        )
-        .await?;
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, hours, source, res) =
-                (actor.clone(), hours.clone(), source.clone(), res.clone());
+        self.write_as(actor, &source, move |tx| {
+            let hours = hours.clone();
             Box::pin(async move {
-                coach_summary(c, actor.org_id, coach).await?;
+                let audit_as = AuditAs::new(AuditAction::CoachProfileChanged)
+                    .on("user", Some(coach.as_text()));
+                let g = tx.org_action(Action::ManageCoachingQueue, audit_as.clone())?;
+                let now = tx.now();
+                coach_summary(tx.conn(), g.org(), coach).await?;
                 sqlx::query("DELETE FROM coach_profiles WHERE org_id = $1 AND user_id = $2")
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(coach.as_text())
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
                 sqlx::query("INSERT INTO coach_profiles (org_id, user_id, caseload_limit, hours, updated_at) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(coach.as_text())
                     .bind(i64::from(limit))
                     .bind(hours.to_text())
-                    .bind(now_micros())
-                    .execute(&mut *c)
+                    .bind(now)
+                    .execute(tx.conn())
                     .await?;
-                audit::append(c, &ev(&actor, AuditAction::CoachProfileChanged, Outcome::Allowed, None, res, &source, Some(format!("limit {limit}; hours {}", hours.to_text())))).await?;
+                let detail = format!("limit {limit}; hours {}", hours.to_text());
+                tx.log_org(&g, None, audit_as.detail(detail)).await?;
                 Ok(())
             })
         })
@@ -804,32 +954,30 @@ impl Store {
         details: ReferralDetails,
         source: Source,
     ) -> Result<ReferralId> {
-        let actor = actor.clone();
         let id = ReferralId::new();
-        self.write(move |c| {
-            let (actor, details, source) = (actor.clone(), details.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let details = details.clone();
             Box::pin(async move {
-                if !crate::people::person_exists_in(c, actor.org_id, person).await? {
-                    return Ok(Err(StoreError::NotFound));
-                }
-                if let Err(e) = authorise(c, &actor, Action::ReferToCoaching, person, AuditAction::ReferralCreated, ("coaching_referral", Some(id.as_text())), &source).await? {
-                    return Ok(Err(e));
-                }
+                let audit_as = AuditAs::new(AuditAction::ReferralCreated)
+                    .on("coaching_referral", Some(id.as_text()));
+                let g = tx.person_audited(Action::ReferToCoaching, person, audit_as).await?;
+                let (org, pid) = (g.org().as_text(), g.person().as_text());
                 let busy = sqlx::query("SELECT 1 AS one FROM coaching_referrals WHERE org_id = $1 AND person_id = $2 AND status IN ('waiting', 'allocated') UNION ALL SELECT 1 AS one FROM coaching_episodes WHERE org_id = $1 AND person_id = $2 AND status = 'open'")
-                    .bind(actor.org_id.as_text())
-                    .bind(person.as_text())
-                    .fetch_optional(&mut *c)
+                    .bind(&org)
+                    .bind(&pid)
+                    .fetch_optional(tx.conn())
                     .await?
                     .is_some();
                 if busy {
                     return Err(invalid("reason", "This person is already waiting for coaching or has a coach: see their coaching page"));
                 }
-                let level = latest_level(c, actor.org_id, person).await?;
+                let level = latest_level(tx.conn(), &g).await?;
                 let modes: Vec<&str> = details.modes.iter().map(|m| m.code()).collect();
+                let (now, by) = (tx.now(), tx.actor().user_id);
                 sqlx::query("INSERT INTO coaching_referrals (org_id, id, person_id, source, referrer, reason, urgency, activation_level, priority, pref_modes, pref_times, pref_language, status, received_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'waiting', $13, $14)")
-                    .bind(actor.org_id.as_text())
+                    .bind(&org)
                     .bind(id.as_text())
-                    .bind(person.as_text())
+                    .bind(&pid)
                     .bind(details.source.code())
                     .bind(details.referrer.clone())
                     .bind(details.reason.clone())
@@ -839,14 +987,14 @@ impl Store {
                     .bind(modes.join(","))
                     .bind(details.times.clone())
                     .bind(details.language.clone())
-                    .bind(now_micros())
-                    .bind(actor.user_id.as_text())
-                    .execute(&mut *c)
+                    .bind(now)
+                    .bind(by.as_text())
+                    .execute(tx.conn())
                     .await?;
-                Ok(Ok(id))
+                Ok(id)
             })
         })
-        .await?
+        .await
     }
 
     /// The coordinator's queue: waiting referrals in priority order (paged), allocated ones,
@@ -858,66 +1006,57 @@ impl Store {
         per_page: u32,
         source: Source,
     ) -> Result<QueuePage> {
-        let res = ("coaching_referrals", None);
-        authorise_org(
-            self,
-            actor,
-            Action::ManageCoachingQueue,
-            AuditAction::CoachingQueueRead,
-            res.clone(),
-            &source,
-        )
-        .await?;
-        self.audit(ev(
-            actor,
-            AuditAction::CoachingQueueRead,
-            Outcome::Allowed,
-            None,
-            res,
-            &source,
-            Some(format!("page {page}")),
-        ))
-        .await?;
-        let org = actor.org_id.as_text();
-        let waiting = sqlx::query(&format!("SELECT {REFERRAL_COLUMNS} FROM {REFERRAL_FROM} WHERE r.org_id = $1 AND r.status = 'waiting' ORDER BY r.priority, r.received_at, r.id LIMIT $2 OFFSET $3"))
-            .bind(&org)
-            .bind(i64::from(per_page))
-            .bind(i64::from(page.saturating_sub(1)) * i64::from(per_page))
-            .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(referral_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        let waiting_total: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM coaching_referrals WHERE org_id = $1 AND status = 'waiting'",
-        )
-        .bind(&org)
-        .fetch_one(self.reader())
-        .await?
-        .try_get("n")?;
-        let allocated = sqlx::query(&format!("SELECT {REFERRAL_COLUMNS} FROM {REFERRAL_FROM} WHERE r.org_id = $1 AND r.status = 'allocated' ORDER BY r.allocated_at, r.id LIMIT 200"))
-            .bind(&org)
-            .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(referral_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        let week_ago = now_micros() - 7 * 86_400 * 1_000_000;
-        let new_this_week: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM coaching_referrals WHERE org_id = $1 AND received_at >= $2",
-        )
-        .bind(&org)
-        .bind(week_ago)
-        .fetch_one(self.reader())
-        .await?
-        .try_get("n")?;
-        Ok(QueuePage {
-            waiting,
-            waiting_total,
-            allocated,
-            new_this_week,
-            coaches: self.coaches(actor.org_id).await?,
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let audit_as =
+                    AuditAs::new(AuditAction::CoachingQueueRead).on("coaching_referrals", None);
+                let g = tx.org_action(Action::ManageCoachingQueue, audit_as.clone())?;
+                tx.log_org(&g, None, audit_as.detail(format!("page {page}")))
+                    .await?;
+                let org = g.org().as_text();
+                let waiting = sqlx::query(&format!("SELECT {REFERRAL_COLUMNS} FROM {REFERRAL_FROM} WHERE r.org_id = $1 AND r.status = 'waiting' ORDER BY r.priority, r.received_at, r.id LIMIT $2 OFFSET $3"))
+                    .bind(&org)
+                    .bind(i64::from(per_page))
+                    .bind(i64::from(page.saturating_sub(1)) * i64::from(per_page))
+                    .fetch_all(tx.conn())
+                    .await?
+                    .iter()
+                    .map(referral_from_row)
+                    .collect::<Result<Vec<_>>>()?;
+                let waiting_total: i64 = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM coaching_referrals WHERE org_id = $1 AND status = 'waiting'",
+                )
+                .bind(&org)
+                .fetch_one(tx.conn())
+                .await?
+                .try_get("n")?;
+                let allocated = sqlx::query(&format!("SELECT {REFERRAL_COLUMNS} FROM {REFERRAL_FROM} WHERE r.org_id = $1 AND r.status = 'allocated' ORDER BY r.allocated_at, r.id LIMIT 200"))
+                    .bind(&org)
+                    .fetch_all(tx.conn())
+                    .await?
+                    .iter()
+                    .map(referral_from_row)
+                    .collect::<Result<Vec<_>>>()?;
+                let week_ago = tx.now() - 7 * 86_400 * 1_000_000;
+                let new_this_week: i64 = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM coaching_referrals WHERE org_id = $1 AND received_at >= $2",
+                )
+                .bind(&org)
+                .bind(week_ago)
+                .fetch_one(tx.conn())
+                .await?
+                .try_get("n")?;
+                let coaches = coaches_in(tx.conn(), g.org()).await?;
+                Ok(QueuePage {
+                    waiting,
+                    waiting_total,
+                    allocated,
+                    new_this_week,
+                    coaches,
+                })
+            })
         })
+        .await
     }
 
     /// One referral, for those who may read the person's coaching (audited).
@@ -927,32 +1066,18 @@ impl Store {
         id: ReferralId,
         source: Source,
     ) -> Result<ReferralRow> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.read_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let r = match load_referral(c, actor.org_id, id).await {
-                    Ok(r) => r,
-                    Err(StoreError::NotFound) => return Ok(Err(StoreError::NotFound)),
-                    Err(e) => return Err(e),
-                };
-                if let Err(e) = authorise(
-                    c,
-                    &actor,
-                    Action::ReadCoaching,
-                    r.person_id,
-                    AuditAction::CoachingRead,
-                    ("coaching_referral", Some(id.as_text())),
-                    &source,
-                )
-                .await?
-                {
-                    return Ok(Err(e));
-                }
-                Ok(Ok(r))
+                let person = owner(tx, Record::Referral, &id.as_text()).await?;
+                let audit_as = AuditAs::new(AuditAction::CoachingRead)
+                    .on("coaching_referral", Some(id.as_text()));
+                let g = tx
+                    .person_audited(Action::ReadCoaching, person, audit_as)
+                    .await?;
+                referral_of(tx.conn(), &g, id).await
             })
         })
-        .await?
+        .await
     }
 
     /// Offers a waiting referral to a coach with room (coordinators). The person joins the
@@ -964,41 +1089,34 @@ impl Store {
         coach: UserId,
         source: Source,
     ) -> Result<()> {
-        let res = ("coaching_referral", Some(id.as_text()));
-        authorise_org(
-            self,
-            actor,
-            Action::ManageCoachingQueue,
-            AuditAction::ReferralChanged,
-            res.clone(),
-            &source,
-        )
-        .await?;
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source, res) = (actor.clone(), source.clone(), res.clone());
+        self.write_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let r = load_referral(c, actor.org_id, id).await?;
+                let audit_as = AuditAs::new(AuditAction::ReferralChanged)
+                    .on("coaching_referral", Some(id.as_text()));
+                let g = tx.org_action(Action::ManageCoachingQueue, audit_as.clone())?;
+                let r = referral_in(tx.conn(), &g, id).await?;
                 if r.status != ReferralStatus::Waiting {
                     return Err(invalid("status", format!("This referral is no longer waiting (it is {})", r.status.label().to_lowercase())));
                 }
-                let summary = match coach_summary(c, actor.org_id, coach).await {
+                let summary = match coach_summary(tx.conn(), g.org(), coach).await {
                     Err(StoreError::NotFound) => return Err(invalid("coach", "Select a coach from the list")),
                     other => other?,
                 };
                 if !summary.has_room() {
                     return Err(invalid("coach", format!("{} has {} of {} places in use: choose another coach or raise their limit", summary.name, summary.in_use, summary.caseload_limit)));
                 }
+                let (now, by) = (tx.now(), tx.actor().user_id);
                 sqlx::query("UPDATE coaching_referrals SET status = 'allocated', coach_id = $3, allocated_at = $4, allocated_by = $5 WHERE org_id = $1 AND id = $2")
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(id.as_text())
                     .bind(coach.as_text())
-                    .bind(now_micros())
-                    .bind(actor.user_id.as_text())
-                    .execute(&mut *c)
+                    .bind(now)
+                    .bind(by.as_text())
+                    .execute(tx.conn())
                     .await?;
-                link(c, actor.org_id, coach, r.person_id).await?;
-                audit::append(c, &ev(&actor, AuditAction::ReferralChanged, Outcome::Allowed, Some(r.person_id), res, &source, Some(format!("allocated to {}", summary.name)))).await?;
+                link(tx.conn(), g.org(), coach, r.person_id, now).await?;
+                let detail = format!("allocated to {}", summary.name);
+                tx.log_org(&g, Some(r.person_id), audit_as.detail(detail)).await?;
                 Ok(())
             })
         })
@@ -1012,43 +1130,42 @@ impl Store {
         id: ReferralId,
         source: Source,
     ) -> Result<EpisodeId> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let r = load_referral(c, actor.org_id, id).await?;
-                if r.coach_id != Some(actor.user_id) || actor.role != Role::HealthCoach {
-                    audit::append(c, &ev(&actor, AuditAction::ReferralChanged, Outcome::Refused, Some(r.person_id), ("coaching_referral", Some(id.as_text())), &source, Some("only the allocated coach may accept".into()))).await?;
-                    return Ok(Err(StoreError::Refused("only the allocated coach may accept")));
-                }
+                let audit_as = AuditAs::new(AuditAction::ReferralChanged)
+                    .on("coaching_referral", Some(id.as_text()));
+                let g = tx
+                    .referral(Action::DecideCoachingReferral, id, audit_as.clone())
+                    .await?;
+                let r = referral_of(tx.conn(), &g, id).await?;
                 if r.status != ReferralStatus::Allocated {
                     return Err(invalid("status", "This referral is no longer waiting for your decision"));
                 }
                 let episode = EpisodeId::new();
-                let max = max_sessions_setting(c, actor.org_id).await?;
-                let now = now_micros();
+                let max = max_sessions_setting(tx.conn(), g.org()).await?;
+                let (now, coach) = (tx.now(), tx.actor().user_id);
                 sqlx::query("INSERT INTO coaching_episodes (org_id, id, person_id, coach_id, referral_id, status, max_sessions, opened_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7)")
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(episode.as_text())
-                    .bind(r.person_id.as_text())
-                    .bind(actor.user_id.as_text())
+                    .bind(g.person().as_text())
+                    .bind(coach.as_text())
                     .bind(id.as_text())
                     .bind(i64::from(max))
                     .bind(now)
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
                 sqlx::query("UPDATE coaching_referrals SET status = 'accepted', episode_id = $3, decided_at = $4 WHERE org_id = $1 AND id = $2")
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(id.as_text())
                     .bind(episode.as_text())
                     .bind(now)
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
-                audit::append(c, &ev(&actor, AuditAction::ReferralChanged, Outcome::Allowed, Some(r.person_id), ("coaching_referral", Some(id.as_text())), &source, Some("accepted; episode opened".into()))).await?;
-                Ok(Ok(episode))
+                tx.log(&g, audit_as.detail("accepted; episode opened")).await?;
+                Ok(episode)
             })
         })
-        .await?
+        .await
     }
 
     /// The allocated coach declines with a reason: the referral goes back to the waiting
@@ -1060,30 +1177,31 @@ impl Store {
         reason: String,
         source: Source,
     ) -> Result<()> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source, reason) = (actor.clone(), source.clone(), reason.clone());
+        self.write_as(actor, &source, move |tx| {
+            let reason = reason.clone();
             Box::pin(async move {
-                let r = load_referral(c, actor.org_id, id).await?;
-                if r.coach_id != Some(actor.user_id) || actor.role != Role::HealthCoach {
-                    audit::append(c, &ev(&actor, AuditAction::ReferralChanged, Outcome::Refused, Some(r.person_id), ("coaching_referral", Some(id.as_text())), &source, Some("only the allocated coach may decline".into()))).await?;
-                    return Ok(Err(StoreError::Refused("only the allocated coach may decline")));
-                }
+                let audit_as = AuditAs::new(AuditAction::ReferralChanged)
+                    .on("coaching_referral", Some(id.as_text()));
+                let g = tx
+                    .referral(Action::DecideCoachingReferral, id, audit_as.clone())
+                    .await?;
+                let r = referral_of(tx.conn(), &g, id).await?;
                 if r.status != ReferralStatus::Allocated {
                     return Err(invalid("status", "This referral is no longer waiting for your decision"));
                 }
                 sqlx::query("UPDATE coaching_referrals SET status = 'waiting', coach_id = NULL, allocated_at = NULL, allocated_by = NULL, last_decline_reason = $3 WHERE org_id = $1 AND id = $2")
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(id.as_text())
                     .bind(reason.clone())
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
-                unlink_if_unused(c, actor.org_id, actor.user_id, r.person_id).await?;
-                audit::append(c, &ev(&actor, AuditAction::ReferralChanged, Outcome::Allowed, Some(r.person_id), ("coaching_referral", Some(id.as_text())), &source, Some(format!("declined: {reason}")))).await?;
-                Ok(Ok(()))
+                let coach = tx.actor().user_id;
+                unlink_if_unused(tx.conn(), g.org(), coach, g.person()).await?;
+                tx.log(&g, audit_as.detail(format!("declined: {reason}"))).await?;
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
     /// Withdraws a waiting or allocated referral (a coordinator, or the person themselves).
@@ -1094,38 +1212,34 @@ impl Store {
         reason: String,
         source: Source,
     ) -> Result<()> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source, reason) = (actor.clone(), source.clone(), reason.clone());
+        self.write_as(actor, &source, move |tx| {
+            let reason = reason.clone();
             Box::pin(async move {
-                let r = match load_referral(c, actor.org_id, id).await {
-                    Err(StoreError::NotFound) => return Ok(Err(StoreError::NotFound)),
-                    other => other?,
-                };
-                let allowed = decide(&actor, Action::ManageCoachingQueue, Target::Org(actor.org_id)).allowed
-                    || (actor.role == Role::Person && actor.person_id == Some(r.person_id));
-                if !allowed {
-                    audit::append(c, &ev(&actor, AuditAction::ReferralChanged, Outcome::Refused, Some(r.person_id), ("coaching_referral", Some(id.as_text())), &source, Some("only a coordinator or the person may withdraw".into()))).await?;
-                    return Ok(Err(StoreError::Refused("only a coordinator or the person may withdraw")));
-                }
+                let audit_as = AuditAs::new(AuditAction::ReferralChanged)
+                    .on("coaching_referral", Some(id.as_text()));
+                let g = tx
+                    .referral(Action::WithdrawCoachingReferral, id, audit_as.clone())
+                    .await?;
+                let r = referral_of(tx.conn(), &g, id).await?;
                 if !matches!(r.status, ReferralStatus::Waiting | ReferralStatus::Allocated) {
                     return Err(invalid("status", "Only a referral that is waiting or allocated can be withdrawn"));
                 }
+                let now = tx.now();
                 sqlx::query("UPDATE coaching_referrals SET status = 'withdrawn', withdraw_reason = $3, decided_at = $4 WHERE org_id = $1 AND id = $2")
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(id.as_text())
                     .bind(reason.clone())
-                    .bind(now_micros())
-                    .execute(&mut *c)
+                    .bind(now)
+                    .execute(tx.conn())
                     .await?;
                 if let Some(coach) = r.coach_id {
-                    unlink_if_unused(c, actor.org_id, coach, r.person_id).await?;
+                    unlink_if_unused(tx.conn(), g.org(), coach, g.person()).await?;
                 }
-                audit::append(c, &ev(&actor, AuditAction::ReferralChanged, Outcome::Allowed, Some(r.person_id), ("coaching_referral", Some(id.as_text())), &source, Some(format!("withdrawn: {reason}")))).await?;
-                Ok(Ok(()))
+                tx.log(&g, audit_as.detail(format!("withdrawn: {reason}"))).await?;
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
     /// An episode with its sessions and goals (audited). A person reading their own sees
@@ -1136,32 +1250,21 @@ impl Store {
         id: EpisodeId,
         source: Source,
     ) -> Result<EpisodeView> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.read_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let person = match episode_person(c, actor.org_id, id).await {
-                    Err(StoreError::NotFound) => return Ok(Err(StoreError::NotFound)),
-                    other => other?,
-                };
-                if let Err(e) = authorise(
-                    c,
-                    &actor,
-                    Action::ReadCoaching,
-                    person,
-                    AuditAction::CoachingRead,
-                    ("coaching_episode", Some(id.as_text())),
-                    &source,
-                )
-                .await?
-                {
-                    return Ok(Err(e));
-                }
-                let private = actor.role != Role::Person;
-                Ok(Ok(load_episode(c, actor.org_id, id, private).await?))
+                let person = owner(tx, Record::Episode, &id.as_text()).await?;
+                let audit_as = AuditAs::new(AuditAction::CoachingRead)
+                    .on("coaching_episode", Some(id.as_text()));
+                let g = tx
+                    .person_audited(Action::ReadCoaching, person, audit_as)
+                    .await?;
+                let (private, may_manage) = team_rights(tx, &g).await?;
+                let mut ep = load_episode(tx.conn(), &g, id, private).await?;
+                ep.may_manage = may_manage;
+                Ok(ep)
             })
         })
-        .await?
+        .await
     }
 
     /// A person's referrals, episodes, upcoming sessions and goals (audited).
@@ -1172,55 +1275,52 @@ impl Store {
         now: Timestamp,
         source: Source,
     ) -> Result<PersonCoaching> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.read_as(actor, &source, move |tx| {
             Box::pin(async move {
-                if !crate::people::person_exists_in(c, actor.org_id, person).await? {
-                    return Ok(Err(StoreError::NotFound));
-                }
-                if let Err(e) = authorise(c, &actor, Action::ReadCoaching, person, AuditAction::CoachingRead, ("person", Some(person.as_text())), &source).await? {
-                    return Ok(Err(e));
-                }
-                let org = actor.org_id.as_text();
+                let audit_as = AuditAs::new(AuditAction::CoachingRead)
+                    .on("person", Some(person.as_text()));
+                let g = tx
+                    .person_audited(Action::ReadCoaching, person, audit_as)
+                    .await?;
+                let (private, may_manage) = team_rights(tx, &g).await?;
+                let (org, pid) = (g.org().as_text(), g.person().as_text());
                 let referrals = sqlx::query(&format!("SELECT {REFERRAL_COLUMNS} FROM {REFERRAL_FROM} WHERE r.org_id = $1 AND r.person_id = $2 ORDER BY r.received_at DESC, r.id"))
                     .bind(&org)
-                    .bind(person.as_text())
-                    .fetch_all(&mut *c)
+                    .bind(&pid)
+                    .fetch_all(tx.conn())
                     .await?
                     .iter()
                     .map(referral_from_row)
                     .collect::<Result<Vec<_>>>()?;
                 let episodes = sqlx::query("SELECT e.id, u.display_name, e.status, e.opened_at, e.closed_at FROM coaching_episodes e JOIN users u ON u.org_id = e.org_id AND u.id = e.coach_id WHERE e.org_id = $1 AND e.person_id = $2 ORDER BY e.opened_at DESC, e.id")
                     .bind(&org)
-                    .bind(person.as_text())
-                    .fetch_all(&mut *c)
+                    .bind(&pid)
+                    .fetch_all(tx.conn())
                     .await?
                     .iter()
                     .map(|r| Ok((parse_uuid(&r.try_get::<String, _>("id")?)?, r.try_get("display_name")?, r.try_get::<String, _>("status")? == "open", r.try_get("opened_at")?, r.try_get("closed_at")?)))
                     .collect::<Result<Vec<_>>>()?;
-                let private = actor.role != Role::Person;
                 let upcoming = sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM {SESSION_FROM} WHERE s.org_id = $1 AND s.person_id = $2 AND s.status = 'booked' AND s.ends_at > $3 ORDER BY s.starts_at, s.id"))
                     .bind(&org)
-                    .bind(person.as_text())
+                    .bind(&pid)
                     .bind(now.0)
-                    .fetch_all(&mut *c)
+                    .fetch_all(tx.conn())
                     .await?
                     .iter()
                     .map(|r| session_from_row(r, private))
                     .collect::<Result<Vec<_>>>()?;
-                let goals = load_goals(c, actor.org_id, "person_id", &person.as_text()).await?;
+                let goals = load_goals(tx.conn(), &g, Goals::All).await?;
                 let person_name = sqlx::query("SELECT given_name, family_name FROM people WHERE org_id = $1 AND id = $2")
                     .bind(&org)
-                    .bind(person.as_text())
-                    .fetch_one(&mut *c)
+                    .bind(&pid)
+                    .fetch_one(tx.conn())
                     .await
                     .map_err(StoreError::from)
                     .and_then(|r| full_name(&r, "given_name", "family_name"))?;
-                Ok(Ok(PersonCoaching { person_name, referrals, episodes, upcoming, goals }))
+                Ok(PersonCoaching { person_name, referrals, episodes, upcoming, goals, may_manage })
             })
         })
-        .await?
+        .await
     }
 
     /// Books a session in an open episode, applying every booking rule (in the future,
@@ -1233,28 +1333,27 @@ impl Store {
         now: Timestamp,
         source: Source,
     ) -> Result<SessionId> {
-        let actor = actor.clone();
         let id = SessionId::new();
-        self.write(move |c| {
-            let (actor, booking, source) = (actor.clone(), booking.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let booking = booking.clone();
             Box::pin(async move {
-                let person = match episode_person(c, actor.org_id, episode).await {
-                    Err(StoreError::NotFound) => return Ok(Err(StoreError::NotFound)),
-                    other => other?,
-                };
-                if let Err(e) = authorise(c, &actor, Action::ManageCoaching, person, AuditAction::SessionBooked, ("coaching_session", Some(id.as_text())), &source).await? {
-                    return Ok(Err(e));
-                }
-                let ep = load_episode(c, actor.org_id, episode, true).await?;
-                let (coach, _) = load_coach(c, actor.org_id, ep.coach_id).await?;
+                let person = owner(tx, Record::Episode, &episode.as_text()).await?;
+                let audit_as = AuditAs::new(AuditAction::SessionBooked)
+                    .on("coaching_session", Some(id.as_text()));
+                let g = tx.person_audited(Action::ManageCoaching, person, audit_as).await?;
+                // Sessions beyond the maximum: those who run the waiting list.
+                let beyond_max = decide(tx.actor(), Action::ManageCoachingQueue, Target::Org(g.org())).allowed;
+                let org = g.org();
+                let ep = load_episode(tx.conn(), &g, episode, true).await?;
+                let (coach, _) = load_coach(tx.conn(), org, ep.coach_id).await?;
                 let (from, to) = (booking.starts_at.0, booking.ends_at.0);
-                let coach_busy = busy(c, actor.org_id, "coach_id", &ep.coach_id.as_text(), from, to).await?;
-                let person_busy = busy(c, actor.org_id, "person_id", &person.as_text(), from, to).await?;
+                let coach_busy = busy(tx.conn(), org, "coach_id", &ep.coach_id.as_text(), from, to).await?;
+                let person_busy = busy(tx.conn(), org, "person_id", &person.as_text(), from, to).await?;
                 let ctx = BookingContext {
                     now,
                     sessions_used: ep.sessions_used(),
                     max_sessions: ep.max_sessions,
-                    by_coordinator: actor.role == Role::Coordinator,
+                    by_coordinator: beyond_max,
                     coach_name: &coach.name,
                     coach_hours: &coach.hours,
                     coach_busy: &coach_busy,
@@ -1263,8 +1362,9 @@ impl Store {
                 };
                 check_booking(&booking, &ctx).map_err(StoreError::Invalid)?;
                 let extra = (ep.sessions_used() >= ep.max_sessions).then(|| booking.extra_reason.clone()).flatten();
+                let (booked_at, by) = (tx.now(), tx.actor().user_id);
                 sqlx::query("INSERT INTO coaching_sessions (org_id, id, episode_id, person_id, coach_id, starts_at, ends_at, mode, place, status, length_reason, extra_reason, notes_shared, booked_by, booked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'booked', $10, $11, 0, $12, $13)")
-                    .bind(actor.org_id.as_text())
+                    .bind(org.as_text())
                     .bind(id.as_text())
                     .bind(episode.as_text())
                     .bind(person.as_text())
@@ -1275,14 +1375,14 @@ impl Store {
                     .bind(booking.place.clone())
                     .bind(booking.length_reason.clone())
                     .bind(extra)
-                    .bind(actor.user_id.as_text())
-                    .bind(now_micros())
-                    .execute(&mut *c)
+                    .bind(by.as_text())
+                    .bind(booked_at)
+                    .execute(tx.conn())
                     .await?;
-                Ok(Ok(id))
+                Ok(id)
             })
         })
-        .await?
+        .await
     }
 
     /// A session with its episode (audited as a read of the person's coaching).
@@ -1292,28 +1392,22 @@ impl Store {
         id: SessionId,
         source: Source,
     ) -> Result<(SessionRow, EpisodeView)> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.read_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let Some(row) = sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM {SESSION_FROM} WHERE s.org_id = $1 AND s.id = $2"))
-                    .bind(actor.org_id.as_text())
-                    .bind(id.as_text())
-                    .fetch_optional(&mut *c)
-                    .await?
-                else {
-                    return Ok(Err(StoreError::NotFound));
-                };
-                let private = actor.role != Role::Person;
-                let s = session_from_row(&row, private)?;
-                if let Err(e) = authorise(c, &actor, Action::ReadCoaching, s.person_id, AuditAction::CoachingRead, ("coaching_session", Some(id.as_text())), &source).await? {
-                    return Ok(Err(e));
-                }
-                let ep = load_episode(c, actor.org_id, s.episode_id, private).await?;
-                Ok(Ok((s, ep)))
+                let person = owner(tx, Record::Session, &id.as_text()).await?;
+                let audit_as = AuditAs::new(AuditAction::CoachingRead)
+                    .on("coaching_session", Some(id.as_text()));
+                let g = tx
+                    .person_audited(Action::ReadCoaching, person, audit_as)
+                    .await?;
+                let (private, may_manage) = team_rights(tx, &g).await?;
+                let s = load_session(tx.conn(), &g, id, private).await?;
+                let mut ep = load_episode(tx.conn(), &g, s.episode_id, private).await?;
+                ep.may_manage = may_manage;
+                Ok((s, ep))
             })
         })
-        .await?
+        .await
     }
 
     /// Records what happened at a session: attended (with notes and goal reviews), did not
@@ -1326,25 +1420,17 @@ impl Store {
         now: Timestamp,
         source: Source,
     ) -> Result<()> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, record, source) = (actor.clone(), record.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let record = record.clone();
             Box::pin(async move {
-                let Some(row) = sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM {SESSION_FROM} WHERE s.org_id = $1 AND s.id = $2"))
-                    .bind(actor.org_id.as_text())
-                    .bind(id.as_text())
-                    .fetch_optional(&mut *c)
-                    .await?
-                else {
-                    return Ok(Err(StoreError::NotFound));
-                };
-                let s = session_from_row(&row, true)?;
-                let res = ("coaching_session", Some(id.as_text()));
-                let person_cancelling = actor.role == Role::Person;
-                let action = if person_cancelling { Action::ReadCoaching } else { Action::ManageCoaching };
-                if let Err(e) = authorise(c, &actor, action, s.person_id, AuditAction::SessionRecorded, res.clone(), &source).await? {
-                    return Ok(Err(e));
-                }
+                let person = owner(tx, Record::Session, &id.as_text()).await?;
+                let audit_as = AuditAs::new(AuditAction::SessionRecorded)
+                    .on("coaching_session", Some(id.as_text()));
+                // Whoever may read the person's coaching may cancel a session of theirs (the
+                // person their own); recording the rest is the coaching team's.
+                let g = tx.person(Action::ReadCoaching, person, audit_as.clone()).await?;
+                let person_cancelling = !tx.also_may(&g, Action::ManageCoaching).await?;
+                let s = load_session(tx.conn(), &g, id, true).await?;
                 if person_cancelling && record.status != SessionStatus::CancelledByPerson {
                     return Err(invalid("status", "You can cancel a session; your coach records the rest"));
                 }
@@ -1358,27 +1444,28 @@ impl Store {
                     }
                     _ => {}
                 }
-                let ep = load_episode(c, actor.org_id, s.episode_id, true).await?;
+                let ep = load_episode(tx.conn(), &g, s.episode_id, true).await?;
                 for r in &record.reviews {
                     if !ep.goals.iter().any(|g| g.id == r.goal_id) {
                         return Err(invalid("reviews", "A review names a goal that is not part of this episode"));
                     }
                 }
-                let now_us = now_micros();
+                let (now_us, by) = (tx.now(), tx.actor().user_id);
+                let org = g.org();
                 sqlx::query("UPDATE coaching_sessions SET status = $3, notes = COALESCE($4, notes), notes_shared = $5, cancel_reason = $6, recorded_by = $7, recorded_at = $8 WHERE org_id = $1 AND id = $2")
-                    .bind(actor.org_id.as_text())
+                    .bind(org.as_text())
                     .bind(id.as_text())
                     .bind(record.status.code())
                     .bind(record.notes.clone())
                     .bind(if person_cancelling { i64::from(s.notes_shared) } else { i64::from(record.notes_shared) })
                     .bind(record.cancel_reason.clone())
-                    .bind(actor.user_id.as_text())
+                    .bind(by.as_text())
                     .bind(now_us)
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
                 for r in &record.reviews {
                     sqlx::query("INSERT INTO goal_reviews (org_id, id, goal_id, session_id, attainment, note, reviewed_at, reviewed_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                        .bind(actor.org_id.as_text())
+                        .bind(org.as_text())
                         .bind(uuid::Uuid::now_v7().hyphenated().to_string())
                         .bind(r.goal_id.as_text())
                         .bind(id.as_text())
@@ -1386,15 +1473,15 @@ impl Store {
                         .bind(r.note.clone())
                         // The application's clock: the review belongs to the session's day.
                         .bind(now.0)
-                        .bind(actor.user_id.as_text())
-                        .execute(&mut *c)
+                        .bind(by.as_text())
+                        .execute(tx.conn())
                         .await?;
                 }
-                audit::append(c, &ev(&actor, AuditAction::SessionRecorded, Outcome::Allowed, Some(s.person_id), res, &source, Some(record.status.code().to_string()))).await?;
-                Ok(Ok(()))
+                tx.log(&g, audit_as.detail(record.status.code())).await?;
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
     /// Adds a goal (with first steps) for a person, within an episode or not.
@@ -1407,27 +1494,22 @@ impl Store {
         steps: Vec<String>,
         source: Source,
     ) -> Result<GoalId> {
-        let actor = actor.clone();
         let id = GoalId::new();
-        self.write(move |c| {
-            let (actor, details, steps, source) = (actor.clone(), details.clone(), steps.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let (details, steps) = (details.clone(), steps.clone());
             Box::pin(async move {
-                if !crate::people::person_exists_in(c, actor.org_id, person).await? {
-                    return Ok(Err(StoreError::NotFound));
-                }
-                if let Err(e) = authorise(c, &actor, Action::UpdateGoals, person, AuditAction::GoalChanged, ("goal", Some(id.as_text())), &source).await? {
-                    return Ok(Err(e));
-                }
+                let audit_as = AuditAs::new(AuditAction::GoalChanged).on("goal", Some(id.as_text()));
+                let g = tx.person_audited(Action::UpdateGoals, person, audit_as).await?;
                 if let Some(ep) = episode {
-                    if episode_person(c, actor.org_id, ep).await? != person {
+                    if owner(tx, Record::Episode, &ep.as_text()).await? != g.person() {
                         return Err(StoreError::NotFound);
                     }
                 }
-                let now = now_micros();
+                let (now, by) = (tx.now(), tx.actor().user_id);
                 sqlx::query("INSERT INTO goals (org_id, id, person_id, episode_id, own_words, category, what, how_much, when_text, how_often, importance, confidence, created_at, created_by, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13, $14)")
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(id.as_text())
-                    .bind(person.as_text())
+                    .bind(g.person().as_text())
                     .bind(episode.map(|e| e.as_text()))
                     .bind(details.own_words.clone())
                     .bind(details.category.code())
@@ -1438,45 +1520,36 @@ impl Store {
                     .bind(details.importance)
                     .bind(details.confidence)
                     .bind(now)
-                    .bind(actor.user_id.as_text())
-                    .execute(&mut *c)
+                    .bind(by.as_text())
+                    .execute(tx.conn())
                     .await?;
                 for (i, s) in steps.iter().enumerate() {
-                    insert_step(c, actor.org_id, id, s, now + i as i64).await?;
+                    insert_step(tx.conn(), g.org(), id, s, now + i as i64).await?;
                 }
-                Ok(Ok(id))
+                Ok(id)
             })
         })
-        .await?
+        .await
     }
 
     /// A goal with its steps and reviews (audited).
     pub async fn goal(&self, actor: &Actor, id: GoalId, source: Source) -> Result<GoalView> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.read_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let goals = load_goals(c, actor.org_id, "id", &id.as_text()).await?;
-                let Some(g) = goals.into_iter().next() else {
-                    return Ok(Err(StoreError::NotFound));
-                };
-                if let Err(e) = authorise(
-                    c,
-                    &actor,
-                    Action::ReadCoaching,
-                    g.person_id,
-                    AuditAction::CoachingRead,
-                    ("goal", Some(id.as_text())),
-                    &source,
-                )
-                .await?
-                {
-                    return Ok(Err(e));
-                }
-                Ok(Ok(g))
+                let person = owner(tx, Record::Goal, &id.as_text()).await?;
+                let audit_as =
+                    AuditAs::new(AuditAction::CoachingRead).on("goal", Some(id.as_text()));
+                let g = tx
+                    .person_audited(Action::ReadCoaching, person, audit_as)
+                    .await?;
+                load_goals(tx.conn(), &g, Goals::One(id))
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or(StoreError::NotFound)
             })
         })
-        .await?
+        .await
     }
 
     /// Changes a goal, adds a step, and ticks steps done or not done, in one change.
@@ -1489,25 +1562,25 @@ impl Store {
         done_steps: Vec<StepId>,
         source: Source,
     ) -> Result<()> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, details, new_step, done_steps, source) = (actor.clone(), details.clone(), new_step.clone(), done_steps.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let (details, new_step, done_steps) = (details.clone(), new_step.clone(), done_steps.clone());
             Box::pin(async move {
-                let goals = load_goals(c, actor.org_id, "id", &id.as_text()).await?;
-                let Some(g) = goals.into_iter().next() else {
-                    return Ok(Err(StoreError::NotFound));
-                };
-                if let Err(e) = authorise(c, &actor, Action::UpdateGoals, g.person_id, AuditAction::GoalChanged, ("goal", Some(id.as_text())), &source).await? {
-                    return Ok(Err(e));
-                }
+                let person = owner(tx, Record::Goal, &id.as_text()).await?;
+                let audit_as = AuditAs::new(AuditAction::GoalChanged).on("goal", Some(id.as_text()));
+                let g = tx.person_audited(Action::UpdateGoals, person, audit_as).await?;
+                let goal = load_goals(tx.conn(), &g, Goals::One(id))
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or(StoreError::NotFound)?;
                 for s in &done_steps {
-                    if !g.steps.iter().any(|x| x.id == *s) {
+                    if !goal.steps.iter().any(|x| x.id == *s) {
                         return Err(invalid("done", "A ticked step is not part of this goal"));
                     }
                 }
-                let now = now_micros();
+                let (now, by, org) = (tx.now(), tx.actor().user_id, g.org());
                 sqlx::query("UPDATE goals SET own_words = $3, category = $4, what = $5, how_much = $6, when_text = $7, how_often = $8, importance = $9, confidence = $10, updated_at = $11, updated_by = $12 WHERE org_id = $1 AND id = $2")
-                    .bind(actor.org_id.as_text())
+                    .bind(org.as_text())
                     .bind(id.as_text())
                     .bind(details.own_words.clone())
                     .bind(details.category.code())
@@ -1518,28 +1591,28 @@ impl Store {
                     .bind(details.importance)
                     .bind(details.confidence)
                     .bind(now)
-                    .bind(actor.user_id.as_text())
-                    .execute(&mut *c)
+                    .bind(by.as_text())
+                    .execute(tx.conn())
                     .await?;
-                for s in &g.steps {
+                for s in &goal.steps {
                     let done = done_steps.contains(&s.id);
                     if done != s.done {
                         sqlx::query("UPDATE goal_steps SET done = $3, updated_at = $4 WHERE org_id = $1 AND id = $2")
-                            .bind(actor.org_id.as_text())
+                            .bind(org.as_text())
                             .bind(s.id.as_text())
                             .bind(i64::from(done))
                             .bind(now)
-                            .execute(&mut *c)
+                            .execute(tx.conn())
                             .await?;
                     }
                 }
                 if let Some(step) = &new_step {
-                    insert_step(c, actor.org_id, id, step, now).await?;
+                    insert_step(tx.conn(), org, id, step, now).await?;
                 }
-                Ok(Ok(()))
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
     /// Ends an episode: summary, each goal's outcome, onward referrals, and the date the
@@ -1554,66 +1627,61 @@ impl Store {
         now: Timestamp,
         source: Source,
     ) -> Result<()> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, discharge, source) = (actor.clone(), discharge.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let discharge = discharge.clone();
             Box::pin(async move {
-                let person = match episode_person(c, actor.org_id, id).await {
-                    Err(StoreError::NotFound) => return Ok(Err(StoreError::NotFound)),
-                    other => other?,
-                };
-                let res = ("coaching_episode", Some(id.as_text()));
-                if let Err(e) = authorise(c, &actor, Action::ManageCoaching, person, AuditAction::EpisodeDischarged, res.clone(), &source).await? {
-                    return Ok(Err(e));
-                }
-                let ep = load_episode(c, actor.org_id, id, true).await?;
+                let person = owner(tx, Record::Episode, &id.as_text()).await?;
+                let audit_as = AuditAs::new(AuditAction::EpisodeDischarged)
+                    .on("coaching_episode", Some(id.as_text()));
+                let g = tx.person(Action::ManageCoaching, person, audit_as.clone()).await?;
+                let ep = load_episode(tx.conn(), &g, id, true).await?;
                 if !ep.open {
                     return Err(invalid("summary", "This episode has already ended"));
                 }
                 let mut e = ValidationErrors::default();
-                for g in &ep.goals {
-                    if !discharge.outcomes.iter().any(|(gid, _)| *gid == g.id.as_text()) {
-                        e.add(&format!("outcome-{}", g.id), format!("Select whether \u{201c}{}\u{201d} was met, partly met or not met", g.details.own_words));
+                for goal in &ep.goals {
+                    if !discharge.outcomes.iter().any(|(gid, _)| *gid == goal.id.as_text()) {
+                        e.add(&format!("outcome-{}", goal.id), format!("Select whether \u{201c}{}\u{201d} was met, partly met or not met", goal.details.own_words));
                     }
                 }
                 if !e.is_empty() {
                     return Err(StoreError::Invalid(e));
                 }
-                let now_us = now_micros();
+                let (now_us, by, org) = (tx.now(), tx.actor().user_id, g.org());
                 for (gid, outcome) in &discharge.outcomes {
                     sqlx::query("UPDATE goals SET outcome = $3, updated_at = $4, updated_by = $5 WHERE org_id = $1 AND id = $2 AND episode_id = $6")
-                        .bind(actor.org_id.as_text())
+                        .bind(org.as_text())
                         .bind(gid.clone())
                         .bind(outcome.code())
                         .bind(now_us)
-                        .bind(actor.user_id.as_text())
+                        .bind(by.as_text())
                         .bind(id.as_text())
-                        .execute(&mut *c)
+                        .execute(tx.conn())
                         .await?;
                 }
                 sqlx::query("UPDATE coaching_sessions SET status = 'cancelled_by_coach', cancel_reason = 'Coaching episode ended', recorded_by = $3, recorded_at = $4 WHERE org_id = $1 AND episode_id = $2 AND status = 'booked' AND starts_at > $5")
-                    .bind(actor.org_id.as_text())
+                    .bind(org.as_text())
                     .bind(id.as_text())
-                    .bind(actor.user_id.as_text())
+                    .bind(by.as_text())
                     .bind(now_us)
                     .bind(now.0)
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
                 sqlx::query("UPDATE coaching_episodes SET status = 'closed', closed_at = $3, closed_by = $4, summary = $5, onward = $6, remeasure_due = $7 WHERE org_id = $1 AND id = $2")
-                    .bind(actor.org_id.as_text())
+                    .bind(org.as_text())
                     .bind(id.as_text())
                     .bind(now_us)
-                    .bind(actor.user_id.as_text())
+                    .bind(by.as_text())
                     .bind(discharge.summary.clone())
                     .bind(discharge.onward.clone())
                     .bind(alongside_core::time::iso_date(remeasure_due))
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
-                audit::append(c, &ev(&actor, AuditAction::EpisodeDischarged, Outcome::Allowed, Some(person), res, &source, None)).await?;
-                Ok(Ok(()))
+                tx.log(&g, audit_as).await?;
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
     /// Reopens an ended episode (coordinators only), with a reason.
@@ -1624,45 +1692,44 @@ impl Store {
         reason: String,
         source: Source,
     ) -> Result<()> {
-        let res = ("coaching_episode", Some(id.as_text()));
-        authorise_org(
-            self,
-            actor,
-            Action::ManageCoachingQueue,
-            AuditAction::EpisodeReopened,
-            res.clone(),
-            &source,
-        )
-        .await?;
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, reason, source, res) =
-                (actor.clone(), reason.clone(), source.clone(), res.clone());
+        self.write_as(actor, &source, move |tx| {
+            let reason = reason.clone();
             Box::pin(async move {
-                let person = episode_person(c, actor.org_id, id).await?;
-                let ep = load_episode(c, actor.org_id, id, true).await?;
-                if ep.open {
+                let audit_as = AuditAs::new(AuditAction::EpisodeReopened)
+                    .on("coaching_episode", Some(id.as_text()));
+                let g = tx.org_action(Action::ManageCoachingQueue, audit_as.clone())?;
+                let org = g.org();
+                let r = sqlx::query("SELECT person_id, coach_id, status FROM coaching_episodes WHERE org_id = $1 AND id = $2")
+                    .bind(org.as_text())
+                    .bind(id.as_text())
+                    .fetch_optional(tx.conn())
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                let person: PersonId = parse_uuid(&r.try_get::<String, _>("person_id")?)?;
+                let coach: UserId = parse_uuid(&r.try_get::<String, _>("coach_id")?)?;
+                if r.try_get::<String, _>("status")? == "open" {
                     return Err(invalid("status", "This episode is already open"));
                 }
                 let other_open = sqlx::query("SELECT 1 AS one FROM coaching_episodes WHERE org_id = $1 AND person_id = $2 AND status = 'open'")
-                    .bind(actor.org_id.as_text())
+                    .bind(org.as_text())
                     .bind(person.as_text())
-                    .fetch_optional(&mut *c)
+                    .fetch_optional(tx.conn())
                     .await?
                     .is_some();
                 if other_open {
                     return Err(invalid("reopen_reason", "This person already has an open coaching episode"));
                 }
+                let (now, by) = (tx.now(), tx.actor().user_id);
                 sqlx::query("UPDATE coaching_episodes SET status = 'open', reopened_at = $3, reopened_by = $4, reopen_reason = $5, remeasure_due = NULL WHERE org_id = $1 AND id = $2")
-                    .bind(actor.org_id.as_text())
+                    .bind(org.as_text())
                     .bind(id.as_text())
-                    .bind(now_micros())
-                    .bind(actor.user_id.as_text())
+                    .bind(now)
+                    .bind(by.as_text())
                     .bind(reason.clone())
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
-                link(c, actor.org_id, ep.coach_id, person).await?;
-                audit::append(c, &ev(&actor, AuditAction::EpisodeReopened, Outcome::Allowed, Some(person), res, &source, Some(reason))).await?;
+                link(tx.conn(), org, coach, person, now).await?;
+                tx.log_org(&g, Some(person), audit_as.detail(reason)).await?;
                 Ok(())
             })
         })
@@ -1670,8 +1737,8 @@ impl Store {
     }
 
     /// The signed-in coach's caseload: open episodes with next session, sessions used,
-    /// activation and its change, goals and their progress, and what is overdue; plus this
-    /// week's sessions. Audited as one list view.
+    /// activation and its change, goals and their progress, and what is overdue; this week's
+    /// sessions; and the referrals offered to them. Audited as one list view.
     pub async fn caseload(
         &self,
         actor: &Actor,
@@ -1679,136 +1746,21 @@ impl Store {
         week_end: Timestamp,
         source: Source,
     ) -> Result<Caseload> {
-        authorise_org(
-            self,
-            actor,
-            Action::OwnCaseload,
-            AuditAction::CaseloadRead,
-            ("caseload", None),
-            &source,
-        )
-        .await?;
-        self.audit(ev(
-            actor,
-            AuditAction::CaseloadRead,
-            Outcome::Allowed,
-            None,
-            ("caseload", Some(actor.user_id.as_text())),
-            &source,
-            None,
-        ))
-        .await?;
-        let mut c = self.reader().acquire().await?;
-        let c = &mut *c;
-        let org = actor.org_id.as_text();
-        let coach = actor.user_id.as_text();
-        let summary = coach_summary(c, actor.org_id, actor.user_id).await?;
-        // Open episodes with the person's name, sessions used and next session.
-        let rows = sqlx::query(
-            "SELECT e.id, e.person_id, p.given_name, p.family_name, e.max_sessions, \
-             (SELECT COUNT(*) FROM coaching_sessions s WHERE s.org_id = e.org_id AND s.episode_id = e.id AND s.status IN ('booked', 'attended', 'did_not_attend')) AS used, \
-             (SELECT MIN(s.starts_at) FROM coaching_sessions s WHERE s.org_id = e.org_id AND s.episode_id = e.id AND s.status = 'booked' AND s.starts_at >= $3) AS next_at, \
-             (SELECT COUNT(*) FROM coaching_sessions s WHERE s.org_id = e.org_id AND s.episode_id = e.id AND s.status = 'booked' AND s.ends_at < $3) AS unrecorded \
-             FROM coaching_episodes e JOIN people p ON p.org_id = e.org_id AND p.id = e.person_id \
-             WHERE e.org_id = $1 AND e.coach_id = $2 AND e.status = 'open' ORDER BY p.family_name, p.given_name, e.id",
-        )
-        .bind(&org)
-        .bind(&coach)
-        .bind(now.0)
-        .fetch_all(&mut *c)
-        .await?;
-        let mut people = Vec::with_capacity(rows.len());
-        for r in &rows {
-            people.push(CaseloadRow {
-                person_id: parse_uuid(&r.try_get::<String, _>("person_id")?)?,
-                person_name: full_name(r, "given_name", "family_name")?,
-                episode_id: parse_uuid(&r.try_get::<String, _>("id")?)?,
-                sessions_used: r.try_get::<i64, _>("used")? as u32,
-                max_sessions: r.try_get::<i64, _>("max_sessions")? as u32,
-                next_session: r.try_get::<Option<i64>, _>("next_at")?.map(Timestamp),
-                level: None,
-                score_change: None,
-                goals: 0,
-                mean_attainment: None,
-                unrecorded_sessions: r.try_get::<i64, _>("unrecorded")? as u32,
-                overdue_reviews: 0,
-            });
-        }
-        if !people.is_empty() {
-            // Activation: every completed, scored measurement of these people, oldest first.
-            let ids: Vec<String> = people.iter().map(|p| p.person_id.as_text()).collect();
-            let list = placeholders(2, ids.len());
-            let sql = format!("SELECT person_id, score, level FROM assessments WHERE org_id = $1 AND person_id IN ({list}) AND status = 'completed' AND score IS NOT NULL ORDER BY completed_at");
-            let mut q = sqlx::query(&sql).bind(&org);
-            for id in &ids {
-                q = q.bind(id.clone());
-            }
-            // (first score, latest score, how many) per person.
-            let mut seen: std::collections::HashMap<String, (f64, f64, u32)> = Default::default();
-            for r in q.fetch_all(&mut *c).await? {
-                let pid: String = r.try_get("person_id")?;
-                let score: f64 = r.try_get("score")?;
-                let level: Option<i64> = r.try_get("level")?;
-                let e = seen.entry(pid.clone()).or_insert((score, score, 0));
-                e.1 = score;
-                e.2 += 1;
-                if let Some(row) = people.iter_mut().find(|p| p.person_id.as_text() == pid) {
-                    row.level = level;
-                }
-            }
-            for p in &mut people {
-                if let Some((first, last, n)) = seen.get(&p.person_id.as_text()) {
-                    if *n >= 2 {
-                        p.score_change = Some(last - first);
-                    }
-                }
-            }
-            // Goals and their latest reviews.
-            let sql = format!("SELECT g.person_id, g.id, g.created_at, (SELECT MAX(r.reviewed_at) FROM goal_reviews r WHERE r.org_id = g.org_id AND r.goal_id = g.id) AS last_review, (SELECT r.attainment FROM goal_reviews r WHERE r.org_id = g.org_id AND r.goal_id = g.id ORDER BY r.reviewed_at DESC, r.id DESC LIMIT 1) AS attainment FROM goals g WHERE g.org_id = $1 AND g.person_id IN ({list}) AND g.outcome IS NULL");
-            let mut q = sqlx::query(&sql).bind(&org);
-            for id in &ids {
-                q = q.bind(id.clone());
-            }
-            let overdue_before = now.0 - 28 * 86_400 * 1_000_000;
-            let mut sums: std::collections::HashMap<String, (f64, u32)> = Default::default();
-            for r in q.fetch_all(&mut *c).await? {
-                let pid: String = r.try_get("person_id")?;
-                let created: i64 = r.try_get("created_at")?;
-                let last: Option<i64> = r.try_get("last_review")?;
-                let att: Option<i64> = r.try_get("attainment")?;
-                if let Some(row) = people.iter_mut().find(|p| p.person_id.as_text() == pid) {
-                    row.goals += 1;
-                    if last.unwrap_or(created) < overdue_before {
-                        row.overdue_reviews += 1;
-                    }
-                    if let Some(a) = att {
-                        let s = sums.entry(pid).or_default();
-                        s.0 += a as f64;
-                        s.1 += 1;
-                    }
-                }
-            }
-            for p in &mut people {
-                if let Some((s, n)) = sums.get(&p.person_id.as_text()) {
-                    p.mean_attainment = Some(s / f64::from(*n));
-                }
-            }
-        }
-        let week = sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM {SESSION_FROM} WHERE s.org_id = $1 AND s.coach_id = $2 AND s.status = 'booked' AND s.ends_at > $3 AND s.starts_at < $4 ORDER BY s.starts_at, s.id"))
-            .bind(&org)
-            .bind(&coach)
-            .bind(now.0 - 12 * 3_600 * 1_000_000)
-            .bind(week_end.0)
-            .fetch_all(&mut *c)
-            .await?
-            .iter()
-            .map(|r| session_from_row(r, true))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Caseload {
-            coach: summary,
-            people,
-            week,
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let audit_as = AuditAs::new(AuditAction::CaseloadRead).on("caseload", None);
+                let g = tx.org_action(Action::OwnCaseload, audit_as)?;
+                let coach = tx.actor().user_id;
+                tx.log_org(
+                    &g,
+                    None,
+                    AuditAs::new(AuditAction::CaseloadRead).on("caseload", Some(coach.as_text())),
+                )
+                .await?;
+                load_caseload(tx.conn(), &g, coach, now, week_end).await
+            })
         })
+        .await
     }
 
     /// Whether the signed-in coach has a live calendar feed, and since when.
@@ -1830,47 +1782,41 @@ impl Store {
         token_hash: Option<String>,
         source: Source,
     ) -> Result<()> {
-        let res = ("calendar_feed", None);
-        authorise_org(
-            self,
-            actor,
-            Action::OwnCaseload,
-            AuditAction::CalendarFeedChanged,
-            res.clone(),
-            &source,
-        )
-        .await?;
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, token_hash, source, res) =
-                (actor.clone(), token_hash.clone(), source.clone(), res.clone());
+        self.write_as(actor, &source, move |tx| {
+            let token_hash = token_hash.clone();
             Box::pin(async move {
-                let now = now_micros();
+                let audit_as =
+                    AuditAs::new(AuditAction::CalendarFeedChanged).on("calendar_feed", None);
+                let g = tx.org_action(Action::OwnCaseload, audit_as.clone())?;
+                let (now, me) = (tx.now(), tx.actor().user_id);
                 sqlx::query("UPDATE calendar_feeds SET revoked_at = $3 WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL")
-                    .bind(actor.org_id.as_text())
-                    .bind(actor.user_id.as_text())
+                    .bind(g.org().as_text())
+                    .bind(me.as_text())
                     .bind(now)
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
                 if let Some(h) = &token_hash {
                     sqlx::query("INSERT INTO calendar_feeds (org_id, id, user_id, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-                        .bind(actor.org_id.as_text())
+                        .bind(g.org().as_text())
                         .bind(uuid::Uuid::now_v7().hyphenated().to_string())
-                        .bind(actor.user_id.as_text())
+                        .bind(me.as_text())
                         .bind(h.clone())
                         .bind(now)
-                        .execute(&mut *c)
+                        .execute(tx.conn())
                         .await?;
                 }
-                audit::append(c, &ev(&actor, AuditAction::CalendarFeedChanged, Outcome::Allowed, None, res, &source, Some(if token_hash.is_some() { "new address" } else { "revoked" }.into()))).await?;
+                let detail = if token_hash.is_some() { "new address" } else { "revoked" };
+                tx.log_org(&g, None, audit_as.detail(detail)).await?;
                 Ok(())
             })
         })
         .await
     }
 
-    /// The sessions behind a live feed address (from 30 days ago on), audited as a read by
-    /// the coach the feed belongs to. `None` for an unknown or revoked address.
+    /// The sessions behind a live feed address (from 30 days ago on). The address stands in
+    /// for signing in: the read runs through the door as the coach the feed belongs to, and is
+    /// audited as theirs. `None` for an unknown or revoked address, or one whose owner may no
+    /// longer keep a caseload (that refusal audited).
     pub async fn calendar_by_token(
         &self,
         org: OrgId,
@@ -1891,72 +1837,97 @@ impl Store {
         }
         let user: UserId = parse_uuid(&r.try_get::<String, _>("user_id")?)?;
         let role: String = r.try_get("role")?;
-        let actor = Actor {
+        let coach_name: String = r.try_get("display_name")?;
+        let coach = Actor {
             user_id: user,
             org_id: org,
             role: role.parse().map_err(|_| corrupt("role", &role))?,
             person_id: None,
         };
-        if !decide(&actor, Action::OwnCaseload, Target::Org(org)).allowed {
-            return Ok(None);
+        let sessions = self
+            .read_as(&coach, &source, move |tx| {
+                Box::pin(async move {
+                    let audit_as = AuditAs::new(AuditAction::CalendarFeedRead)
+                        .on("calendar_feed", Some(user.as_text()));
+                    let g = tx.org_action(Action::OwnCaseload, audit_as.clone())?;
+                    tx.log_org(&g, None, audit_as).await?;
+                    sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM {SESSION_FROM} WHERE s.org_id = $1 AND s.coach_id = $2 AND s.starts_at >= $3 ORDER BY s.starts_at, s.id LIMIT 2000"))
+                        .bind(g.org().as_text())
+                        .bind(user.as_text())
+                        .bind(now.0 - 30 * 86_400 * 1_000_000)
+                        .fetch_all(tx.conn())
+                        .await?
+                        .iter()
+                        .map(|r| session_from_row(r, false))
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .await;
+        match sessions {
+            Ok(sessions) => Ok(Some(CalendarData {
+                coach_name,
+                sessions,
+            })),
+            Err(StoreError::Refused(_)) => Ok(None),
+            Err(e) => Err(e),
         }
-        self.audit(ev(
-            &actor,
-            AuditAction::CalendarFeedRead,
-            Outcome::Allowed,
-            None,
-            ("calendar_feed", Some(user.as_text())),
-            &source,
-            None,
-        ))
-        .await?;
-        let sessions = sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM {SESSION_FROM} WHERE s.org_id = $1 AND s.coach_id = $2 AND s.starts_at >= $3 ORDER BY s.starts_at, s.id LIMIT 2000"))
-            .bind(org.as_text())
-            .bind(user.as_text())
-            .bind(now.0 - 30 * 86_400 * 1_000_000)
-            .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(|r| session_from_row(r, false))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Some(CalendarData {
-            coach_name: r.try_get("display_name")?,
-            sessions,
-        }))
     }
 
-    /// The latest re-measurement date set by one of the person's ended coaching episodes.
+    /// The latest re-measurement date set by one of the person's ended coaching episodes,
+    /// for their record page (whose read the page's own use case audits; a refusal here is
+    /// audited as a refused read of the record).
     pub async fn coaching_remeasure_due(
         &self,
-        org: OrgId,
+        actor: &Actor,
         person: PersonId,
+        source: Source,
     ) -> Result<Option<String>> {
-        Ok(sqlx::query("SELECT MAX(remeasure_due) AS due FROM coaching_episodes WHERE org_id = $1 AND person_id = $2 AND status = 'closed'")
-            .bind(org.as_text())
-            .bind(person.as_text())
-            .fetch_one(self.reader())
-            .await?
-            .try_get("due")?)
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let audit_as = AuditAs::new(AuditAction::PersonRead)
+                    .on("person", Some(person.as_text()))
+                    .detail("coaching re-measurement date");
+                let g = tx.person(Action::ReadPerson, person, audit_as).await?;
+                Ok(sqlx::query("SELECT MAX(remeasure_due) AS due FROM coaching_episodes WHERE org_id = $1 AND person_id = $2 AND status = 'closed'")
+                    .bind(g.org().as_text())
+                    .bind(g.person().as_text())
+                    .fetch_one(tx.conn())
+                    .await?
+                    .try_get("due")?)
+            })
+        })
+        .await
     }
 
     /// People whose coaching episode ended with a re-measurement date, and that date, for
-    /// the re-measurement due list.
+    /// the re-measurement due list (which its own use case audits as one list view; a refusal
+    /// here is audited as a refused outreach list).
     pub async fn coaching_remeasure_dates(
         &self,
-        org: OrgId,
+        actor: &Actor,
+        source: Source,
     ) -> Result<std::collections::HashMap<PersonId, String>> {
-        let rows = sqlx::query("SELECT person_id, MAX(remeasure_due) AS due FROM coaching_episodes WHERE org_id = $1 AND status = 'closed' AND remeasure_due IS NOT NULL GROUP BY person_id")
-            .bind(org.as_text())
-            .fetch_all(self.reader())
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    parse_uuid(&r.try_get::<String, _>("person_id")?)?,
-                    r.try_get("due")?,
-                ))
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let audit_as = AuditAs::new(AuditAction::OutreachListed)
+                    .on("people", None)
+                    .detail("coaching re-measurement dates");
+                let g = tx.org_action(Action::ReadOutreach, audit_as)?;
+                let rows = sqlx::query("SELECT person_id, MAX(remeasure_due) AS due FROM coaching_episodes WHERE org_id = $1 AND status = 'closed' AND remeasure_due IS NOT NULL GROUP BY person_id")
+                    .bind(g.org().as_text())
+                    .fetch_all(tx.conn())
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok((
+                            parse_uuid(&r.try_get::<String, _>("person_id")?)?,
+                            r.try_get("due")?,
+                        ))
+                    })
+                    .collect()
             })
-            .collect()
+        })
+        .await
     }
 }
 

@@ -296,7 +296,7 @@ impl<'c> Tx<'c> {
         audit: AuditAs,
     ) -> Result<PersonGrant> {
         let row = sqlx::query(
-            "SELECT person_id, coach_id, status FROM coaching_referrals WHERE org_id = $1 AND id = $2",
+            "SELECT person_id, coach_id FROM coaching_referrals WHERE org_id = $1 AND id = $2",
         )
         .bind(self.actor.org_id.as_text())
         .bind(referral.as_text())
@@ -306,12 +306,12 @@ impl<'c> Tx<'c> {
         use sqlx::Row;
         let person: PersonId = crate::users::parse_uuid(&row.try_get::<String, _>("person_id")?)?;
         let coach: Option<String> = row.try_get("coach_id")?;
-        let status: String = row.try_get("status")?;
+        // The coach a referral names decides it; whether it still waits for their decision
+        // is the use case's to check (and to tell them, rather than refuse them).
         let rel = ReferralRelation {
             org_id: self.actor.org_id,
             person_id: person,
-            allocated_to_actor: status == "allocated"
-                && coach.as_deref() == Some(self.actor.user_id.as_text().as_str()),
+            allocated_to_actor: coach.as_deref() == Some(self.actor.user_id.as_text().as_str()),
         };
         let d = decide(&self.actor, action, Target::Referral(rel));
         if !d.allowed {

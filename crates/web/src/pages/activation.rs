@@ -158,7 +158,7 @@ pub async fn record_section(
     let org = user.actor.org_id;
     let all = state
         .store
-        .assessments_of(&user.actor, person, source)
+        .assessments_of(&user.actor, person, source.clone())
         .await?;
     let mut done: Vec<(AssessmentRow, Arc<Instrument>)> = Vec::new();
     let mut in_progress = Vec::new();
@@ -179,7 +179,7 @@ pub async fn record_section(
         .find(|(a, _)| a.result.as_ref().and_then(|r| r.score).is_some());
     let coaching_due = state
         .store
-        .coaching_remeasure_due(org, person)
+        .coaching_remeasure_due(&user.actor, person, source)
         .await?
         .and_then(|d| alongside_core::time::parse_iso_date(&d));
     let due = due_date(last.and_then(|(a, _)| a.completed_at), months, coaching_due);
@@ -1147,14 +1147,14 @@ pub async fn due(
 ) -> AppResult<Response> {
     let rows = state
         .store
-        .latest_measures(&user.actor, "due for re-measurement", source)
+        .latest_measures(&user.actor, "due for re-measurement", source.clone())
         .await?;
     let months = remeasure_months(&state, user.actor.org_id).await?;
     let today = alongside_core::coaching::london_local(state.config.clock.now()).0;
     let soon = today + time::Duration::days(30);
     let coaching = state
         .store
-        .coaching_remeasure_dates(user.actor.org_id)
+        .coaching_remeasure_dates(&user.actor, source)
         .await?;
     let mut overdue: Vec<LatestMeasure> = Vec::new();
     let mut due_soon: Vec<LatestMeasure> = Vec::new();

@@ -13,6 +13,7 @@ use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::AppState;
 use alongside_core::access::{Action, Target};
+use alongside_core::audit::AuditAction;
 use alongside_core::coaching::{
     attainment_label, london_instant, london_local, parse_attainment, BookingForm, ContactMode,
     DischargeForm, GoalCategory, GoalDetails, GoalForm, GoalOutcome, ReferralForm, ReferralStatus,
@@ -20,8 +21,9 @@ use alongside_core::coaching::{
 };
 use alongside_core::time::{display_date, Timestamp};
 use alongside_core::validation::{clean_text, ValidationErrors};
-use alongside_core::{EpisodeId, GoalId, OrgId, PersonId, ReferralId, Role, SessionId, UserId};
+use alongside_core::{EpisodeId, GoalId, OrgId, PersonId, ReferralId, SessionId, UserId};
 use alongside_store::coaching::{EpisodeView, GoalView, ReviewInput, SessionRecord, SessionRow};
+use alongside_store::door::{AuditAs, Source};
 use alongside_store::StoreError;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -89,7 +91,8 @@ pub async fn person_coaching(
         .person_coaching(&user.actor, pid, state.config.clock.now(), source)
         .await?;
     let own = user.actor.person_id == Some(pid);
-    let staff = user.actor.role != Role::Person;
+    // The coaching team (not the person): offered the record and a referral.
+    let staff = pc.may_manage;
     let open_episode = pc.episodes.iter().find(|e| e.2).map(|e| e.0);
     let pending = pc.referrals.iter().any(|r| {
         matches!(
@@ -171,11 +174,11 @@ fn goal_list(goals: &[GoalView]) -> Markup {
     }
 }
 
-/// The signed-in person's own coaching.
+/// The signed-in person's own coaching (an account linked to a person's record).
 pub async fn my_coaching(user: CurrentUser) -> AppResult<Response> {
-    match (user.actor.role, user.actor.person_id) {
-        (Role::Person, Some(p)) => Ok(see_other(&format!("/people/{p}/coaching"))),
-        _ => Err(AppError::Forbidden("only for a person's own account")),
+    match user.actor.person_id {
+        Some(p) => Ok(see_other(&format!("/people/{p}/coaching"))),
+        None => Err(AppError::Forbidden("only for a person's own account")),
     }
 }
 
@@ -245,7 +248,7 @@ async fn person_name(
     state: &AppState,
     user: &CurrentUser,
     pid: PersonId,
-    source: alongside_store::people::Source,
+    source: Source,
 ) -> AppResult<String> {
     let view = state.store.read_person(&user.actor, pid, source).await?;
     Ok(view.record.details.full_name())
@@ -258,7 +261,7 @@ pub async fn refer_form(
     Path(pid): Path<String>,
 ) -> AppResult<Response> {
     let pid: PersonId = id(&pid)?;
-    require_person(&state, &user, pid, Action::ReferToCoaching).await?;
+    refer_allowed(&state, &user, pid, &source).await?;
     let name = person_name(&state, &user, pid, source).await?;
     // A person referring themselves gets the self-referral form (its source is fixed).
     let own = user.actor.person_id == Some(pid);
@@ -271,24 +274,19 @@ pub async fn refer_form(
     )))
 }
 
-/// Refuses (403) unless `action` is allowed on the person, given the actor's caseload.
-async fn require_person(
+/// Refuses (403, audited) unless the actor may refer the person; another organisation's
+/// record (or none) is not found.
+async fn refer_allowed(
     state: &AppState,
     user: &CurrentUser,
     pid: PersonId,
-    action: Action,
+    source: &Source,
 ) -> AppResult<()> {
-    // Another organisation's record (or none) is not found, whoever asks.
-    if !state.store.person_exists(user.actor.org_id, pid).await? {
-        return Err(AppError::NotFound);
-    }
-    let rel = state.store.person_relation(&user.actor, pid).await?;
-    let d = alongside_core::decide(&user.actor, action, Target::Person(rel));
-    if d.allowed {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(d.reason))
-    }
+    let audit = AuditAs::new(AuditAction::ReferralCreated).on("coaching_referral", None);
+    Ok(state
+        .store
+        .authorise_person(&user.actor, Action::ReferToCoaching, pid, audit, source)
+        .await?)
 }
 
 pub async fn refer_submit(
@@ -323,7 +321,7 @@ pub async fn refer_submit(
             Err(other) => Err(other.into()),
         },
         Err(e) => {
-            require_person(&state, &user, pid, Action::ReferToCoaching).await?;
+            refer_allowed(&state, &user, pid, &source).await?;
             let name = person_name(&state, &user, pid, source).await?;
             let name = (!own).then_some(name.as_str());
             Ok(invalid(referral_page(&user, &action, name, &f, &e)))
@@ -331,13 +329,11 @@ pub async fn refer_submit(
     }
 }
 
+/// The record of a person's own account (self-referral is for them alone).
 fn own_person(user: &CurrentUser) -> AppResult<PersonId> {
-    match (user.actor.role, user.actor.person_id) {
-        (Role::Person, Some(p)) => Ok(p),
-        _ => Err(AppError::Forbidden(
-            "self-referral is for a person's own account",
-        )),
-    }
+    user.actor.person_id.ok_or(AppError::Forbidden(
+        "self-referral is for a person's own account",
+    ))
 }
 
 pub async fn self_refer_form(user: CurrentUser) -> AppResult<Response> {
@@ -519,7 +515,7 @@ async fn referral_error(
     state: &AppState,
     user: &CurrentUser,
     rid: ReferralId,
-    source: alongside_store::people::Source,
+    source: Source,
     e: ValidationErrors,
 ) -> AppResult<Response> {
     let r = state.store.referral(&user.actor, rid, source).await?;
@@ -556,7 +552,12 @@ pub async fn allocate(
     let rid: ReferralId = id(&rid)?;
     let data = FormData::parse(&body);
     user.check_csrf(&data.get("csrf_token"))?;
-    user.require(Action::ManageCoachingQueue)?;
+    let audit =
+        AuditAs::new(AuditAction::ReferralChanged).on("coaching_referral", Some(rid.to_string()));
+    state
+        .store
+        .authorise_org(&user.actor, Action::ManageCoachingQueue, audit, &source)
+        .await?;
     let e = match (
         repeated(&data, &["coach"]),
         data.get("coach").parse::<UserId>(),
@@ -679,7 +680,6 @@ pub async fn queue(
     ClientSource(source): ClientSource,
     Query(p): Query<QueueParams>,
 ) -> AppResult<Response> {
-    user.require(Action::ManageCoachingQueue)?;
     let page = p
         .page
         .as_deref()
@@ -755,13 +755,31 @@ pub async fn queue(
     )))
 }
 
+/// Refuses (403, audited) unless the actor may set coaches' limits and hours; then the coach
+/// named by the path (a malformed id is not found).
+async fn coach_allowed(
+    state: &AppState,
+    user: &CurrentUser,
+    cid: &str,
+    source: &Source,
+) -> AppResult<UserId> {
+    let cid = cid.parse::<UserId>().ok();
+    let audit =
+        AuditAs::new(AuditAction::CoachProfileChanged).on("user", cid.map(|c| c.to_string()));
+    state
+        .store
+        .authorise_org(&user.actor, Action::ManageCoachingQueue, audit, source)
+        .await?;
+    cid.ok_or(AppError::NotFound)
+}
+
 pub async fn coach_edit_form(
     State(state): State<AppState>,
     user: CurrentUser,
+    ClientSource(source): ClientSource,
     Path(cid): Path<String>,
 ) -> AppResult<Response> {
-    user.require(Action::ManageCoachingQueue)?;
-    let cid: UserId = id(&cid)?;
+    let cid = coach_allowed(&state, &user, &cid, &source).await?;
     let c = match state.store.coach(user.actor.org_id, cid).await {
         Ok(c) => c,
         Err(StoreError::Invalid(_)) => return Err(AppError::NotFound),
@@ -817,8 +835,7 @@ pub async fn coach_edit(
 ) -> AppResult<Response> {
     let data = FormData::parse(&body);
     user.check_csrf(&data.get("csrf_token"))?;
-    user.require(Action::ManageCoachingQueue)?;
-    let cid: UserId = id(&cid)?;
+    let cid = coach_allowed(&state, &user, &cid, &source).await?;
     let c = match state.store.coach(user.actor.org_id, cid).await {
         Ok(c) => c,
         Err(StoreError::Invalid(_)) => return Err(AppError::NotFound),
@@ -910,7 +927,7 @@ fn episode_page(
     e: &ValidationErrors,
 ) -> Markup {
     let own = user.actor.person_id == Some(ep.person_id);
-    let team = user.actor.role == Role::HealthCoach || user.actor.role == Role::Coordinator;
+    let team = ep.may_manage;
     let coordinator = allowed(user, Action::ManageCoachingQueue);
     let title = if own {
         format!("Your coaching with {}", ep.coach_name)
@@ -1032,6 +1049,28 @@ fn book_page(
     )
 }
 
+/// Refuses (403, audited as `audit` on the episode) unless the actor may book, record and
+/// discharge in the person's coaching.
+async fn manage_allowed(
+    state: &AppState,
+    user: &CurrentUser,
+    ep: &EpisodeView,
+    audit: AuditAction,
+    source: &Source,
+) -> AppResult<()> {
+    let audit = AuditAs::new(audit).on("coaching_episode", Some(ep.id.to_string()));
+    Ok(state
+        .store
+        .authorise_person(
+            &user.actor,
+            Action::ManageCoaching,
+            ep.person_id,
+            audit,
+            source,
+        )
+        .await?)
+}
+
 pub async fn book_form(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -1039,8 +1078,11 @@ pub async fn book_form(
     Path(eid): Path<String>,
 ) -> AppResult<Response> {
     let eid: EpisodeId = id(&eid)?;
-    let ep = state.store.episode(&user.actor, eid, source).await?;
-    require_person(&state, &user, ep.person_id, Action::ManageCoaching).await?;
+    let ep = state
+        .store
+        .episode(&user.actor, eid, source.clone())
+        .await?;
+    manage_allowed(&state, &user, &ep, AuditAction::SessionBooked, &source).await?;
     let f = BookingForm {
         minutes: "60".into(),
         ..Default::default()
@@ -1081,8 +1123,11 @@ pub async fn book(
         },
         Err(e) => e,
     };
-    let ep = state.store.episode(&user.actor, eid, source).await?;
-    require_person(&state, &user, ep.person_id, Action::ManageCoaching).await?;
+    let ep = state
+        .store
+        .episode(&user.actor, eid, source.clone())
+        .await?;
+    manage_allowed(&state, &user, &ep, AuditAction::SessionBooked, &source).await?;
     Ok(invalid(book_page(&user, &ep, &f, &e)))
 }
 
@@ -1116,7 +1161,7 @@ fn session_page(
     now: Timestamp,
 ) -> Markup {
     let own = user.actor.person_id == Some(s.person_id);
-    let team = matches!(user.actor.role, Role::HealthCoach | Role::Coordinator);
+    let team = ep.may_manage;
     let title = format!("Session on {}", local_when(s.starts_at));
     let started = s.starts_at <= now;
     let statuses: Vec<(&str, &str)> = if started {
@@ -1300,10 +1345,10 @@ pub async fn record(
                 .await,
         )? {
             Ok(()) => {
-                return Ok(if user.actor.role == Role::Person {
-                    see_other(&format!("/people/{}/coaching", s.person_id))
-                } else {
+                return Ok(if ep.may_manage {
                     see_other(&format!("/coaching/episodes/{}?recorded=1", ep.id))
+                } else {
+                    see_other(&format!("/people/{}/coaching", s.person_id))
                 })
             }
             Err(x) => e = x,
@@ -1409,17 +1454,30 @@ fn new_goal_page(
     )
 }
 
+/// Refuses (403, audited) unless the actor may change the person's goals; another
+/// organisation's record (or none) is not found.
+async fn goals_allowed(
+    state: &AppState,
+    user: &CurrentUser,
+    pid: PersonId,
+    source: &Source,
+) -> AppResult<()> {
+    let audit = AuditAs::new(AuditAction::GoalChanged).on("goal", None);
+    Ok(state
+        .store
+        .authorise_person(&user.actor, Action::UpdateGoals, pid, audit, source)
+        .await?)
+}
+
 pub async fn new_goal_form(
     State(state): State<AppState>,
     user: CurrentUser,
+    ClientSource(source): ClientSource,
     Path(pid): Path<String>,
     Query(p): Query<NewGoalParams>,
 ) -> AppResult<Response> {
     let pid: PersonId = id(&pid)?;
-    if !state.store.person_exists(user.actor.org_id, pid).await? {
-        return Err(AppError::NotFound);
-    }
-    require_person(&state, &user, pid, Action::UpdateGoals).await?;
+    goals_allowed(&state, &user, pid, &source).await?;
     let episode = p.episode.as_deref().and_then(|e| e.parse().ok());
     Ok(ok(new_goal_page(
         &user,
@@ -1471,7 +1529,7 @@ pub async fn new_goal(
         (Ok(d), true) => match store_outcome(
             state
                 .store
-                .add_goal(&user.actor, pid, episode, d, steps, source)
+                .add_goal(&user.actor, pid, episode, d, steps, source.clone())
                 .await,
         )? {
             Ok(g) => return Ok(see_other(&format!("/goals/{g}?saved=1"))),
@@ -1483,10 +1541,7 @@ pub async fn new_goal(
         }
         (Ok(_), false) => e,
     };
-    if !state.store.person_exists(user.actor.org_id, pid).await? {
-        return Err(AppError::NotFound);
-    }
-    require_person(&state, &user, pid, Action::UpdateGoals).await?;
+    goals_allowed(&state, &user, pid, &source).await?;
     Ok(invalid(new_goal_page(
         &user,
         pid,
@@ -1687,8 +1742,11 @@ pub async fn discharge_form(
     Path(eid): Path<String>,
 ) -> AppResult<Response> {
     let eid: EpisodeId = id(&eid)?;
-    let ep = state.store.episode(&user.actor, eid, source).await?;
-    require_person(&state, &user, ep.person_id, Action::ManageCoaching).await?;
+    let ep = state
+        .store
+        .episode(&user.actor, eid, source.clone())
+        .await?;
+    manage_allowed(&state, &user, &ep, AuditAction::EpisodeDischarged, &source).await?;
     if !ep.open {
         return Ok(see_other(&format!("/coaching/episodes/{eid}")));
     }
@@ -1735,7 +1793,14 @@ pub async fn discharge(
             Ok(d) => match store_outcome(
                 state
                     .store
-                    .discharge(&user.actor, eid, d, due, state.config.clock.now(), source)
+                    .discharge(
+                        &user.actor,
+                        eid,
+                        d,
+                        due,
+                        state.config.clock.now(),
+                        source.clone(),
+                    )
                     .await,
             )? {
                 Ok(()) => return Ok(see_other(&format!("/coaching/episodes/{eid}?discharged=1"))),
@@ -1744,7 +1809,7 @@ pub async fn discharge(
             Err(e) => e,
         },
     };
-    require_person(&state, &user, ep.person_id, Action::ManageCoaching).await?;
+    manage_allowed(&state, &user, &ep, AuditAction::EpisodeDischarged, &source).await?;
     Ok(invalid(discharge_page(&user, &ep, &data, due, &e)))
 }
 
@@ -1758,7 +1823,12 @@ pub async fn reopen(
     let eid: EpisodeId = id(&eid)?;
     let data = FormData::parse(&body);
     user.check_csrf(&data.get("csrf_token"))?;
-    user.require(Action::ManageCoachingQueue)?;
+    let audit =
+        AuditAs::new(AuditAction::EpisodeReopened).on("coaching_episode", Some(eid.to_string()));
+    state
+        .store
+        .authorise_org(&user.actor, Action::ManageCoachingQueue, audit, &source)
+        .await?;
     let e = match reason_from(&data, "reopen_reason", "the reason for reopening") {
         Ok(r) => match store_outcome(
             state
@@ -1796,7 +1866,6 @@ pub async fn caseload(
     ClientSource(source): ClientSource,
     Query(p): Query<CaseloadParams>,
 ) -> AppResult<Response> {
-    user.require(Action::OwnCaseload)?;
     let now = state.config.clock.now();
     let cl = state
         .store
@@ -1813,7 +1882,6 @@ pub async fn caseload(
         .iter()
         .filter(|s| london_local(s.starts_at).0 != today)
         .collect();
-    let q = state.store.coaching_queue_for_coach(&user.actor).await?;
     Ok(ok(layout::page(
         Some(&user),
         "Your coaching caseload",
@@ -1821,9 +1889,9 @@ pub async fn caseload(
             @if p.declined.is_some() { (layout::success_banner("Referral declined: it is back on the waiting list")) }
             h1 { "Your coaching caseload" }
             p { (cl.coach.in_use) " of " (cl.coach.caseload_limit) " places in use." }
-            @if !q.is_empty() {
+            @if !cl.offered.is_empty() {
                 h2 { "Referrals offered to you" }
-                ul.list { @for r in &q { li { a href={ "/coaching/referrals/" (r.id) } { (r.person_name) } " – " (r.urgency.label()) ", " (level_text(r.activation_level)) } } }
+                ul.list { @for r in &cl.offered { li { a href={ "/coaching/referrals/" (r.id) } { (r.person_name) } " – " (r.urgency.label()) ", " (level_text(r.activation_level)) } } }
             }
             h2 { "Today" }
             (session_list(&todays))
@@ -1881,11 +1949,21 @@ fn session_list(list: &[&SessionRow]) -> Markup {
 // ---------------------------------------------------------------------------------------------
 // Calendar feed
 
+/// Refuses (403, audited) unless the actor keeps a caseload (and so a calendar feed).
+async fn feed_allowed(state: &AppState, user: &CurrentUser, source: &Source) -> AppResult<()> {
+    let audit = AuditAs::new(AuditAction::CalendarFeedChanged).on("calendar_feed", None);
+    Ok(state
+        .store
+        .authorise_org(&user.actor, Action::OwnCaseload, audit, source)
+        .await?)
+}
+
 pub async fn calendar_page(
     State(state): State<AppState>,
     user: CurrentUser,
+    ClientSource(source): ClientSource,
 ) -> AppResult<Response> {
-    user.require(Action::OwnCaseload)?;
+    feed_allowed(&state, &user, &source).await?;
     let since = state
         .store
         .calendar_feed(user.actor.org_id, user.actor.user_id)
@@ -1936,7 +2014,7 @@ pub async fn calendar_change(
 ) -> AppResult<Response> {
     let data = FormData::parse(&body);
     user.check_csrf(&data.get("csrf_token"))?;
-    user.require(Action::OwnCaseload)?;
+    feed_allowed(&state, &user, &source).await?;
     match data.get("action").as_str() {
         "new" => {
             let token = auth::random_token();
