@@ -5,18 +5,20 @@
 //! The capacity guarantee is the session's, one level down: a session's places for an activity
 //! are a counter row in `session_activity_places` (created the first time anyone signs up), and
 //! every sign-up is one conditional `UPDATE ... SET taken = taken + 1 WHERE ... AND taken <
-//! capacity RETURNING ...` in the same `Store::write` as the sign-up row and its audit entry,
-//! so however many devices sign people up at once, no activity ever takes more than its
-//! places. This module must never show more of a person than the first name the door already
-//! shows, and never sign up anyone who has not been signed in to the session.
+//! capacity RETURNING ...` in the same use case (`Store::write_as`) as the sign-up row and its
+//! audit entry, so however many devices sign people up at once, no activity ever takes more
+//! than its places. This module must never show more of a person than the first name the door
+//! already shows, and never sign up anyone who has not been signed in to the session. The door
+//! decides: staff manage activities (`ManageGroups`); the people at a session's door
+//! (`SignInAtDoor`, a volunteer only at a session they are on the rota for) sign people up.
 
-use crate::audit::actor_event as event;
+use crate::door::AuditAs;
 use crate::groups::{ensure_session, load_group, load_session};
 use crate::people::Source;
 use crate::users::parse_uuid;
-use crate::{audit, now_micros, Result, Store, StoreError};
-use alongside_core::access::{decide, Action, Actor, Target};
-use alongside_core::audit::{AuditAction, Outcome};
+use crate::{Result, Store, StoreError};
+use alongside_core::access::{Action, Actor};
+use alongside_core::audit::AuditAction;
 use alongside_core::time::iso_date;
 use alongside_core::{GroupId, OrgId, PersonId};
 use sqlx::any::AnyRow;
@@ -111,12 +113,9 @@ async fn load_activities(
     .collect()
 }
 
-fn outcome(allowed: bool) -> Outcome {
-    if allowed {
-        Outcome::Allowed
-    } else {
-        Outcome::Refused
-    }
+/// How the audit log names a session: the group and the date the rule gave it.
+fn session_resource(group: GroupId, original: Date) -> Option<String> {
+    Some(format!("{group}/{}", iso_date(original)))
 }
 
 impl Store {
@@ -136,35 +135,32 @@ impl Store {
         new: NewActivity,
         source: Source,
     ) -> Result<String> {
-        let d = decide(actor, Action::ManageGroups, Target::Org(actor.org_id));
-        let actor = actor.clone();
         let id = uuid::Uuid::now_v7().to_string();
-        self.write(move |c| {
-            let (actor, new, source, id) = (actor.clone(), new.clone(), source.clone(), id.clone());
+        self.write_as(actor, &source, move |tx| {
+            let (new, id) = (new.clone(), id.clone());
             Box::pin(async move {
-                let ev = event(&actor, AuditAction::GroupUpdated, outcome(d.allowed), "group", Some(group.as_text()), None, &source,
-                    Some(if d.allowed { "activity added".to_string() } else { d.reason.to_string() }));
-                if !d.allowed {
-                    audit::append(c, &ev).await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
-                let Some(g) = load_group(c, actor.org_id, group).await? else {
-                    return Ok(Err(StoreError::NotFound));
+                let audit = AuditAs::new(AuditAction::GroupUpdated)
+                    .on("group", Some(group.as_text()))
+                    .detail("activity added");
+                let grant = tx.org_action(Action::ManageGroups, audit.clone())?;
+                let Some(g) = load_group(tx.conn(), grant.org(), group).await? else {
+                    return Err(StoreError::NotFound);
                 };
                 if new.capacity == 0 || new.capacity > g.details.capacity || new.name.trim().is_empty() {
                     let mut e = alongside_core::ValidationErrors::default();
                     e.add("capacity", format!("Places must be between 1 and the session's {} places", g.details.capacity));
-                    return Ok(Err(StoreError::Invalid(e)));
+                    return Err(StoreError::Invalid(e));
                 }
+                let now = tx.now();
                 sqlx::query("INSERT INTO group_activities (org_id, id, group_id, name, capacity, facilitator, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7)")
-                    .bind(actor.org_id.as_text()).bind(&id).bind(group.as_text()).bind(&new.name)
-                    .bind(i64::from(new.capacity)).bind(&new.facilitator).bind(now_micros())
-                    .execute(&mut *c).await?;
-                audit::append(c, &ev).await?;
-                Ok(Ok(id))
+                    .bind(grant.org().as_text()).bind(&id).bind(group.as_text()).bind(&new.name)
+                    .bind(i64::from(new.capacity)).bind(&new.facilitator).bind(now)
+                    .execute(tx.conn()).await?;
+                tx.log_org(&grant, None, audit).await?;
+                Ok(id)
             })
         })
-        .await?
+        .await
     }
 
     /// Stops offering an activity (or offers it again). Sign-ups already made stay.
@@ -176,30 +172,26 @@ impl Store {
         active: bool,
         source: Source,
     ) -> Result<()> {
-        let d = decide(actor, Action::ManageGroups, Target::Org(actor.org_id));
-        let actor = actor.clone();
         let activity = activity.to_string();
-        self.write(move |c| {
-            let (actor, source, activity) = (actor.clone(), source.clone(), activity.clone());
+        self.write_as(actor, &source, move |tx| {
+            let activity = activity.clone();
             Box::pin(async move {
                 let detail = if active { "activity offered again" } else { "activity retired" };
-                let ev = event(&actor, AuditAction::GroupUpdated, outcome(d.allowed), "group", Some(group.as_text()), None, &source,
-                    Some(if d.allowed { detail.to_string() } else { d.reason.to_string() }));
-                if !d.allowed {
-                    audit::append(c, &ev).await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
+                let audit = AuditAs::new(AuditAction::GroupUpdated)
+                    .on("group", Some(group.as_text()))
+                    .detail(detail);
+                let grant = tx.org_action(Action::ManageGroups, audit.clone())?;
                 let n = sqlx::query("UPDATE group_activities SET active = $1 WHERE org_id = $2 AND group_id = $3 AND id = $4")
-                    .bind(i64::from(active)).bind(actor.org_id.as_text()).bind(group.as_text()).bind(&activity)
-                    .execute(&mut *c).await?.rows_affected();
+                    .bind(i64::from(active)).bind(grant.org().as_text()).bind(group.as_text()).bind(&activity)
+                    .execute(tx.conn()).await?.rows_affected();
                 if n == 0 {
-                    return Ok(Err(StoreError::NotFound));
+                    return Err(StoreError::NotFound);
                 }
-                audit::append(c, &ev).await?;
-                Ok(Ok(()))
+                tx.log_org(&grant, None, audit).await?;
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
     /// A session's active activities with their live counts and the first names of who is
@@ -211,58 +203,55 @@ impl Store {
         original: Date,
         source: Source,
     ) -> Result<Vec<SessionActivity>> {
-        let d = decide(actor, Action::SignInAtDoor, Target::Org(actor.org_id));
         // A group with no activities offered: nothing about anyone to read (and no write on
-        // the door page's path).
-        if d.allowed
-            && !self
-                .group_activities(actor.org_id, group)
-                .await?
-                .iter()
-                .any(|a| a.active)
+        // the door page's path). Activities name no one.
+        if !self
+            .group_activities(actor.org_id, group)
+            .await?
+            .iter()
+            .any(|a| a.active)
         {
             return Ok(Vec::new());
         }
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.read_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let ev = event(&actor, AuditAction::DoorListRead, outcome(d.allowed), "group_session", Some(format!("{group}/{}", iso_date(original))), None, &source,
-                    Some(if d.allowed { "activities".to_string() } else { d.reason.to_string() }));
-                if !d.allowed {
-                    audit::append(c, &ev).await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
-                let Some(g) = load_group(c, actor.org_id, group).await? else {
-                    return Ok(Err(StoreError::NotFound));
+                let org = tx.org();
+                let Some(g) = load_group(tx.conn(), org, group).await? else {
+                    return Err(StoreError::NotFound);
                 };
-                let org = actor.org_id.as_text();
-                let session = load_session(c, actor.org_id, group, original).await?;
+                let audit = AuditAs::new(AuditAction::DoorListRead)
+                    .on("group_session", session_resource(group, original))
+                    .detail("activities");
+                let grant = tx
+                    .session(Action::SignInAtDoor, group, original, audit.clone())
+                    .await?;
+                let org = grant.org().as_text();
+                let session = load_session(tx.conn(), grant.org(), group, original).await?;
                 let session_capacity = session.as_ref().map(|(_, s)| s.capacity).unwrap_or(g.details.capacity);
                 let mut out = Vec::new();
-                for a in load_activities(c, actor.org_id, group).await?.into_iter().filter(|a| a.active) {
+                for a in load_activities(tx.conn(), grant.org(), group).await?.into_iter().filter(|a| a.active) {
                     let mut sa = SessionActivity { capacity: a.capacity.min(session_capacity), taken: 0, people: Vec::new(), activity: a };
                     if let Some((sid, _)) = &session {
                         if let Some(r) = sqlx::query("SELECT capacity, taken FROM session_activity_places WHERE org_id = $1 AND session_id = $2 AND activity_id = $3")
-                            .bind(&org).bind(sid).bind(&sa.activity.id).fetch_optional(&mut *c).await?
+                            .bind(&org).bind(sid).bind(&sa.activity.id).fetch_optional(tx.conn()).await?
                         {
                             sa.capacity = r.try_get::<i64, _>("capacity")? as u32;
                             sa.taken = r.try_get::<i64, _>("taken")? as u32;
                         }
                         for r in sqlx::query("SELECT a.id, a.first_name FROM activity_signups s JOIN session_attendance a ON a.org_id = s.org_id AND a.id = s.attendance_id \
                                               WHERE s.org_id = $1 AND s.session_id = $2 AND s.activity_id = $3 ORDER BY s.signed_at, s.id")
-                            .bind(&org).bind(sid).bind(&sa.activity.id).fetch_all(&mut *c).await?
+                            .bind(&org).bind(sid).bind(&sa.activity.id).fetch_all(tx.conn()).await?
                         {
                             sa.people.push((r.try_get("id")?, r.try_get("first_name")?));
                         }
                     }
                     out.push(sa);
                 }
-                audit::append(c, &ev).await?;
-                Ok(Ok(out))
+                tx.log_session(&grant, None, audit).await?;
+                Ok(out)
             })
         })
-        .await?
+        .await
     }
 
     /// Signs someone who is signed in to the session up to one of its activities. Exactly the
@@ -277,78 +266,76 @@ impl Store {
         attendance: &str,
         source: Source,
     ) -> Result<ActivitySignUp> {
-        let d = decide(actor, Action::SignInAtDoor, Target::Org(actor.org_id));
-        let actor = actor.clone();
         let (activity, attendance) = (activity.to_string(), attendance.to_string());
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
             let (activity, attendance) = (activity.clone(), attendance.clone());
             Box::pin(async move {
-                let resource = Some(format!("{group}/{}", iso_date(original)));
-                if !d.allowed {
-                    audit::append(c, &event(&actor, AuditAction::ActivitySignUp, Outcome::Refused, "group_session", resource, None, &source, Some(d.reason.into()))).await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
-                let org = actor.org_id.as_text();
-                let Some(g) = load_group(c, actor.org_id, group).await? else {
-                    return Ok(Err(StoreError::NotFound));
+                let org = tx.org();
+                let Some(g) = load_group(tx.conn(), org, group).await? else {
+                    return Err(StoreError::NotFound);
                 };
+                let audit = AuditAs::new(AuditAction::ActivitySignUp)
+                    .on("group_session", session_resource(group, original));
+                let grant = tx
+                    .session(Action::SignInAtDoor, group, original, audit.clone())
+                    .await?;
+                let (org, now) = (grant.org().as_text(), tx.now());
                 let Some(a) = sqlx::query(&format!("SELECT {ACTIVITY_COLUMNS} FROM group_activities WHERE org_id = $1 AND group_id = $2 AND id = $3"))
-                    .bind(&org).bind(group.as_text()).bind(&activity).fetch_optional(&mut *c).await?
+                    .bind(&org).bind(group.as_text()).bind(&activity).fetch_optional(tx.conn()).await?
                 else {
-                    return Ok(Err(StoreError::NotFound));
+                    return Err(StoreError::NotFound);
                 };
                 let a = activity_from_row(&a)?;
-                let Some((sid, session)) = ensure_session(c, &g, original).await? else {
-                    return Ok(Err(StoreError::NotFound));
+                let Some((sid, session)) = ensure_session(tx.conn(), &g, original, now).await? else {
+                    return Err(StoreError::NotFound);
                 };
                 // Only someone signed in to this very session can be signed up.
                 let Some(who) = sqlx::query("SELECT person_id, first_name FROM session_attendance WHERE org_id = $1 AND session_id = $2 AND id = $3")
-                    .bind(&org).bind(&sid).bind(&attendance).fetch_optional(&mut *c).await?
+                    .bind(&org).bind(&sid).bind(&attendance).fetch_optional(tx.conn()).await?
                 else {
-                    return Ok(Err(StoreError::NotFound));
+                    return Err(StoreError::NotFound);
                 };
                 let first_name: String = who.try_get("first_name")?;
                 let person: Option<PersonId> = who.try_get::<Option<String>, _>("person_id")?.map(|p| parse_uuid(&p)).transpose()?;
                 if session.cancelled {
-                    return Ok(Ok(ActivitySignUp::Cancelled));
+                    return Ok(ActivitySignUp::Cancelled);
                 }
                 if !a.active {
-                    return Ok(Ok(ActivitySignUp::Retired));
+                    return Ok(ActivitySignUp::Retired);
                 }
                 if sqlx::query("SELECT 1 AS one FROM activity_signups WHERE org_id = $1 AND session_id = $2 AND activity_id = $3 AND attendance_id = $4")
-                    .bind(&org).bind(&sid).bind(&a.id).bind(&attendance).fetch_optional(&mut *c).await?.is_some()
+                    .bind(&org).bind(&sid).bind(&a.id).bind(&attendance).fetch_optional(tx.conn()).await?.is_some()
                 {
-                    return Ok(Ok(ActivitySignUp::AlreadySignedUp { first_name }));
+                    return Ok(ActivitySignUp::AlreadySignedUp { first_name });
                 }
                 let capacity = a.capacity.min(session.capacity);
                 sqlx::query("INSERT INTO session_activity_places (org_id, session_id, activity_id, capacity, taken) VALUES ($1, $2, $3, $4, 0) ON CONFLICT (org_id, session_id, activity_id) DO NOTHING")
-                    .bind(&org).bind(&sid).bind(&a.id).bind(i64::from(capacity)).execute(&mut *c).await?;
+                    .bind(&org).bind(&sid).bind(&a.id).bind(i64::from(capacity)).execute(tx.conn()).await?;
                 // The capacity guarantee: one conditional update of the activity's counter.
                 let Some(row) = sqlx::query("UPDATE session_activity_places SET taken = taken + 1 WHERE org_id = $1 AND session_id = $2 AND activity_id = $3 AND taken < capacity RETURNING taken, capacity")
-                    .bind(&org).bind(&sid).bind(&a.id).fetch_optional(&mut *c).await?
+                    .bind(&org).bind(&sid).bind(&a.id).fetch_optional(tx.conn()).await?
                 else {
-                    return Ok(Ok(ActivitySignUp::Full { capacity }));
+                    return Ok(ActivitySignUp::Full { capacity });
                 };
                 let inserted = sqlx::query("INSERT INTO activity_signups (org_id, id, session_id, activity_id, attendance_id, signed_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, session_id, activity_id, attendance_id) DO NOTHING")
-                    .bind(&org).bind(uuid::Uuid::now_v7().to_string()).bind(&sid).bind(&a.id).bind(&attendance).bind(now_micros())
-                    .execute(&mut *c).await?.rows_affected();
+                    .bind(&org).bind(uuid::Uuid::now_v7().to_string()).bind(&sid).bind(&a.id).bind(&attendance).bind(now)
+                    .execute(tx.conn()).await?.rows_affected();
                 if inserted == 0 {
                     // Signed up from another instance in the meantime: give the place back.
                     sqlx::query("UPDATE session_activity_places SET taken = taken - 1 WHERE org_id = $1 AND session_id = $2 AND activity_id = $3 AND taken > 0")
-                        .bind(&org).bind(&sid).bind(&a.id).execute(&mut *c).await?;
-                    return Ok(Ok(ActivitySignUp::AlreadySignedUp { first_name }));
+                        .bind(&org).bind(&sid).bind(&a.id).execute(tx.conn()).await?;
+                    return Ok(ActivitySignUp::AlreadySignedUp { first_name });
                 }
-                audit::append(c, &event(&actor, AuditAction::ActivitySignUp, Outcome::Allowed, "group_session", resource, person, &source,
-                    Some(if person.is_some() { "member".into() } else { "walk-in".into() }))).await?;
-                Ok(Ok(ActivitySignUp::SignedUp {
+                let kind = if person.is_some() { "member" } else { "walk-in" };
+                tx.log_session(&grant, person, audit.detail(kind)).await?;
+                Ok(ActivitySignUp::SignedUp {
                     first_name,
                     taken: row.try_get::<i64, _>("taken")? as u32,
                     capacity: row.try_get::<i64, _>("capacity")? as u32,
-                }))
+                })
             })
         })
-        .await?
+        .await
     }
 
     /// How many sign-up rows an activity has at a session (for tests and checks).

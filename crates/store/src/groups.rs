@@ -3,18 +3,23 @@
 //!
 //! The capacity guarantee: every admission is one conditional `UPDATE group_sessions SET
 //! walk_ins = walk_ins + 1 ... WHERE ... AND walk_ins + booked < capacity RETURNING ...` inside
-//! the same `Store::write` transaction as the attendance row and its audit entry. On SQLite the
+//! the same `Store::write_as` transaction as the attendance row and its audit entry. On SQLite the
 //! writer runs one transaction at a time; on PostgreSQL the UPDATE takes the session row's lock
 //! and re-checks the condition on the committed row (READ COMMITTED), so concurrent writers —
 //! this instance's or another's — can never admit more than `capacity`. A booked place is
 //! reserved in the same counters (`booked`), so arrivals with a booking always get in.
+//!
+//! Every use case runs through the door (`Store::write_as`): group and session changes under an
+//! organisation grant (`ManageGroups`), the door under a session grant (`SignInAtDoor`, a
+//! volunteer only at the sessions they are on the rota for), a person's bookings and
+//! attendance under a grant for that person. This module never decides access itself.
 
-use crate::audit::actor_event as event;
+use crate::door::{AuditAs, PersonGrant, Tx};
 use crate::people::Source;
 use crate::users::parse_uuid;
-use crate::{audit, now_micros, Result, Store, StoreError};
-use alongside_core::access::{decide, Action, Actor, Target};
-use alongside_core::audit::{AuditAction, Outcome};
+use crate::{Result, Store, StoreError};
+use alongside_core::access::{Action, Actor};
+use alongside_core::audit::AuditAction;
 use alongside_core::groups::{ClockTime, GroupDetails, GroupKind, Mode};
 use alongside_core::time::{iso_date, parse_iso_date};
 use alongside_core::{GroupId, OrgId, PersonId};
@@ -247,12 +252,17 @@ pub(crate) fn unstored(g: &GroupRow, date: Date) -> SessionState {
     }
 }
 
-fn outcome(allowed: bool) -> Outcome {
-    if allowed {
-        Outcome::Allowed
-    } else {
-        Outcome::Refused
-    }
+/// A person's own place in a group, for their own pages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OwnPlace {
+    pub member: bool,
+    /// They hold a booking for the session asked about.
+    pub booked: bool,
+}
+
+/// How the audit log names a session: the group and the date the rule gave it.
+fn session_resource(group: GroupId, original: Date) -> Option<String> {
+    Some(format!("{group}/{}", iso_date(original)))
 }
 
 pub(crate) async fn load_group(
@@ -287,12 +297,59 @@ pub(crate) async fn load_session(
     row.as_ref().map(session_from_row).transpose()
 }
 
-/// The stored session for `original`, creating its row if the rule gives that date.
-/// `None` when the date is not one of the group's sessions.
+/// Sessions of a group whose rule date falls within `[from, to]`, stored ones as stored.
+async fn load_sessions(
+    c: &mut AnyConnection,
+    g: &GroupRow,
+    from: Date,
+    to: Date,
+) -> Result<Vec<SessionState>> {
+    let stored: Vec<SessionState> = sqlx::query(&format!(
+        "SELECT {SESSION_COLUMNS} FROM group_sessions WHERE org_id = $1 AND group_id = $2 AND original_date >= $3 AND original_date <= $4"
+    ))
+    .bind(g.org_id.as_text())
+    .bind(g.id.as_text())
+    .bind(iso_date(from))
+    .bind(iso_date(to))
+    .fetch_all(&mut *c)
+    .await?
+    .iter()
+    .map(|r| session_from_row(r).map(|(_, s)| s))
+    .collect::<Result<_>>()?;
+    let mut out: Vec<SessionState> = g
+        .details
+        .occurrences(from, to)
+        .into_iter()
+        .filter(|d| !stored.iter().any(|s| s.original_date == *d))
+        .map(|d| unstored(g, d))
+        .collect();
+    out.extend(stored);
+    out.sort_by_key(|s| (s.date, s.start, s.original_date));
+    Ok(out)
+}
+
+/// One session by its rule date: stored, or as the rule gives it; `None` when the rule gives
+/// no session that day.
+async fn session_or_rule(
+    c: &mut AnyConnection,
+    g: &GroupRow,
+    original: Date,
+) -> Result<Option<SessionState>> {
+    if let Some((_, s)) = load_session(c, g.org_id, g.id, original).await? {
+        return Ok(Some(s));
+    }
+    Ok(g.details
+        .is_occurrence(original)
+        .then(|| unstored(g, original)))
+}
+
+/// The stored session for `original`, creating its row (stamped `now`) if the rule gives that
+/// date. `None` when the date is not one of the group's sessions.
 pub(crate) async fn ensure_session(
     c: &mut AnyConnection,
     g: &GroupRow,
     original: Date,
+    now: i64,
 ) -> Result<Option<(String, SessionState)>> {
     if let Some(s) = load_session(c, g.org_id, g.id, original).await? {
         return Ok(Some(s));
@@ -300,7 +357,6 @@ pub(crate) async fn ensure_session(
     if !g.details.is_occurrence(original) {
         return Ok(None);
     }
-    let now = now_micros();
     sqlx::query("INSERT INTO group_sessions (org_id, id, group_id, original_date, session_date, start_time, end_time, status, note, capacity, walk_in_places, booked, walk_ins, signed_in, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $4, $5, $6, 'scheduled', NULL, $7, $8, 0, 0, 0, $9, $9) ON CONFLICT (org_id, group_id, original_date) DO NOTHING")
         .bind(g.org_id.as_text())
@@ -323,8 +379,8 @@ async fn insert_or_update_group(
     id: GroupId,
     d: &GroupDetails,
     expected_version: Option<i64>,
+    now: i64,
 ) -> Result<bool> {
-    let now = now_micros();
     let closures = d
         .closures
         .iter()
@@ -381,6 +437,21 @@ fn name_prefix(q: &str) -> Option<String> {
     (!q.is_empty()).then(|| format!("{q}%"))
 }
 
+/// The grant for the account's own record, to join groups and book or cancel places for
+/// themselves (`BookGroups`, decided by the door). An account with no record is refused,
+/// audited as `audit`, with `no_record`.
+async fn own_record(
+    tx: &mut Tx<'_>,
+    audit: AuditAs,
+    no_record: &'static str,
+) -> Result<PersonGrant> {
+    let Some(pid) = tx.actor().person_id else {
+        let a = audit.detail("account has no record");
+        return Err(tx.refused(None, a, StoreError::Refused(no_record)));
+    };
+    tx.person(Action::BookGroups, pid, audit).await
+}
+
 impl Store {
     /// Creates a group if `actor` runs peer support; audited.
     pub async fn create_group(
@@ -389,32 +460,19 @@ impl Store {
         details: GroupDetails,
         source: Source,
     ) -> Result<GroupId> {
-        let d = decide(actor, Action::ManageGroups, Target::Org(actor.org_id));
         let id = GroupId::new();
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, details, source) = (actor.clone(), details.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let details = details.clone();
             Box::pin(async move {
-                let ev = event(
-                    &actor,
-                    AuditAction::GroupCreated,
-                    outcome(d.allowed),
-                    "group",
-                    Some(id.as_text()),
-                    None,
-                    &source,
-                    (!d.allowed).then(|| d.reason.to_string()),
-                );
-                if !d.allowed {
-                    audit::append(c, &ev).await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
-                insert_or_update_group(c, actor.org_id, id, &details, None).await?;
-                audit::append(c, &ev).await?;
-                Ok(Ok(id))
+                let audit = AuditAs::new(AuditAction::GroupCreated).on("group", Some(id.as_text()));
+                let g = tx.org_action(Action::ManageGroups, audit.clone())?;
+                let now = tx.now();
+                insert_or_update_group(tx.conn(), g.org(), id, &details, None, now).await?;
+                tx.log_org(&g, None, audit).await?;
+                Ok(id)
             })
         })
-        .await?
+        .await
     }
 
     /// Replaces a group's details if nobody changed it since `expected_version`. Stored future
@@ -428,36 +486,32 @@ impl Store {
         today: Date,
         source: Source,
     ) -> Result<()> {
-        let d = decide(actor, Action::ManageGroups, Target::Org(actor.org_id));
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, details, source) = (actor.clone(), details.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let details = details.clone();
             Box::pin(async move {
-                let ev = event(&actor, AuditAction::GroupUpdated, outcome(d.allowed), "group", Some(id.as_text()), None, &source, (!d.allowed).then(|| d.reason.to_string()));
-                if !d.allowed {
-                    audit::append(c, &ev).await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
+                let audit = AuditAs::new(AuditAction::GroupUpdated).on("group", Some(id.as_text()));
+                let g = tx.org_action(Action::ManageGroups, audit.clone())?;
+                let now = tx.now();
+                if load_group(tx.conn(), g.org(), id).await?.is_none() {
+                    return Err(StoreError::NotFound);
                 }
-                if load_group(c, actor.org_id, id).await?.is_none() {
-                    return Ok(Err(StoreError::NotFound));
-                }
-                if !insert_or_update_group(c, actor.org_id, id, &details, Some(expected_version)).await? {
-                    return Ok(Err(StoreError::StaleVersion));
+                if !insert_or_update_group(tx.conn(), g.org(), id, &details, Some(expected_version), now).await? {
+                    return Err(StoreError::StaleVersion);
                 }
                 sqlx::query("UPDATE group_sessions SET capacity = $1, walk_in_places = $2, updated_at = $3 WHERE org_id = $4 AND group_id = $5 AND session_date >= $6 AND booked + walk_ins <= $1")
                     .bind(i64::from(details.capacity))
                     .bind(i64::from(details.walk_in_places))
-                    .bind(now_micros())
-                    .bind(actor.org_id.as_text())
+                    .bind(now)
+                    .bind(g.org().as_text())
                     .bind(id.as_text())
                     .bind(iso_date(today))
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
-                audit::append(c, &ev).await?;
-                Ok(Ok(()))
+                tx.log_org(&g, None, audit).await?;
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
     /// A group of the organisation (listings name no one, so reads are not audited).
@@ -483,45 +537,19 @@ impl Store {
 
     /// Sessions of a group whose rule date falls within `[from, to]`, stored ones as stored.
     pub async fn sessions(&self, g: &GroupRow, from: Date, to: Date) -> Result<Vec<SessionState>> {
-        let stored: Vec<SessionState> = sqlx::query(&format!(
-            "SELECT {SESSION_COLUMNS} FROM group_sessions WHERE org_id = $1 AND group_id = $2 AND original_date >= $3 AND original_date <= $4"
-        ))
-        .bind(g.org_id.as_text())
-        .bind(g.id.as_text())
-        .bind(iso_date(from))
-        .bind(iso_date(to))
-        .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(|r| session_from_row(r).map(|(_, s)| s))
-        .collect::<Result<_>>()?;
-        let mut out: Vec<SessionState> = g
-            .details
-            .occurrences(from, to)
-            .into_iter()
-            .filter(|d| !stored.iter().any(|s| s.original_date == *d))
-            .map(|d| unstored(g, d))
-            .collect();
-        out.extend(stored);
-        out.sort_by_key(|s| (s.date, s.start, s.original_date));
-        Ok(out)
+        let mut c = self.reader().acquire().await?;
+        load_sessions(&mut c, g, from, to).await
     }
 
     /// One session by its rule date; not found when the rule gives no session that day.
     pub async fn group_session(&self, g: &GroupRow, original: Date) -> Result<SessionState> {
         let mut c = self.reader().acquire().await?;
-        if let Some((_, s)) = load_session(&mut c, g.org_id, g.id, original).await? {
-            return Ok(s);
-        }
-        if g.details.is_occurrence(original) {
-            Ok(unstored(g, original))
-        } else {
-            Err(StoreError::NotFound)
-        }
+        session_or_rule(&mut c, g, original)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Cancels one session (`cancel`) or moves it to another date and time; audited.
-    #[allow(clippy::too_many_arguments)]
     pub async fn change_session(
         &self,
         actor: &Actor,
@@ -530,50 +558,47 @@ impl Store {
         change: SessionChange,
         source: Source,
     ) -> Result<()> {
-        let d = decide(actor, Action::ManageGroups, Target::Org(actor.org_id));
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, change, source) = (actor.clone(), change.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let change = change.clone();
             Box::pin(async move {
                 let detail = match &change {
-                    SessionChange::Cancel { .. } => "cancelled".to_string(),
-                    SessionChange::Move { .. } => "moved".to_string(),
-                    SessionChange::Reinstate => "reinstated".to_string(),
+                    SessionChange::Cancel { .. } => "cancelled",
+                    SessionChange::Move { .. } => "moved",
+                    SessionChange::Reinstate => "reinstated",
                 };
-                let ev = event(&actor, AuditAction::GroupSessionChanged, outcome(d.allowed), "group_session", Some(format!("{group}/{}", iso_date(original))), None, &source, Some(if d.allowed { detail } else { d.reason.to_string() }));
-                if !d.allowed {
-                    audit::append(c, &ev).await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
-                let Some(g) = load_group(c, actor.org_id, group).await? else {
-                    return Ok(Err(StoreError::NotFound));
+                let audit = AuditAs::new(AuditAction::GroupSessionChanged)
+                    .on("group_session", session_resource(group, original))
+                    .detail(detail);
+                let grant = tx.org_action(Action::ManageGroups, audit.clone())?;
+                let (org, now) = (grant.org(), tx.now());
+                let Some(g) = load_group(tx.conn(), org, group).await? else {
+                    return Err(StoreError::NotFound);
                 };
-                let Some((sid, _)) = ensure_session(c, &g, original).await? else {
-                    return Ok(Err(StoreError::NotFound));
+                let Some((sid, _)) = ensure_session(tx.conn(), &g, original, now).await? else {
+                    return Err(StoreError::NotFound);
                 };
-                let now = now_micros();
                 match &change {
                     SessionChange::Cancel { note } => {
                         sqlx::query("UPDATE group_sessions SET status = 'cancelled', note = $1, updated_at = $2 WHERE org_id = $3 AND id = $4")
-                            .bind(note).bind(now).bind(actor.org_id.as_text()).bind(&sid)
-                            .execute(&mut *c).await?;
+                            .bind(note).bind(now).bind(org.as_text()).bind(&sid)
+                            .execute(tx.conn()).await?;
                     }
                     SessionChange::Reinstate => {
                         sqlx::query("UPDATE group_sessions SET status = 'scheduled', note = NULL, updated_at = $1 WHERE org_id = $2 AND id = $3")
-                            .bind(now).bind(actor.org_id.as_text()).bind(&sid)
-                            .execute(&mut *c).await?;
+                            .bind(now).bind(org.as_text()).bind(&sid)
+                            .execute(tx.conn()).await?;
                     }
                     SessionChange::Move { date, start, end } => {
                         sqlx::query("UPDATE group_sessions SET session_date = $1, start_time = $2, end_time = $3, updated_at = $4 WHERE org_id = $5 AND id = $6")
-                            .bind(iso_date(*date)).bind(start.text()).bind(end.text()).bind(now).bind(actor.org_id.as_text()).bind(&sid)
-                            .execute(&mut *c).await?;
+                            .bind(iso_date(*date)).bind(start.text()).bind(end.text()).bind(now).bind(org.as_text()).bind(&sid)
+                            .execute(tx.conn()).await?;
                     }
                 }
-                audit::append(c, &ev).await?;
-                Ok(Ok(()))
+                tx.log_org(&grant, None, audit).await?;
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
     /// The door page: live count, first names of those signed in and, for a search, first
@@ -586,31 +611,30 @@ impl Store {
         query: &str,
         source: Source,
     ) -> Result<DoorView> {
-        let actor = actor.clone();
         let prefix = name_prefix(query);
-        self.write(move |c| {
-            let (actor, source, prefix) = (actor.clone(), source.clone(), prefix.clone());
+        self.read_as(actor, &source, move |tx| {
+            let prefix = prefix.clone();
             Box::pin(async move {
-                let Some(g) = load_group(c, actor.org_id, group).await? else {
-                    return Ok(Err(StoreError::NotFound));
+                let org = tx.org();
+                let Some(g) = load_group(tx.conn(), org, group).await? else {
+                    return Err(StoreError::NotFound);
                 };
                 // Volunteers only at the sessions they are on the rota for.
-                let d = crate::rota::door_decision(c, &actor, group, original).await?;
-                let ev = event(&actor, AuditAction::DoorListRead, outcome(d.allowed), "group_session", Some(format!("{group}/{}", iso_date(original))), None, &source, (!d.allowed).then(|| d.reason.to_string()));
-                if !d.allowed {
-                    audit::append(c, &ev).await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
-                let (sid, session) = match load_session(c, actor.org_id, group, original).await? {
+                let audit = AuditAs::new(AuditAction::DoorListRead)
+                    .on("group_session", session_resource(group, original));
+                let grant = tx
+                    .session(Action::SignInAtDoor, group, original, audit.clone())
+                    .await?;
+                let (sid, session) = match load_session(tx.conn(), grant.org(), group, original).await? {
                     Some((id, s)) => (Some(id), s),
                     None if g.details.is_occurrence(original) => (None, unstored(&g, original)),
-                    None => return Ok(Err(StoreError::NotFound)),
+                    None => return Err(StoreError::NotFound),
                 };
-                let org = actor.org_id.as_text();
+                let org = grant.org().as_text();
                 let mut attendees = Vec::new();
                 if let Some(sid) = &sid {
                     for r in sqlx::query("SELECT id, first_name, walk_in FROM session_attendance WHERE org_id = $1 AND session_id = $2 ORDER BY signed_in_at DESC, id DESC")
-                        .bind(&org).bind(sid).fetch_all(&mut *c).await?
+                        .bind(&org).bind(sid).fetch_all(tx.conn()).await?
                     {
                         attendees.push((r.try_get::<String, _>("id")?, r.try_get::<String, _>("first_name")?, r.try_get::<i64, _>("walk_in")? != 0));
                     }
@@ -628,7 +652,7 @@ impl Store {
                            OR EXISTS (SELECT 1 FROM session_bookings b WHERE b.org_id = p.org_id AND b.session_id = $3 AND b.person_id = p.id AND b.status = 'booked')) \
                          ORDER BY p.given_name, p.id LIMIT 20")
                         .bind(&org).bind(group.as_text()).bind(&sid).bind(p)
-                        .fetch_all(&mut *c).await?;
+                        .fetch_all(tx.conn()).await?;
                     for r in rows {
                         matches.push((
                             parse_uuid(&r.try_get::<String, _>("id")?)?,
@@ -638,11 +662,11 @@ impl Store {
                         ));
                     }
                 }
-                audit::append(c, &ev).await?;
-                Ok(Ok(DoorView { group_name: g.details.name.clone(), session, attendees, matches }))
+                tx.log_session(&grant, None, audit).await?;
+                Ok(DoorView { group_name: g.details.name.clone(), session, attendees, matches })
             })
         })
-        .await?
+        .await
     }
 
     /// Signs someone in at the door. Exactly `capacity` people are ever admitted, however many
@@ -656,53 +680,52 @@ impl Store {
         entry: DoorEntry,
         source: Source,
     ) -> Result<SignInOutcome> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, entry, source) = (actor.clone(), entry.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let entry = entry.clone();
             Box::pin(async move {
-                let resource = Some(format!("{group}/{}", iso_date(original)));
                 let person = match &entry {
                     DoorEntry::Person(p) => Some(*p),
                     DoorEntry::WalkIn { .. } => None,
                 };
-                let Some(g) = load_group(c, actor.org_id, group).await? else {
-                    return Ok(Err(StoreError::NotFound));
+                let org = tx.org();
+                let Some(g) = load_group(tx.conn(), org, group).await? else {
+                    return Err(StoreError::NotFound);
                 };
                 // Volunteers only at the sessions they are on the rota for.
-                let d = crate::rota::door_decision(c, &actor, group, original).await?;
-                if !d.allowed {
-                    audit::append(c, &event(&actor, AuditAction::DoorSignIn, Outcome::Refused, "group_session", resource, None, &source, Some(d.reason.into()))).await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
-                let org = actor.org_id.as_text();
-                let Some((sid, session)) = ensure_session(c, &g, original).await? else {
-                    return Ok(Err(StoreError::NotFound));
+                let audit = AuditAs::new(AuditAction::DoorSignIn)
+                    .on("group_session", session_resource(group, original));
+                let grant = tx
+                    .session(Action::SignInAtDoor, group, original, audit.clone())
+                    .await?;
+                let (org, now) = (grant.org().as_text(), tx.now());
+                let Some((sid, session)) = ensure_session(tx.conn(), &g, original, now).await? else {
+                    return Err(StoreError::NotFound);
                 };
                 if session.cancelled {
-                    return Ok(Ok(SignInOutcome::Cancelled));
+                    return Ok(SignInOutcome::Cancelled);
                 }
                 let (first_name, contact, has_booking) = match &entry {
                     DoorEntry::WalkIn { first_name, contact } => (first_name.clone(), contact.clone(), false),
                     DoorEntry::Person(pid) => {
                         let Some(r) = sqlx::query("SELECT given_name FROM people WHERE org_id = $1 AND id = $2")
-                            .bind(&org).bind(pid.as_text()).fetch_optional(&mut *c).await?
+                            .bind(&org).bind(pid.as_text()).fetch_optional(tx.conn()).await?
                         else {
-                            return Ok(Err(StoreError::NotFound));
+                            return Err(StoreError::NotFound);
                         };
                         let first: String = r.try_get("given_name")?;
                         if sqlx::query("SELECT 1 AS one FROM session_attendance WHERE org_id = $1 AND session_id = $2 AND person_id = $3")
-                            .bind(&org).bind(&sid).bind(pid.as_text()).fetch_optional(&mut *c).await?.is_some()
+                            .bind(&org).bind(&sid).bind(pid.as_text()).fetch_optional(tx.conn()).await?.is_some()
                         {
-                            return Ok(Ok(SignInOutcome::AlreadySignedIn { first_name: first }));
+                            return Ok(SignInOutcome::AlreadySignedIn { first_name: first });
                         }
                         let booked = sqlx::query("SELECT 1 AS one FROM session_bookings WHERE org_id = $1 AND session_id = $2 AND person_id = $3 AND status = 'booked'")
-                            .bind(&org).bind(&sid).bind(pid.as_text()).fetch_optional(&mut *c).await?.is_some();
+                            .bind(&org).bind(&sid).bind(pid.as_text()).fetch_optional(tx.conn()).await?.is_some();
                         let member = sqlx::query("SELECT 1 AS one FROM group_members WHERE org_id = $1 AND group_id = $2 AND person_id = $3")
-                            .bind(&org).bind(group.as_text()).bind(pid.as_text()).fetch_optional(&mut *c).await?.is_some();
+                            .bind(&org).bind(group.as_text()).bind(pid.as_text()).fetch_optional(tx.conn()).await?.is_some();
                         if !booked && !member {
                             // Only members and bookers are offered at the door; anyone else
                             // comes in as a walk-in by first name.
-                            return Ok(Err(StoreError::NotFound));
+                            return Err(StoreError::NotFound);
                         }
                         (first, None, booked)
                     }
@@ -710,125 +733,88 @@ impl Store {
                 // The capacity guarantee: one conditional update of the session's counters.
                 let admitted = if has_booking {
                     sqlx::query("UPDATE group_sessions SET signed_in = signed_in + 1, updated_at = $1 WHERE org_id = $2 AND id = $3 RETURNING signed_in, capacity")
-                        .bind(now_micros()).bind(&org).bind(&sid).fetch_optional(&mut *c).await?
+                        .bind(now).bind(&org).bind(&sid).fetch_optional(tx.conn()).await?
                 } else {
                     sqlx::query("UPDATE group_sessions SET walk_ins = walk_ins + 1, signed_in = signed_in + 1, updated_at = $1 WHERE org_id = $2 AND id = $3 AND walk_ins + booked < capacity RETURNING signed_in, capacity")
-                        .bind(now_micros()).bind(&org).bind(&sid).fetch_optional(&mut *c).await?
+                        .bind(now).bind(&org).bind(&sid).fetch_optional(tx.conn()).await?
                 };
                 let Some(row) = admitted else {
-                    return Ok(Ok(SignInOutcome::Full { capacity: session.capacity }));
+                    return Ok(SignInOutcome::Full { capacity: session.capacity });
                 };
                 let attendance_id = uuid::Uuid::now_v7().to_string();
+                let by = tx.actor().user_id.as_text();
                 sqlx::query("INSERT INTO session_attendance (org_id, id, session_id, person_id, first_name, walk_in, had_booking, contact, signed_in_at, signed_in_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                     .bind(&org).bind(&attendance_id).bind(&sid).bind(person.map(|p| p.as_text()))
                     .bind(&first_name).bind(i64::from(person.is_none())).bind(i64::from(has_booking))
-                    .bind(&contact).bind(now_micros()).bind(actor.user_id.as_text())
-                    .execute(&mut *c).await?;
-                audit::append(c, &event(&actor, AuditAction::DoorSignIn, Outcome::Allowed, "group_session", resource, person, &source, Some(if person.is_some() { "member".into() } else { "walk-in".into() }))).await?;
-                Ok(Ok(SignInOutcome::Admitted {
+                    .bind(&contact).bind(now).bind(by)
+                    .execute(tx.conn()).await?;
+                let kind = if person.is_some() { "member" } else { "walk-in" };
+                tx.log_session(&grant, person, audit.detail(kind)).await?;
+                Ok(SignInOutcome::Admitted {
                     attendance_id,
                     first_name,
                     signed_in: row.try_get::<i64, _>("signed_in")? as u32,
                     capacity: row.try_get::<i64, _>("capacity")? as u32,
-                }))
+                })
             })
         })
-        .await?
+        .await
     }
 
-    /// The first name on an attendance row of this session (for the door's confirmation).
-    pub async fn attendance_first_name(
+    /// The actor's own place in a group — a member? — and, for `session`, whether they hold a
+    /// booking there: for a person's own account (`BookGroups` on their own record, decided by
+    /// the door; anyone else is refused, audited). Like the session page it serves, reading one's
+    /// own place is not itself audited.
+    pub async fn own_place(
         &self,
-        org: OrgId,
+        actor: &Actor,
         group: GroupId,
-        original: Date,
-        attendance_id: &str,
-    ) -> Result<Option<String>> {
-        let r = sqlx::query("SELECT a.first_name FROM session_attendance a JOIN group_sessions s ON s.org_id = a.org_id AND s.id = a.session_id WHERE a.org_id = $1 AND a.id = $2 AND s.group_id = $3 AND s.original_date = $4")
-            .bind(org.as_text()).bind(attendance_id).bind(group.as_text()).bind(iso_date(original))
-            .fetch_optional(self.reader()).await?;
-        Ok(match r {
-            Some(r) => Some(r.try_get("first_name")?),
-            None => None,
+        session: Option<Date>,
+        source: Source,
+    ) -> Result<OwnPlace> {
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let audit =
+                    AuditAs::new(AuditAction::AttendanceRead).on("group", Some(group.as_text()));
+                let grant = own_record(
+                    tx,
+                    audit,
+                    "only a person's own account has a place in a group",
+                )
+                .await?;
+                let member = member_groups(tx.conn(), &grant).await?.contains(&group);
+                let booked = match session {
+                    Some(d) => booking_held(tx.conn(), &grant, group, d).await?,
+                    None => false,
+                };
+                Ok(OwnPlace { member, booked })
+            })
         })
-    }
-
-    /// The groups a person belongs to (for their own pages; ids only).
-    pub async fn memberships(&self, org: OrgId, person: PersonId) -> Result<Vec<GroupId>> {
-        sqlx::query("SELECT group_id FROM group_members WHERE org_id = $1 AND person_id = $2 ORDER BY group_id")
-            .bind(org.as_text()).bind(person.as_text())
-            .fetch_all(self.reader()).await?
-            .iter()
-            .map(|r| parse_uuid(&r.try_get::<String, _>("group_id")?))
-            .collect()
+        .await
     }
 
     /// A person joins a group (their own account); joining twice changes nothing.
     pub async fn join_group(&self, actor: &Actor, group: GroupId, source: Source) -> Result<()> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let Some(pid) = actor.person_id else {
-                    audit::append(
-                        c,
-                        &event(
-                            &actor,
-                            AuditAction::GroupJoined,
-                            Outcome::Refused,
-                            "group",
-                            Some(group.as_text()),
-                            None,
-                            &source,
-                            Some("account has no record".into()),
-                        ),
-                    )
-                    .await?;
-                    return Ok(Err(StoreError::Refused(
-                        "only a person's own account joins groups",
-                    )));
-                };
-                let rel = crate::people::relation(c, &actor, pid).await?;
-                let d = decide(&actor, Action::BookGroups, Target::Person(rel));
-                if !d.allowed {
-                    audit::append(
-                        c,
-                        &event(
-                            &actor,
-                            AuditAction::GroupJoined,
-                            Outcome::Refused,
-                            "group",
-                            Some(group.as_text()),
-                            Some(pid),
-                            &source,
-                            Some(d.reason.into()),
-                        ),
-                    )
-                    .await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
-                if load_group(c, actor.org_id, group).await?.is_none() {
-                    return Ok(Err(StoreError::NotFound));
-                }
-                join(c, actor.org_id, group, pid).await?;
-                audit::append(
-                    c,
-                    &event(
-                        &actor,
-                        AuditAction::GroupJoined,
-                        Outcome::Allowed,
-                        "group",
-                        Some(group.as_text()),
-                        Some(pid),
-                        &source,
-                        None,
-                    ),
+                let audit =
+                    AuditAs::new(AuditAction::GroupJoined).on("group", Some(group.as_text()));
+                let grant = own_record(
+                    tx,
+                    audit.clone(),
+                    "only a person's own account joins groups",
                 )
                 .await?;
-                Ok(Ok(()))
+                if load_group(tx.conn(), grant.org(), group).await?.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+                let now = tx.now();
+                join(tx.conn(), &grant, group, now).await?;
+                tx.log(&grant, audit).await?;
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
     /// Adds a person to a group without an actor (demo data and fixtures).
@@ -838,8 +824,11 @@ impl Store {
         group: GroupId,
         person: PersonId,
     ) -> Result<()> {
-        self.write(move |c| Box::pin(async move { join(c, org, group, person).await }))
-            .await
+        let now = self.now();
+        self.write(move |c| {
+            Box::pin(async move { insert_member(c, org, group, person, now).await })
+        })
+        .await
     }
 
     /// Books the person's own place at a session (joining the group if need be). At most
@@ -852,45 +841,25 @@ impl Store {
         today: Date,
         source: Source,
     ) -> Result<BookOutcome> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let resource = Some(format!("{group}/{}", iso_date(original)));
-                let pid = match own_booking_person(
-                    c,
-                    &actor,
-                    AuditAction::GroupSessionBooked,
-                    resource.clone(),
-                    &source,
+                let audit = AuditAs::new(AuditAction::GroupSessionBooked)
+                    .on("group_session", session_resource(group, original));
+                let grant = own_record(
+                    tx,
+                    audit.clone(),
                     "only a person's own account books sessions",
                 )
-                .await?
-                {
-                    Ok(pid) => pid,
-                    Err(refused) => return Ok(Err(refused)),
-                };
-                let booked = take_place(c, actor.org_id, group, original, pid, today).await?;
-                if matches!(booked, Ok(BookOutcome::Booked)) {
-                    audit::append(
-                        c,
-                        &event(
-                            &actor,
-                            AuditAction::GroupSessionBooked,
-                            Outcome::Allowed,
-                            "group_session",
-                            resource,
-                            Some(pid),
-                            &source,
-                            None,
-                        ),
-                    )
-                    .await?;
+                .await?;
+                let now = tx.now();
+                let booked = take_place(tx.conn(), &grant, group, original, today, now).await?;
+                if booked == BookOutcome::Booked {
+                    tx.log(&grant, audit).await?;
                 }
                 Ok(booked)
             })
         })
-        .await?
+        .await
     }
 
     /// Cancels the person's own booking (before they are signed in), freeing the place.
@@ -902,58 +871,25 @@ impl Store {
         original: Date,
         source: Source,
     ) -> Result<bool> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let resource = Some(format!("{group}/{}", iso_date(original)));
-                let pid = match own_booking_person(
-                    c,
-                    &actor,
-                    AuditAction::BookingCancelled,
-                    resource.clone(),
-                    &source,
+                let audit = AuditAs::new(AuditAction::BookingCancelled)
+                    .on("group_session", session_resource(group, original));
+                let grant = own_record(
+                    tx,
+                    audit.clone(),
                     "only a person's own account cancels bookings",
                 )
-                .await?
-                {
-                    Ok(pid) => pid,
-                    Err(refused) => return Ok(Err(refused)),
-                };
-                let released = release_place(c, actor.org_id, group, original, pid).await?;
-                if matches!(released, Ok(true)) {
-                    audit::append(
-                        c,
-                        &event(
-                            &actor,
-                            AuditAction::BookingCancelled,
-                            Outcome::Allowed,
-                            "group_session",
-                            resource,
-                            Some(pid),
-                            &source,
-                            None,
-                        ),
-                    )
-                    .await?;
+                .await?;
+                let now = tx.now();
+                let released = release_place(tx.conn(), &grant, group, original, now).await?;
+                if released {
+                    tx.log(&grant, audit).await?;
                 }
                 Ok(released)
             })
         })
-        .await?
-    }
-
-    /// Whether the person holds a booking for the session.
-    pub async fn has_booking(
-        &self,
-        org: OrgId,
-        group: GroupId,
-        original: Date,
-        person: PersonId,
-    ) -> Result<bool> {
-        Ok(sqlx::query("SELECT 1 AS one FROM session_bookings b JOIN group_sessions s ON s.org_id = b.org_id AND s.id = b.session_id WHERE b.org_id = $1 AND s.group_id = $2 AND s.original_date = $3 AND b.person_id = $4 AND b.status = 'booked'")
-            .bind(org.as_text()).bind(group.as_text()).bind(iso_date(original)).bind(person.as_text())
-            .fetch_optional(self.reader()).await?.is_some())
+        .await
     }
 
     /// What the person has coming up from `today` for `days` days: their booked sessions, and
@@ -966,82 +902,18 @@ impl Store {
         days: i64,
         source: Source,
     ) -> Result<Vec<Upcoming>> {
-        let rel = {
-            let mut c = self.reader().acquire().await?;
-            crate::people::relation(&mut c, actor, person).await?
-        };
-        let d = decide(actor, Action::ReadAttendance, Target::Person(rel));
-        self.audit(event(
-            actor,
-            AuditAction::AttendanceRead,
-            outcome(d.allowed),
-            "person",
-            Some(person.as_text()),
-            Some(person),
-            &source,
-            Some(if d.allowed {
-                "upcoming".into()
-            } else {
-                d.reason.into()
-            }),
-        ))
-        .await?;
-        if !d.allowed {
-            return Err(StoreError::Refused(d.reason));
-        }
-        let org = actor.org_id;
-        let until = today.saturating_add(time::Duration::days(days));
-        let booked: Vec<(GroupId, Date)> = sqlx::query("SELECT s.group_id, s.original_date FROM session_bookings b JOIN group_sessions s ON s.org_id = b.org_id AND s.id = b.session_id WHERE b.org_id = $1 AND b.person_id = $2 AND b.status = 'booked' AND s.session_date >= $3")
-            .bind(org.as_text()).bind(person.as_text()).bind(iso_date(today))
-            .fetch_all(self.reader()).await?
-            .iter()
-            .map(|r| Ok((parse_uuid(&r.try_get::<String, _>("group_id")?)?, parse_iso_date(&r.try_get::<String, _>("original_date")?).ok_or_else(|| corrupt("date"))?)))
-            .collect::<Result<_>>()?;
-        let mut groups = self.memberships(org, person).await?;
-        for (g, _) in &booked {
-            if !groups.contains(g) {
-                groups.push(*g);
-            }
-        }
-        let mut out = Vec::new();
-        for gid in groups {
-            let g = self.group(org, gid).await?;
-            let where_ = match g.details.mode {
-                Mode::Online => "Online".to_string(),
-                Mode::InPerson => g.details.venue.clone().unwrap_or_default(),
-            };
-            for s in self.sessions(&g, today, until).await? {
-                let is_booked = booked.contains(&(gid, s.original_date));
-                if s.cancelled || s.date < today {
-                    continue;
-                }
-                out.push(Upcoming {
-                    date: s.date,
-                    start: s.start,
-                    end: s.end,
-                    title: g.details.name.clone(),
-                    link: format!("/groups/{gid}/sessions/{}", iso_date(s.original_date)),
-                    booked: is_booked,
-                    where_: where_.clone(),
-                });
-            }
-            // Booked sessions beyond the window are still shown.
-            for (bg, date) in booked.iter().filter(|(bg, d)| *bg == gid && *d > until) {
-                let s = self.group_session(&g, *date).await?;
-                let _ = bg;
-                out.push(Upcoming {
-                    date: s.date,
-                    start: s.start,
-                    end: s.end,
-                    title: g.details.name.clone(),
-                    link: format!("/groups/{gid}/sessions/{}", iso_date(*date)),
-                    booked: true,
-                    where_: where_.clone(),
-                });
-            }
-        }
-        out.sort_by(|a, b| (a.date, a.start, &a.title).cmp(&(b.date, b.start, &b.title)));
-        Ok(out)
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let audit = AuditAs::new(AuditAction::AttendanceRead)
+                    .on("person", Some(person.as_text()))
+                    .detail("upcoming");
+                let grant = tx
+                    .person_audited(Action::ReadAttendance, person, audit)
+                    .await?;
+                upcoming(tx.conn(), &grant, today, days).await
+            })
+        })
+        .await
     }
 
     /// A person's attendance history, newest first, if `actor` may see it; audited.
@@ -1051,27 +923,15 @@ impl Store {
         person: PersonId,
         source: Source,
     ) -> Result<Vec<AttendanceItem>> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.read_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let exists = sqlx::query("SELECT 1 AS one FROM people WHERE org_id = $1 AND id = $2")
-                    .bind(actor.org_id.as_text()).bind(person.as_text()).fetch_optional(&mut *c).await?.is_some();
-                if !exists {
-                    audit::append(c, &event(&actor, AuditAction::AttendanceRead, Outcome::Refused, "person", Some(person.as_text()), None, &source, Some("no such record in this organisation".into()))).await?;
-                    return Ok(Err(StoreError::NotFound));
-                }
-                let rel = crate::people::relation(c, &actor, person).await?;
-                let d = decide(&actor, Action::ReadAttendance, Target::Person(rel));
-                audit::append(c, &event(&actor, AuditAction::AttendanceRead, outcome(d.allowed), "person", Some(person.as_text()), Some(person), &source, (!d.allowed).then(|| d.reason.to_string()))).await?;
-                if !d.allowed {
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
+                let audit = AuditAs::new(AuditAction::AttendanceRead).on("person", Some(person.as_text()));
+                let grant = tx.person_audited(Action::ReadAttendance, person, audit).await?;
                 let rows = sqlx::query("SELECT s.session_date, s.group_id, g.name, a.had_booking FROM session_attendance a \
                      JOIN group_sessions s ON s.org_id = a.org_id AND s.id = a.session_id \
                      JOIN peer_groups g ON g.org_id = s.org_id AND g.id = s.group_id \
                      WHERE a.org_id = $1 AND a.person_id = $2 ORDER BY s.session_date DESC, g.name")
-                    .bind(actor.org_id.as_text()).bind(person.as_text()).fetch_all(&mut *c).await?;
+                    .bind(grant.org().as_text()).bind(grant.person().as_text()).fetch_all(tx.conn()).await?;
                 let mut out = Vec::new();
                 for r in rows {
                     out.push(AttendanceItem {
@@ -1081,23 +941,10 @@ impl Store {
                         had_booking: r.try_get::<i64, _>("had_booking")? != 0,
                     });
                 }
-                Ok(Ok(out))
+                Ok(out)
             })
         })
-        .await?
-    }
-
-    /// Attendance rows of a session (for tests and reports): (person, walk-in).
-    pub async fn session_attendance_count(
-        &self,
-        org: OrgId,
-        group: GroupId,
-        original: Date,
-    ) -> Result<i64> {
-        let r = sqlx::query("SELECT COUNT(*) AS n FROM session_attendance a JOIN group_sessions s ON s.org_id = a.org_id AND s.id = a.session_id WHERE a.org_id = $1 AND s.group_id = $2 AND s.original_date = $3")
-            .bind(org.as_text()).bind(group.as_text()).bind(iso_date(original))
-            .fetch_one(self.reader()).await?;
-        Ok(r.try_get("n")?)
+        .await
     }
 }
 
@@ -1115,127 +962,250 @@ pub enum SessionChange {
     },
 }
 
-async fn join(c: &mut AnyConnection, org: OrgId, group: GroupId, person: PersonId) -> Result<()> {
+/// The groups the person of `grant` belongs to, by id.
+async fn member_groups(c: &mut AnyConnection, grant: &PersonGrant) -> Result<Vec<GroupId>> {
+    let (org, person) = (grant.org(), grant.person());
+    sqlx::query(
+        "SELECT group_id FROM group_members WHERE org_id = $1 AND person_id = $2 ORDER BY group_id",
+    )
+    .bind(org.as_text())
+    .bind(person.as_text())
+    .fetch_all(&mut *c)
+    .await?
+    .iter()
+    .map(|r| parse_uuid(&r.try_get::<String, _>("group_id")?))
+    .collect()
+}
+
+/// Whether the person of `grant` holds a booking for the session.
+async fn booking_held(
+    c: &mut AnyConnection,
+    grant: &PersonGrant,
+    group: GroupId,
+    original: Date,
+) -> Result<bool> {
+    let (org, person) = (grant.org(), grant.person());
+    Ok(sqlx::query("SELECT 1 AS one FROM session_bookings b JOIN group_sessions s ON s.org_id = b.org_id AND s.id = b.session_id WHERE b.org_id = $1 AND s.group_id = $2 AND s.original_date = $3 AND b.person_id = $4 AND b.status = 'booked'")
+        .bind(org.as_text()).bind(group.as_text()).bind(iso_date(original)).bind(person.as_text())
+        .fetch_optional(&mut *c).await?.is_some())
+}
+
+/// What the person of `grant` has coming up from `today` for `days` days.
+async fn upcoming(
+    c: &mut AnyConnection,
+    grant: &PersonGrant,
+    today: Date,
+    days: i64,
+) -> Result<Vec<Upcoming>> {
+    let (org, person) = (grant.org(), grant.person());
+    let until = today.saturating_add(time::Duration::days(days));
+    let booked: Vec<(GroupId, Date)> = sqlx::query("SELECT s.group_id, s.original_date FROM session_bookings b JOIN group_sessions s ON s.org_id = b.org_id AND s.id = b.session_id WHERE b.org_id = $1 AND b.person_id = $2 AND b.status = 'booked' AND s.session_date >= $3")
+        .bind(org.as_text()).bind(person.as_text()).bind(iso_date(today))
+        .fetch_all(&mut *c).await?
+        .iter()
+        .map(|r| Ok((parse_uuid(&r.try_get::<String, _>("group_id")?)?, parse_iso_date(&r.try_get::<String, _>("original_date")?).ok_or_else(|| corrupt("date"))?)))
+        .collect::<Result<_>>()?;
+    let mut groups = member_groups(c, grant).await?;
+    for (g, _) in &booked {
+        if !groups.contains(g) {
+            groups.push(*g);
+        }
+    }
+    let mut out = Vec::new();
+    for gid in groups {
+        let g = load_group(c, org, gid).await?.ok_or(StoreError::NotFound)?;
+        let where_ = match g.details.mode {
+            Mode::Online => "Online".to_string(),
+            Mode::InPerson => g.details.venue.clone().unwrap_or_default(),
+        };
+        for s in load_sessions(c, &g, today, until).await? {
+            let is_booked = booked.contains(&(gid, s.original_date));
+            if s.cancelled || s.date < today {
+                continue;
+            }
+            out.push(Upcoming {
+                date: s.date,
+                start: s.start,
+                end: s.end,
+                title: g.details.name.clone(),
+                link: format!("/groups/{gid}/sessions/{}", iso_date(s.original_date)),
+                booked: is_booked,
+                where_: where_.clone(),
+            });
+        }
+        // Booked sessions beyond the window are still shown.
+        for (_, date) in booked.iter().filter(|(bg, d)| *bg == gid && *d > until) {
+            let s = session_or_rule(c, &g, *date)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            out.push(Upcoming {
+                date: s.date,
+                start: s.start,
+                end: s.end,
+                title: g.details.name.clone(),
+                link: format!("/groups/{gid}/sessions/{}", iso_date(*date)),
+                booked: true,
+                where_: where_.clone(),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.date, a.start, &a.title).cmp(&(b.date, b.start, &b.title)));
+    Ok(out)
+}
+
+/// Makes `person` a member of the group (stamped `now`); a member already stays one.
+async fn insert_member(
+    c: &mut AnyConnection,
+    org: OrgId,
+    group: GroupId,
+    person: PersonId,
+    now: i64,
+) -> Result<()> {
     sqlx::query("INSERT INTO group_members (org_id, group_id, person_id, joined_at) VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, group_id, person_id) DO NOTHING")
         .bind(org.as_text())
         .bind(group.as_text())
         .bind(person.as_text())
-        .bind(now_micros())
+        .bind(now)
         .execute(&mut *c)
         .await?;
     Ok(())
 }
 
-/// Takes a booked place at a session for `pid` (joining the group if need be), once access has
-/// been decided: at most `capacity − walk_in_places` places are ever booked, never more than
-/// are free, and one booking per person. Used by a person booking for themselves and by staff
-/// booking on their behalf (`rota.rs`).
+/// The person of `grant` joins the group.
+async fn join(c: &mut AnyConnection, grant: &PersonGrant, group: GroupId, now: i64) -> Result<()> {
+    insert_member(c, grant.org(), group, grant.person(), now).await
+}
+
+/// Takes a booked place at a session for the person of `grant` (joining the group if need
+/// be): at most `capacity − walk_in_places` places are ever booked, never more than are free,
+/// and one booking per person. Used by a person booking for themselves and by staff booking on
+/// their behalf (`rota.rs`).
 pub(crate) async fn take_place(
     c: &mut AnyConnection,
-    org_id: OrgId,
+    grant: &PersonGrant,
     group: GroupId,
     original: Date,
-    pid: PersonId,
     today: Date,
-) -> Result<std::result::Result<BookOutcome, StoreError>> {
+    now: i64,
+) -> Result<BookOutcome> {
+    let (org_id, pid) = (grant.org(), grant.person());
     let org = org_id.as_text();
     let Some(g) = load_group(c, org_id, group).await? else {
-        return Ok(Err(StoreError::NotFound));
+        return Err(StoreError::NotFound);
     };
-    let Some((sid, s)) = ensure_session(c, &g, original).await? else {
-        return Ok(Err(StoreError::NotFound));
+    let Some((sid, s)) = ensure_session(c, &g, original, now).await? else {
+        return Err(StoreError::NotFound);
     };
     if s.cancelled {
-        return Ok(Ok(BookOutcome::Cancelled));
+        return Ok(BookOutcome::Cancelled);
     }
     if s.date < today {
-        return Ok(Ok(BookOutcome::Past));
+        return Ok(BookOutcome::Past);
     }
     let existing: Option<String> = sqlx::query("SELECT status FROM session_bookings WHERE org_id = $1 AND session_id = $2 AND person_id = $3")
             .bind(&org).bind(&sid).bind(pid.as_text()).fetch_optional(&mut *c).await?
             .map(|r| r.try_get("status")).transpose()?;
     if existing.as_deref() == Some("booked") {
-        return Ok(Ok(BookOutcome::AlreadyBooked));
+        return Ok(BookOutcome::AlreadyBooked);
     }
+    // The capacity guarantee: one conditional update of the session's booked places.
     let took = sqlx::query("UPDATE group_sessions SET booked = booked + 1, updated_at = $1 WHERE org_id = $2 AND id = $3 AND booked + walk_in_places < capacity AND booked + walk_ins < capacity RETURNING booked")
-            .bind(now_micros()).bind(&org).bind(&sid).fetch_optional(&mut *c).await?;
+            .bind(now).bind(&org).bind(&sid).fetch_optional(&mut *c).await?;
     if took.is_none() {
-        return Ok(Ok(BookOutcome::Full));
+        return Ok(BookOutcome::Full);
     }
     if existing.is_some() {
         sqlx::query("UPDATE session_bookings SET status = 'booked', booked_at = $1, cancelled_at = NULL WHERE org_id = $2 AND session_id = $3 AND person_id = $4")
-                .bind(now_micros()).bind(&org).bind(&sid).bind(pid.as_text()).execute(&mut *c).await?;
+                .bind(now).bind(&org).bind(&sid).bind(pid.as_text()).execute(&mut *c).await?;
     } else {
         sqlx::query("INSERT INTO session_bookings (org_id, id, session_id, person_id, status, booked_at, cancelled_at) VALUES ($1, $2, $3, $4, 'booked', $5, NULL)")
-                .bind(&org).bind(uuid::Uuid::now_v7().to_string()).bind(&sid).bind(pid.as_text()).bind(now_micros())
+                .bind(&org).bind(uuid::Uuid::now_v7().to_string()).bind(&sid).bind(pid.as_text()).bind(now)
                 .execute(&mut *c).await?;
     }
-    join(c, org_id, group, pid).await?;
-    Ok(Ok(BookOutcome::Booked))
+    join(c, grant, group, now).await?;
+    Ok(BookOutcome::Booked)
 }
 
-/// Cancels `pid`'s booking (before they are signed in), freeing the place, once access has been
-/// decided. `Ok(false)` when there was no booking to cancel.
+/// Cancels the booking of the person of `grant` (before they are signed in), freeing the
+/// place. `Ok(false)` when there was no booking to cancel; not found when the rule gives no
+/// session that day.
 pub(crate) async fn release_place(
     c: &mut AnyConnection,
-    org_id: OrgId,
+    grant: &PersonGrant,
     group: GroupId,
     original: Date,
-    pid: PersonId,
-) -> Result<std::result::Result<bool, StoreError>> {
+    now: i64,
+) -> Result<bool> {
+    let (org_id, pid) = (grant.org(), grant.person());
     let org = org_id.as_text();
-    if load_group(c, org_id, group).await?.is_none() {
-        return Ok(Err(StoreError::NotFound));
-    }
+    let Some(g) = load_group(c, org_id, group).await? else {
+        return Err(StoreError::NotFound);
+    };
     let Some((sid, _)) = load_session(c, org_id, group, original).await? else {
-        return Ok(Ok(false));
+        return if g.details.is_occurrence(original) {
+            Ok(false)
+        } else {
+            Err(StoreError::NotFound)
+        };
     };
     if sqlx::query("SELECT 1 AS one FROM session_attendance WHERE org_id = $1 AND session_id = $2 AND person_id = $3")
-                    .bind(&org).bind(&sid).bind(pid.as_text()).fetch_optional(&mut *c).await?.is_some()
-                {
-                    return Ok(Err(StoreError::Conflict("You have already been signed in to this session, so the booking cannot be cancelled.".into())));
-                }
+        .bind(&org).bind(&sid).bind(pid.as_text()).fetch_optional(&mut *c).await?.is_some()
+    {
+        return Err(StoreError::Conflict("You have already been signed in to this session, so the booking cannot be cancelled.".into()));
+    }
     let n = sqlx::query("UPDATE session_bookings SET status = 'cancelled', cancelled_at = $1 WHERE org_id = $2 AND session_id = $3 AND person_id = $4 AND status = 'booked'")
-                    .bind(now_micros()).bind(&org).bind(&sid).bind(pid.as_text()).execute(&mut *c).await?.rows_affected();
+        .bind(now).bind(&org).bind(&sid).bind(pid.as_text()).execute(&mut *c).await?.rows_affected();
     if n == 0 {
-        return Ok(Ok(false));
+        return Ok(false);
     }
     sqlx::query("UPDATE group_sessions SET booked = booked - 1, updated_at = $1 WHERE org_id = $2 AND id = $3 AND booked > 0")
-                    .bind(now_micros()).bind(&org).bind(&sid).execute(&mut *c).await?;
-    Ok(Ok(true))
+        .bind(now).bind(&org).bind(&sid).execute(&mut *c).await?;
+    Ok(true)
 }
 
-/// The person an account books or cancels for itself, once allowed (`BookGroups` on their own
-/// record); otherwise the refusal, audited as `action` on `resource`.
-async fn own_booking_person(
-    c: &mut sqlx::AnyConnection,
-    actor: &Actor,
-    action: AuditAction,
-    resource: Option<String>,
-    source: &Source,
-    no_record: &'static str,
-) -> Result<std::result::Result<PersonId, StoreError>> {
-    let refuse = |person: Option<PersonId>, reason: &str| {
-        event(
-            actor,
-            action,
-            Outcome::Refused,
-            "group_session",
-            resource.clone(),
-            person,
-            source,
-            Some(reason.into()),
-        )
-    };
-    let Some(pid) = actor.person_id else {
-        audit::append(c, &refuse(None, "account has no record")).await?;
-        return Ok(Err(StoreError::Refused(no_record)));
-    };
-    let rel = crate::people::relation(c, actor, pid).await?;
-    let d = decide(actor, Action::BookGroups, Target::Person(rel));
-    if !d.allowed {
-        audit::append(c, &refuse(Some(pid), d.reason)).await?;
-        return Ok(Err(StoreError::Refused(d.reason)));
+/// Reads for tests that check what was stored, without an actor and unaudited. Never called by
+/// the product: pages ask [`Store::own_place`], which decides and reads under a grant.
+impl Store {
+    /// The groups a person belongs to, ids only (unaudited; tests only).
+    pub async fn memberships(&self, org: OrgId, person: PersonId) -> Result<Vec<GroupId>> {
+        sqlx::query("SELECT group_id FROM group_members WHERE org_id = $1 AND person_id = $2 ORDER BY group_id")
+            .bind(org.as_text())
+            .bind(person.as_text())
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| parse_uuid(&r.try_get::<String, _>("group_id")?))
+            .collect()
     }
-    Ok(Ok(pid))
+
+    /// Whether the person holds a booking for the session (unaudited; tests only).
+    pub async fn has_booking(
+        &self,
+        org: OrgId,
+        group: GroupId,
+        original: Date,
+        person: PersonId,
+    ) -> Result<bool> {
+        Ok(sqlx::query("SELECT 1 AS one FROM session_bookings b JOIN group_sessions s ON s.org_id = b.org_id AND s.id = b.session_id WHERE b.org_id = $1 AND s.group_id = $2 AND s.original_date = $3 AND b.person_id = $4 AND b.status = 'booked'")
+            .bind(org.as_text())
+            .bind(group.as_text())
+            .bind(iso_date(original))
+            .bind(person.as_text())
+            .fetch_optional(self.reader())
+            .await?
+            .is_some())
+    }
+
+    /// Attendance rows of a session (a count, naming no one; tests only).
+    pub async fn session_attendance_count(
+        &self,
+        org: OrgId,
+        group: GroupId,
+        original: Date,
+    ) -> Result<i64> {
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM session_attendance a JOIN group_sessions s ON s.org_id = a.org_id AND s.id = a.session_id WHERE a.org_id = $1 AND s.group_id = $2 AND s.original_date = $3")
+            .bind(org.as_text()).bind(group.as_text()).bind(iso_date(original))
+            .fetch_one(self.reader()).await?;
+        Ok(r.try_get("n")?)
+    }
 }

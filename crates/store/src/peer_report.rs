@@ -5,12 +5,12 @@
 //! Counts only: this module must never return who attended. Suppression of small numbers is
 //! the caller's job when the figures are shown or exported (see web/pages/peer_report.rs).
 
-use crate::audit::actor_event as event;
+use crate::door::AuditAs;
 use crate::education::{levels_and_deciles, slot};
 use crate::people::Source;
-use crate::{Result, Store, StoreError};
-use alongside_core::access::{decide, Action, Actor, Target};
-use alongside_core::audit::{AuditAction, Outcome};
+use crate::{Result, Store};
+use alongside_core::access::{Action, Actor};
+use alongside_core::audit::AuditAction;
 use alongside_core::time::iso_date;
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,7 +50,7 @@ pub struct PeerReport {
 
 impl Store {
     /// The peer-support report for sessions dated `from` to `to` (inclusive), if `actor` may
-    /// read it; audited, allowed or refused.
+    /// read it (decided by the door); audited, allowed or refused.
     pub async fn peer_support_report(
         &self,
         actor: &Actor,
@@ -58,33 +58,17 @@ impl Store {
         to: Date,
         source: Source,
     ) -> Result<PeerReport> {
-        let d = decide(
-            actor,
-            Action::ReadPeerSupportReport,
-            Target::Org(actor.org_id),
-        );
-        self.audit(event(
-            actor,
-            AuditAction::PeerSupportReportRead,
-            if d.allowed {
-                Outcome::Allowed
-            } else {
-                Outcome::Refused
-            },
-            "organisation",
-            Some(actor.org_id.as_text()),
-            None,
-            &source,
-            Some(if d.allowed {
-                format!("{} to {}", iso_date(from), iso_date(to))
-            } else {
-                d.reason.to_string()
-            }),
-        ))
+        // Counts only: the decision and its audit entry commit before the counts are read.
+        self.write_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let audit = AuditAs::new(AuditAction::PeerSupportReportRead)
+                    .on("organisation", Some(tx.org().as_text()))
+                    .detail(format!("{} to {}", iso_date(from), iso_date(to)));
+                let g = tx.org_action(Action::ReadPeerSupportReport, audit.clone())?;
+                tx.log_org(&g, None, audit).await
+            })
+        })
         .await?;
-        if !d.allowed {
-            return Err(StoreError::Refused(d.reason));
-        }
         let pool = self.reader();
         let (level, decile) = levels_and_deciles(pool, actor.org_id).await?;
         let mut names: BTreeMap<String, String> = BTreeMap::new();

@@ -5,17 +5,18 @@
 //! A rota entry names its session by the group and the date the rule gave it (the session's
 //! key, `rota_entries.session_date` = `group_sessions.original_date`), so it follows a one-off
 //! move; the overlap check compares the dates sessions actually happen on. The check and the
-//! insert run in one `Store::write` job, so nothing is written when an entry is refused.
-//! Every change is audited; training records describe staff, never the people they support.
-//! This module must never decide access itself: it asks `alongside_core::access`.
+//! insert run in one use case (`Store::write_as`), so nothing is written when an entry is
+//! refused. Every change is audited; training records describe staff, never the people they
+//! support. This module must never decide access itself: the door asks
+//! `alongside_core::access`, with the rota looked up for a session's door.
 
-use crate::audit::actor_event as event;
+use crate::door::{session_decision, AuditAs};
 use crate::groups::{load_group, load_session, release_place, take_place, unstored, BookOutcome};
 use crate::people::Source;
 use crate::users::parse_uuid;
-use crate::{audit, now_micros, Result, Store, StoreError};
-use alongside_core::access::{decide, Action, Actor, Decision, SessionRelation, Target};
-use alongside_core::audit::{AuditAction, Outcome};
+use crate::{Result, Store, StoreError};
+use alongside_core::access::{Action, Actor};
+use alongside_core::audit::AuditAction;
 use alongside_core::groups::ClockTime;
 use alongside_core::rota::{first_overlap, may_take, runs_sessions, Duty, Training};
 use alongside_core::time::{iso_date, parse_iso_date};
@@ -74,20 +75,17 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("bad stored {what}"))
 }
 
-fn outcome(allowed: bool) -> Outcome {
-    if allowed {
-        Outcome::Allowed
-    } else {
-        Outcome::Refused
-    }
-}
-
 fn date_of(r: &AnyRow, k: &str) -> Result<Date> {
     parse_iso_date(&r.try_get::<String, _>(k)?).ok_or_else(|| corrupt(k))
 }
 
 fn clock_of(r: &AnyRow, k: &str) -> Result<ClockTime> {
     ClockTime::parse(&r.try_get::<String, _>(k)?).ok_or_else(|| corrupt(k))
+}
+
+/// How the audit log names a session: the group and the date the rule gave it.
+fn session_resource(group: GroupId, original: Date) -> Option<String> {
+    Some(format!("{group}/{}", iso_date(original)))
 }
 
 fn training_from_row(r: &AnyRow) -> Result<TrainingRecord> {
@@ -101,33 +99,6 @@ fn training_from_row(r: &AnyRow) -> Result<TrainingRecord> {
             .map(|x| parse_iso_date(&x).ok_or_else(|| corrupt("expires_on")))
             .transpose()?,
     })
-}
-
-/// Whether the actor may use the door of this session: staff roles at any session of their
-/// organisation, a volunteer only at a session they are on the rota for.
-pub(crate) async fn door_decision(
-    c: &mut AnyConnection,
-    actor: &Actor,
-    group: GroupId,
-    original: Date,
-) -> Result<Decision> {
-    let on_rota = actor.role == Role::Volunteer
-        && sqlx::query("SELECT 1 AS one FROM rota_entries WHERE org_id = $1 AND group_id = $2 AND session_date = $3 AND user_id = $4")
-            .bind(actor.org_id.as_text())
-            .bind(group.as_text())
-            .bind(iso_date(original))
-            .bind(actor.user_id.as_text())
-            .fetch_optional(&mut *c)
-            .await?
-            .is_some();
-    Ok(decide(
-        actor,
-        Action::SignInAtDoor,
-        Target::Session(SessionRelation {
-            org_id: actor.org_id,
-            on_rota,
-        }),
-    ))
 }
 
 /// The account's role and name if it is an active member of staff or volunteer of `org`.
@@ -158,42 +129,36 @@ impl Store {
         training: Training,
         source: Source,
     ) -> Result<String> {
-        let d = decide(actor, Action::ManageGroups, Target::Org(actor.org_id));
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, training, source) = (actor.clone(), training.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let training = training.clone();
             Box::pin(async move {
-                let ev = |o, detail| {
-                    event(&actor, AuditAction::TrainingRecorded, o, "user", Some(user.as_text()), None, &source, detail)
-                };
-                if !d.allowed {
-                    audit::append(c, &ev(Outcome::Refused, Some(d.reason.to_string()))).await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
-                if runner(c, actor.org_id, user).await?.is_none() {
-                    return Ok(Err(StoreError::NotFound));
+                let audit = AuditAs::new(AuditAction::TrainingRecorded).on("user", Some(user.as_text()));
+                let g = tx.org_action(Action::ManageGroups, audit.clone())?;
+                if runner(tx.conn(), g.org(), user).await?.is_none() {
+                    return Err(StoreError::NotFound);
                 }
                 let id = uuid::Uuid::now_v7().to_string();
+                let (by, now) = (tx.actor().user_id.as_text(), tx.now());
                 sqlx::query("INSERT INTO training_records (org_id, id, user_id, course, completed_on, expires_on, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(&id)
                     .bind(user.as_text())
                     .bind(&training.course)
                     .bind(iso_date(training.completed_on))
                     .bind(training.expires_on.map(iso_date))
-                    .bind(actor.user_id.as_text())
-                    .bind(now_micros())
-                    .execute(&mut *c)
+                    .bind(by)
+                    .bind(now)
+                    .execute(tx.conn())
                     .await?;
-                audit::append(c, &ev(Outcome::Allowed, Some(training.course.clone()))).await?;
-                Ok(Ok(id))
+                tx.log_org(&g, None, audit.detail(training.course.clone())).await?;
+                Ok(id)
             })
         })
-        .await?
+        .await
     }
 
     /// Training records of the organisation's staff and volunteers (all, or one account's),
-    /// by course, newest first.
+    /// by course, newest first. They describe staff, never the people they support.
     pub async fn training_records(
         &self,
         org: OrgId,
@@ -233,21 +198,28 @@ impl Store {
             .collect()
     }
 
-    /// The sessions of a group (by rule date, within `[from, to]`) a user is on the rota for.
-    pub async fn rostered_dates(
+    /// Of a group's sessions (by rule date), those at which `actor` may take `action` — for
+    /// the door, `SignInAtDoor`: staff at any, a volunteer only at those they are on the rota
+    /// for. Decided by the access rules with the rota looked up; for offering links, so not
+    /// audited: the door decides again.
+    pub async fn sessions_allowing(
         &self,
-        org: OrgId,
-        user: UserId,
+        actor: &Actor,
+        action: Action,
         group: GroupId,
-        from: Date,
-        to: Date,
+        dates: &[Date],
     ) -> Result<Vec<Date>> {
-        sqlx::query("SELECT DISTINCT session_date FROM rota_entries WHERE org_id = $1 AND user_id = $2 AND group_id = $3 AND session_date >= $4 AND session_date <= $5 ORDER BY session_date")
-            .bind(org.as_text()).bind(user.as_text()).bind(group.as_text()).bind(iso_date(from)).bind(iso_date(to))
-            .fetch_all(self.reader()).await?
-            .iter()
-            .map(|r| date_of(r, "session_date"))
-            .collect()
+        let mut c = self.reader().acquire().await?;
+        let mut out = Vec::new();
+        for d in dates {
+            if session_decision(&mut c, actor, action, group, *d)
+                .await?
+                .allowed
+            {
+                out.push(*d);
+            }
+        }
+        Ok(out)
     }
 
     /// Puts someone on a session's rota. Refused, with the field named and nothing written,
@@ -266,25 +238,21 @@ impl Store {
         end: &str,
         source: Source,
     ) -> Result<String> {
-        let d = decide(actor, Action::ManageGroups, Target::Org(actor.org_id));
-        let actor = actor.clone();
         let (start, end) = (start.to_string(), end.to_string());
-        self.write(move |c| {
-            let (actor, source, start, end) = (actor.clone(), source.clone(), start.clone(), end.clone());
+        self.write_as(actor, &source, move |tx| {
+            let (start, end) = (start.clone(), end.clone());
             Box::pin(async move {
-                let resource = Some(format!("{group}/{}", iso_date(original)));
-                if !d.allowed {
-                    audit::append(c, &event(&actor, AuditAction::RotaChanged, Outcome::Refused, "group_session", resource, None, &source, Some(d.reason.into()))).await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
-                let org = actor.org_id;
-                let Some(g) = load_group(c, org, group).await? else {
-                    return Ok(Err(StoreError::NotFound));
+                let audit = AuditAs::new(AuditAction::RotaChanged)
+                    .on("group_session", session_resource(group, original));
+                let grant = tx.org_action(Action::ManageGroups, audit.clone())?;
+                let org = grant.org();
+                let Some(g) = load_group(tx.conn(), org, group).await? else {
+                    return Err(StoreError::NotFound);
                 };
-                let session = match load_session(c, org, group, original).await? {
+                let session = match load_session(tx.conn(), org, group, original).await? {
                     Some((_, s)) => s,
                     None if g.details.is_occurrence(original) => unstored(&g, original),
-                    None => return Ok(Err(StoreError::NotFound)),
+                    None => return Err(StoreError::NotFound),
                 };
                 let mut e = ValidationErrors::default();
                 if session.cancelled {
@@ -296,9 +264,9 @@ impl Store {
                 sqlx::query("UPDATE users SET updated_at = updated_at WHERE org_id = $1 AND id = $2")
                     .bind(org.as_text())
                     .bind(user.as_text())
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
-                let who = runner(c, org, user).await?;
+                let who = runner(tx.conn(), org, user).await?;
                 match &who {
                     None => e.add("user", "Choose someone who is staff or a volunteer of this organisation"),
                     Some((role, _)) if !may_take(*role, duty) => e.add("duty", "A volunteer can only be on the rota as a volunteer"),
@@ -321,7 +289,7 @@ impl Store {
                          LEFT JOIN group_sessions s ON s.org_id = r.org_id AND s.group_id = r.group_id AND s.original_date = r.session_date \
                          WHERE r.org_id = $1 AND r.user_id = $2 AND COALESCE(s.session_date, r.session_date) = $3")
                         .bind(org.as_text()).bind(user.as_text()).bind(iso_date(session.date))
-                        .fetch_all(&mut *c).await?;
+                        .fetch_all(tx.conn()).await?;
                     let mut existing = Vec::new();
                     for r in &rows {
                         let (s, f) = (clock_of(r, "start_time")?, clock_of(r, "end_time")?);
@@ -336,18 +304,19 @@ impl Store {
                     }
                 }
                 let (Some((s, f)), true) = (times, e.is_empty()) else {
-                    return Ok(Err(StoreError::Invalid(e)));
+                    return Err(StoreError::Invalid(e));
                 };
                 let id = uuid::Uuid::now_v7().to_string();
+                let now = tx.now();
                 sqlx::query("INSERT INTO rota_entries (org_id, id, group_id, session_date, user_id, start_time, end_time, duty, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                     .bind(org.as_text()).bind(&id).bind(group.as_text()).bind(iso_date(original)).bind(user.as_text())
-                    .bind(s.text()).bind(f.text()).bind(duty.code()).bind(now_micros())
-                    .execute(&mut *c).await?;
-                audit::append(c, &event(&actor, AuditAction::RotaChanged, Outcome::Allowed, "group_session", resource, None, &source, Some(format!("added {}", duty.code())))).await?;
-                Ok(Ok(id))
+                    .bind(s.text()).bind(f.text()).bind(duty.code()).bind(now)
+                    .execute(tx.conn()).await?;
+                tx.log_org(&grant, None, audit.detail(format!("added {}", duty.code()))).await?;
+                Ok(id)
             })
         })
-        .await?
+        .await
     }
 
     /// Takes an entry off a session's rota; audited. Not found when it is not on this session.
@@ -359,27 +328,23 @@ impl Store {
         entry: String,
         source: Source,
     ) -> Result<()> {
-        let d = decide(actor, Action::ManageGroups, Target::Org(actor.org_id));
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source, entry) = (actor.clone(), source.clone(), entry.clone());
+        self.write_as(actor, &source, move |tx| {
+            let entry = entry.clone();
             Box::pin(async move {
-                let resource = Some(format!("{group}/{}", iso_date(original)));
-                if !d.allowed {
-                    audit::append(c, &event(&actor, AuditAction::RotaChanged, Outcome::Refused, "group_session", resource, None, &source, Some(d.reason.into()))).await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
+                let audit = AuditAs::new(AuditAction::RotaChanged)
+                    .on("group_session", session_resource(group, original));
+                let grant = tx.org_action(Action::ManageGroups, audit.clone())?;
                 let n = sqlx::query("DELETE FROM rota_entries WHERE org_id = $1 AND group_id = $2 AND session_date = $3 AND id = $4")
-                    .bind(actor.org_id.as_text()).bind(group.as_text()).bind(iso_date(original)).bind(&entry)
-                    .execute(&mut *c).await?.rows_affected();
+                    .bind(grant.org().as_text()).bind(group.as_text()).bind(iso_date(original)).bind(&entry)
+                    .execute(tx.conn()).await?.rows_affected();
                 if n == 0 {
-                    return Ok(Err(StoreError::NotFound));
+                    return Err(StoreError::NotFound);
                 }
-                audit::append(c, &event(&actor, AuditAction::RotaChanged, Outcome::Allowed, "group_session", resource, None, &source, Some("removed".into()))).await?;
-                Ok(Ok(()))
+                tx.log_org(&grant, None, audit.detail("removed")).await?;
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
     /// Puts someone on a session's rota without an actor or checks (demo data and fixtures).
@@ -393,12 +358,13 @@ impl Store {
         times: (ClockTime, ClockTime),
     ) -> Result<String> {
         let id = uuid::Uuid::now_v7().to_string();
+        let now = self.now();
         self.write(move |c| {
             let id = id.clone();
             Box::pin(async move {
                 sqlx::query("INSERT INTO rota_entries (org_id, id, group_id, session_date, user_id, start_time, end_time, duty, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                     .bind(org.as_text()).bind(&id).bind(group.as_text()).bind(iso_date(original)).bind(user.as_text())
-                    .bind(times.0.text()).bind(times.1.text()).bind(duty.code()).bind(now_micros())
+                    .bind(times.0.text()).bind(times.1.text()).bind(duty.code()).bind(now)
                     .execute(&mut *c).await?;
                 Ok(id)
             })
@@ -417,8 +383,6 @@ impl Store {
         query: &str,
         source: Source,
     ) -> Result<BookingView> {
-        let d = decide(actor, Action::BookGroupsOnBehalf, Target::Org(actor.org_id));
-        let actor = actor.clone();
         let needle: String = query
             .trim()
             .to_lowercase()
@@ -426,21 +390,19 @@ impl Store {
             .filter(|c| !matches!(c, '%' | '_' | '\\'))
             .take(50)
             .collect();
-        self.write(move |c| {
-            let (actor, source, needle) = (actor.clone(), source.clone(), needle.clone());
+        self.read_as(actor, &source, move |tx| {
+            let needle = needle.clone();
             Box::pin(async move {
-                let resource = Some(format!("{group}/{}", iso_date(original)));
                 let action = if needle.is_empty() { AuditAction::PeopleListed } else { AuditAction::PeopleSearched };
-                let ev = event(&actor, action, outcome(d.allowed), "group_session", resource, None, &source, Some(if d.allowed { "session bookings".into() } else { d.reason.into() }));
-                if !d.allowed {
-                    audit::append(c, &ev).await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
+                let audit = AuditAs::new(action)
+                    .on("group_session", session_resource(group, original))
+                    .detail("session bookings");
+                let grant = tx.org_action(Action::BookGroupsOnBehalf, audit.clone())?;
+                let org = grant.org().as_text();
+                if load_group(tx.conn(), grant.org(), group).await?.is_none() {
+                    return Err(StoreError::NotFound);
                 }
-                let org = actor.org_id.as_text();
-                if load_group(c, actor.org_id, group).await?.is_none() {
-                    return Ok(Err(StoreError::NotFound));
-                }
-                let sid: String = load_session(c, actor.org_id, group, original).await?.map(|(id, _)| id).unwrap_or_default();
+                let sid: String = load_session(tx.conn(), grant.org(), group, original).await?.map(|(id, _)| id).unwrap_or_default();
                 let person = |r: &AnyRow, booked: bool| -> Result<BookingPerson> {
                     Ok(BookingPerson {
                         id: parse_uuid(&r.try_get::<String, _>("id")?)?,
@@ -452,25 +414,25 @@ impl Store {
                 let mut booked = Vec::new();
                 for r in sqlx::query("SELECT p.id, p.given_name, p.family_name, p.date_of_birth FROM session_bookings b JOIN people p ON p.org_id = b.org_id AND p.id = b.person_id \
                      WHERE b.org_id = $1 AND b.session_id = $2 AND b.status = 'booked' ORDER BY p.family_name, p.given_name, p.id")
-                    .bind(&org).bind(&sid).fetch_all(&mut *c).await?
+                    .bind(&org).bind(&sid).fetch_all(tx.conn()).await?
                 {
                     booked.push(person(&r, true)?);
                 }
                 let mut matches = Vec::new();
                 if !needle.is_empty() {
                     for r in sqlx::query("SELECT p.id, p.given_name, p.family_name, p.date_of_birth FROM people p WHERE p.org_id = $1 AND p.search_name LIKE $2 ORDER BY p.family_name, p.given_name, p.id LIMIT 20")
-                        .bind(&org).bind(format!("% {needle}%")).fetch_all(&mut *c).await?
+                        .bind(&org).bind(format!("% {needle}%")).fetch_all(tx.conn()).await?
                     {
                         let mut p = person(&r, false)?;
                         p.booked = booked.iter().any(|b| b.id == p.id);
                         matches.push(p);
                     }
                 }
-                audit::append(c, &ev).await?;
-                Ok(Ok(BookingView { booked, matches }))
+                tx.log_org(&grant, None, audit).await?;
+                Ok(BookingView { booked, matches })
             })
         })
-        .await?
+        .await
     }
 
     /// Books (`book`) or cancels a place at a session for a registered person, on their
@@ -486,102 +448,39 @@ impl Store {
         today: Date,
         source: Source,
     ) -> Result<BehalfOutcome> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let resource = Some(format!("{group}/{}", iso_date(original)));
                 let action = if book {
                     AuditAction::GroupSessionBooked
                 } else {
                     AuditAction::BookingCancelled
                 };
-                let exists =
-                    sqlx::query("SELECT 1 AS one FROM people WHERE org_id = $1 AND id = $2")
-                        .bind(actor.org_id.as_text())
-                        .bind(person.as_text())
-                        .fetch_optional(&mut *c)
-                        .await?
-                        .is_some();
-                if !exists {
-                    audit::append(
-                        c,
-                        &event(
-                            &actor,
-                            action,
-                            Outcome::Refused,
-                            "group_session",
-                            resource,
-                            None,
-                            &source,
-                            Some("no such record in this organisation".into()),
-                        ),
-                    )
+                let audit =
+                    AuditAs::new(action).on("group_session", session_resource(group, original));
+                let grant = tx
+                    .person(Action::BookGroupsOnBehalf, person, audit.clone())
                     .await?;
-                    return Ok(Err(StoreError::NotFound));
-                }
-                let rel = crate::people::relation(c, &actor, person).await?;
-                let d = decide(&actor, Action::BookGroupsOnBehalf, Target::Person(rel));
-                if !d.allowed {
-                    audit::append(
-                        c,
-                        &event(
-                            &actor,
-                            action,
-                            Outcome::Refused,
-                            "group_session",
-                            resource,
-                            Some(person),
-                            &source,
-                            Some(d.reason.into()),
-                        ),
-                    )
-                    .await?;
-                    return Ok(Err(StoreError::Refused(d.reason)));
-                }
+                let now = tx.now();
                 let done = if book {
-                    take_place(c, actor.org_id, group, original, person, today)
-                        .await?
-                        .map(BehalfOutcome::Booked)
-                } else {
-                    release_place(c, actor.org_id, group, original, person)
-                        .await?
-                        .map(|cancelled| {
-                            if cancelled {
-                                BehalfOutcome::Cancelled
-                            } else {
-                                BehalfOutcome::NothingToCancel
-                            }
-                        })
-                };
-                let changed = matches!(
-                    done,
-                    Ok(BehalfOutcome::Booked(BookOutcome::Booked)) | Ok(BehalfOutcome::Cancelled)
-                );
-                if changed {
-                    let detail = if book {
-                        "booked on their behalf"
-                    } else {
-                        "cancelled on their behalf"
-                    };
-                    audit::append(
-                        c,
-                        &event(
-                            &actor,
-                            action,
-                            Outcome::Allowed,
-                            "group_session",
-                            resource,
-                            Some(person),
-                            &source,
-                            Some(detail.into()),
-                        ),
+                    BehalfOutcome::Booked(
+                        take_place(tx.conn(), &grant, group, original, today, now).await?,
                     )
-                    .await?;
+                } else if release_place(tx.conn(), &grant, group, original, now).await? {
+                    BehalfOutcome::Cancelled
+                } else {
+                    BehalfOutcome::NothingToCancel
+                };
+                let detail = match done {
+                    BehalfOutcome::Booked(BookOutcome::Booked) => Some("booked on their behalf"),
+                    BehalfOutcome::Cancelled => Some("cancelled on their behalf"),
+                    _ => None,
+                };
+                if let Some(detail) = detail {
+                    tx.log(&grant, audit.detail(detail)).await?;
                 }
                 Ok(done)
             })
         })
-        .await?
+        .await
     }
 }

@@ -17,7 +17,7 @@ use support::*;
 use time::Date;
 
 fn today() -> Date {
-    alongside_web::pages::groups::today()
+    alongside_web::Clock::default().today()
 }
 
 fn cafe(capacity: u32) -> GroupDetails {

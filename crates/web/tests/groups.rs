@@ -17,7 +17,7 @@ use support::*;
 use time::Date;
 
 fn today() -> Date {
-    alongside_web::pages::groups::today()
+    alongside_web::Clock::default().today()
 }
 
 /// A daily group from today for 30 days, 18:00–23:00, with the given places.

@@ -18,7 +18,7 @@ use support::*;
 use time::Date;
 
 fn today() -> Date {
-    alongside_web::pages::groups::today()
+    alongside_web::Clock::default().today()
 }
 
 fn daily(name: &str) -> GroupDetails {

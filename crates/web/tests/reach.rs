@@ -32,7 +32,7 @@ fn src() -> Source {
 }
 
 fn today() -> Date {
-    alongside_web::pages::groups::today()
+    alongside_web::Clock::default().today()
 }
 
 fn days(n: i64) -> Date {

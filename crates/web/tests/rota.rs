@@ -21,7 +21,7 @@ use support::*;
 use time::Date;
 
 fn today() -> Date {
-    alongside_web::pages::groups::today()
+    alongside_web::Clock::default().today()
 }
 
 /// A daily group from today for 30 days with the given times and places, needing

@@ -1,11 +1,11 @@
 //! Activities within a peer-support session: the group's list of activities (staff add and
-//! retire them), and the door page's activities section, where the people at the door sign
-//! someone already signed in up to an activity, with its live count and "Full".
+//! retire them), and signing someone already signed in up to an activity from the door page's
+//! activities section (drawn by `peer_common`, with its live count and "Full").
 //!
 //! The door shows first names only, as the door list does; this module must never show more
 //! of a person, nor sign up anyone who is not signed in to the session (the store refuses it).
 
-use super::groups::{door_page, parse_date, parse_group_id, session_path};
+use super::peer_common::{door_page, door_section, load_group, parse_date, session_path};
 use super::{invalid, ok, see_other};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
@@ -13,17 +13,15 @@ use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::AppState;
 use alongside_core::validation::{clean_text, ValidationErrors};
-use alongside_core::{Action, GroupId};
-use alongside_store::activities::{Activity, ActivitySignUp, NewActivity, SessionActivity};
-use alongside_store::groups::{DoorView, GroupRow};
-use alongside_store::people::Source;
+use alongside_core::Action;
+use alongside_store::activities::{Activity, ActivitySignUp, NewActivity};
+use alongside_store::groups::GroupRow;
 use alongside_store::StoreError;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
-use time::Date;
 
 /// The fields of the "add an activity" form, as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,11 +84,6 @@ pub fn parse_activity(
         }),
         _ => Err(e),
     }
-}
-
-async fn load(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<GroupRow> {
-    let id = parse_group_id(id)?;
-    Ok(state.store.group(user.actor.org_id, id).await?)
 }
 
 fn list_page(
@@ -160,7 +153,7 @@ pub async fn list(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     user.require(Action::ManageGroups)?;
-    let g = load(&state, &user, &id).await?;
+    let g = load_group(&state, &user, &id).await?;
     let activities = state.store.group_activities(g.org_id, g.id).await?;
     Ok(ok(list_page(
         &user,
@@ -183,7 +176,7 @@ pub async fn change(
     let data = FormData::parse(&body);
     user.check_csrf(&data.get("csrf_token"))?;
     user.require(Action::ManageGroups)?;
-    let g = load(&state, &user, &id).await?;
+    let g = load_group(&state, &user, &id).await?;
     let path = format!("/groups/{}/activities", g.id);
     match data.get("action").as_str() {
         "retire" | "offer" => {
@@ -231,85 +224,6 @@ pub async fn change(
     }
 }
 
-/// The door page's activities section: each activity's live count or "Full", who is signed up
-/// (first names), and a form to sign up someone who is in.
-pub async fn door_section(
-    state: &AppState,
-    user: &CurrentUser,
-    group: GroupId,
-    original: Date,
-    view: &DoorView,
-    signed_up: Option<&str>,
-    source: Source,
-) -> AppResult<Markup> {
-    let acts = state
-        .store
-        .session_activities(&user.actor, group, original, source)
-        .await?;
-    Ok(section(user, group, original, view, &acts, signed_up))
-}
-
-fn section(
-    user: &CurrentUser,
-    group: GroupId,
-    original: Date,
-    view: &DoorView,
-    acts: &[SessionActivity],
-    signed_up: Option<&str>,
-) -> Markup {
-    let path = format!("{}/activities", session_path(group, original));
-    // "activity:attendance" of a sign-up just made, for the confirmation.
-    let banner = signed_up
-        .and_then(|s| s.split_once(':'))
-        .and_then(|(a, who)| {
-            let act = acts.iter().find(|x| x.activity.id == a)?;
-            let (_, first) = act.people.iter().find(|(id, _)| id == who)?;
-            Some(format!("{first} is signed up for {}", act.activity.name))
-        });
-    html! {
-        @if !acts.is_empty() {
-            section.door-activities aria-labelledby="activities-title" {
-                h2 id="activities-title" { "Activities" }
-                @if let Some(b) = &banner { (layout::success_banner(b)) }
-                @for a in acts {
-                    @let field = format!("attendance-{}", a.activity.id);
-                    @let candidates: Vec<&(String, String, bool)> = view.attendees.iter().filter(|(id, _, _)| !a.people.iter().any(|(p, _)| p == id)).collect();
-                    div.card.activity {
-                        h3 { (a.activity.name) }
-                        @if a.full() {
-                            p.door-full role="status" { strong { "Full" } " — all " (a.capacity) " places are taken." }
-                        } @else {
-                            p role="status" { (a.taken) " of " (a.capacity) " places taken" }
-                        }
-                        @if let Some(f) = &a.activity.facilitator { p { "With " (f) } }
-                        @if !a.people.is_empty() {
-                            p { "Signed up: " (a.people.iter().map(|(_, f)| f.as_str()).collect::<Vec<_>>().join(", ")) }
-                        }
-                        @if !a.full() && !view.session.cancelled {
-                            @if view.attendees.is_empty() {
-                                p.secondary-text { "Sign people in at the door first, then sign them up here." }
-                            } @else if !candidates.is_empty() {
-                                form.inline-form method="post" action=(path) {
-                                    (layout::csrf(&user.csrf))
-                                    input type="hidden" name="activity" value=(a.activity.id);
-                                    div.form-group {
-                                        label.label for=(field) { "Who" span.visually-hidden { " for " (a.activity.name) } }
-                                        select.select id=(field) name="attendance" {
-                                            option value="" { "Choose someone who is in" }
-                                            @for (id, first, _) in &candidates { option value=(id) { (first) } }
-                                        }
-                                    }
-                                    button.button.button--small type="submit" { "Sign up " span.visually-hidden { "for " (a.activity.name) } }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// POST /groups/{id}/sessions/{date}/activities: sign someone who is in up to an activity.
 pub async fn sign_up(
     State(state): State<AppState>,
@@ -321,7 +235,7 @@ pub async fn sign_up(
     let data = FormData::parse(&body);
     user.check_csrf(&data.get("csrf_token"))?;
     user.require(Action::SignInAtDoor)?;
-    let gid = load(&state, &user, &id).await?.id;
+    let gid = load_group(&state, &user, &id).await?.id;
     let d = parse_date(&date)?;
     let door = format!("{}/door", session_path(gid, d));
     let activity = data.get("activity");

@@ -2,6 +2,10 @@
 //! booking ahead, the phone-friendly door sign-in page, what a person has coming up, and a
 //! person's attendance history.
 
+use super::peer_common::{
+    door_page, door_section, load_group, load_session, may, parse_date, parse_group_id,
+    session_panel, session_path, when,
+};
 use super::{html as respond, invalid, ok, see_other};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
@@ -12,12 +16,14 @@ use alongside_core::conditions::{self, CONDITIONS};
 use alongside_core::groups::{
     ClockTime, GroupDetails, GroupForm, Mode, ANY_CONDITION, TRAINING_COURSES, WEEKDAYS,
 };
-use alongside_core::time::{display_date, iso_date, parse_iso_date};
+use alongside_core::time::display_date;
 use alongside_core::validation::{clean_name, clean_text, ValidationErrors};
-use alongside_core::{Action, GroupId, PersonId, Role};
+use alongside_core::{Action, GroupId, PersonId};
 use alongside_store::groups::{
-    BookOutcome, DoorEntry, GroupRow, SessionChange, SessionState, SignInOutcome, Upcoming,
+    BookOutcome, DoorEntry, GroupRow, OwnPlace, SessionChange, SessionState, SignInOutcome,
+    Upcoming,
 };
+use alongside_store::people::Source;
 use alongside_store::StoreError;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -27,50 +33,32 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use time::Date;
 
-/// Today in London (sessions are local dates).
-pub fn today() -> Date {
-    alongside_core::recurrence::utc_to_london(time::OffsetDateTime::now_utc()).date()
-}
-
-pub(crate) fn parse_group_id(s: &str) -> AppResult<GroupId> {
-    s.parse().map_err(|_| AppError::NotFound)
-}
-
-pub(crate) fn parse_date(s: &str) -> AppResult<Date> {
-    parse_iso_date(s).ok_or(AppError::NotFound)
-}
-
-/// The group, or 404 (also for another organisation's group).
-async fn load(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<GroupRow> {
-    let id = parse_group_id(id)?;
-    Ok(state.store.group(user.actor.org_id, id).await?)
-}
-
-/// Joining and booking are for a person's own account (decided by the access rules on their
-/// own record; the store decides again in the transaction).
-fn require_own_bookings(user: &CurrentUser) -> AppResult<()> {
+/// The account's own place in the group (and, for `session`, whether they hold a booking
+/// there) when it is a person's own account that may book for itself — `None` for everyone
+/// else. Both decided by the store.
+async fn own_place(
+    state: &AppState,
+    user: &CurrentUser,
+    group: GroupId,
+    session: Option<Date>,
+    source: Source,
+) -> AppResult<Option<OwnPlace>> {
     let Some(pid) = user.actor.person_id else {
-        return Err(AppError::Forbidden(
-            "only a person's own account joins groups and books sessions",
-        ));
+        return Ok(None);
     };
-    let d = alongside_core::decide(
-        &user.actor,
-        Action::BookGroups,
-        alongside_core::access::Target::Person(alongside_core::PersonRelation::none(
-            user.actor.org_id,
-            pid,
-        )),
-    );
-    if d.allowed {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(d.reason))
+    if !state
+        .store
+        .may(&user.actor, Action::BookGroups, pid)
+        .await?
+    {
+        return Ok(None);
     }
-}
-
-fn may(user: &CurrentUser, action: Action) -> bool {
-    user.require(action).is_ok()
+    Ok(Some(
+        state
+            .store
+            .own_place(&user.actor, group, session, source)
+            .await?,
+    ))
 }
 
 fn focus_label(focus: &str) -> &str {
@@ -79,20 +67,6 @@ fn focus_label(focus: &str) -> &str {
     } else {
         conditions::by_key(focus).map(|c| c.label).unwrap_or(focus)
     }
-}
-
-fn when(s: &SessionState) -> String {
-    format!(
-        "{} {}, {} to {}",
-        s.date.weekday(),
-        display_date(s.date),
-        s.start.text(),
-        s.end.text()
-    )
-}
-
-pub(crate) fn session_path(g: GroupId, original: Date) -> String {
-    format!("/groups/{g}/sessions/{}", iso_date(original))
 }
 
 // ---- finding groups ------------------------------------------------------------------------
@@ -120,7 +94,7 @@ pub async fn list(
     Query(p): Query<FindParams>,
 ) -> AppResult<Response> {
     user.require(Action::FindGroups)?;
-    let today = today();
+    let today = state.store.clock().today();
     let condition = p.condition.unwrap_or_default();
     let mode = p.mode.unwrap_or_default();
     let day = p.day.unwrap_or_default();
@@ -201,35 +175,31 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
+    ClientSource(source): ClientSource,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     user.require(Action::FindGroups)?;
-    let g = load(&state, &user, &id).await?;
-    let today = today();
+    let g = load_group(&state, &user, &id).await?;
+    let today = state.store.clock().today();
     let sessions = state
         .store
         .sessions(&g, today, today.saturating_add(time::Duration::days(13)))
         .await?;
-    let member = match user.actor.person_id {
-        Some(pid) if user.actor.role == Role::Person => state
-            .store
-            .memberships(user.actor.org_id, pid)
-            .await?
-            .contains(&g.id),
-        _ => false,
-    };
+    let own = own_place(&state, &user, g.id, None, source).await?;
+    let member = own.is_some_and(|o| o.member);
     let d = &g.details;
     let manager = may(&user, Action::ManageGroups);
     let door = may(&user, Action::SignInAtDoor);
     // A volunteer is offered the door only at the sessions they are on the rota for.
-    let door_at = crate::pages::rota::door_dates(
-        &state,
-        &user,
-        g.id,
-        today,
-        today.saturating_add(time::Duration::days(13)),
-    )
-    .await?;
+    let door_at = if door {
+        let dates: Vec<Date> = sessions.iter().map(|s| s.original_date).collect();
+        state
+            .store
+            .sessions_allowing(&user.actor, Action::SignInAtDoor, g.id, &dates)
+            .await?
+    } else {
+        Vec::new()
+    };
     Ok(ok(layout::page(
         Some(&user),
         &d.name,
@@ -253,7 +223,7 @@ pub async fn show(
                 (layout::row("Places", html! { (d.capacity) " a session" @if d.walk_in_places > 0 { ", of which " (d.walk_in_places) " are kept for people who just turn up" } }))
                 @if let Some(c) = &d.code_of_conduct { (layout::row("Code of conduct", html! { (c) })) }
             }
-            @if user.actor.role == Role::Person {
+            @if own.is_some() {
                 @if member {
                     p { strong { "You are a member of this group." } }
                 } @else {
@@ -273,7 +243,7 @@ pub async fn show(
                             a href=(session_path(g.id, s.original_date)) { (when(s)) }
                             @if s.cancelled { " — " strong { "cancelled" } }
                             @else if s.moved() { " (moved from " (display_date(s.original_date)) ")" }
-                            @if door && !s.cancelled && door_at.as_ref().is_none_or(|r| r.contains(&s.original_date)) { " · " a href={ (session_path(g.id, s.original_date)) "/door" } { "Sign people in" } }
+                            @if door && !s.cancelled && door_at.contains(&s.original_date) { " · " a href={ (session_path(g.id, s.original_date)) "/door" } { "Sign people in" } }
                         }
                     }
                 }
@@ -291,8 +261,8 @@ pub async fn join(
 ) -> AppResult<Response> {
     let data = FormData::parse(&body);
     user.check_csrf(&data.get("csrf_token"))?;
-    require_own_bookings(&user)?;
     let gid = parse_group_id(&id)?;
+    // Only a person's own account joins: decided (and a refusal audited) by the store.
     state.store.join_group(&user.actor, gid, source).await?;
     Ok(see_other(&format!("/groups/{gid}")))
 }
@@ -439,9 +409,9 @@ fn group_form_page(
     )
 }
 
-pub async fn new_form(user: CurrentUser) -> AppResult<Response> {
+pub async fn new_form(State(state): State<AppState>, user: CurrentUser) -> AppResult<Response> {
     user.require(Action::ManageGroups)?;
-    let t = today();
+    let t = state.store.clock().today();
     let f = GroupForm {
         kind: "formal".into(),
         focus: ANY_CONDITION.into(),
@@ -496,7 +466,7 @@ pub async fn edit_form(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     user.require(Action::ManageGroups)?;
-    let g = load(&state, &user, &id).await?;
+    let g = load_group(&state, &user, &id).await?;
     Ok(ok(group_form_page(
         &user,
         "Change the group",
@@ -517,7 +487,7 @@ pub async fn update(
     let data = FormData::parse(&body);
     user.check_csrf(&data.get("csrf_token"))?;
     user.require(Action::ManageGroups)?;
-    let g = load(&state, &user, &id).await?;
+    let g = load_group(&state, &user, &id).await?;
     let action = format!("/groups/{}/edit", g.id);
     let form = group_form_from(&data);
     let version: i64 = data.get("version").parse().unwrap_or(-1);
@@ -536,7 +506,14 @@ pub async fn update(
     };
     match state
         .store
-        .update_group(&user.actor, g.id, version, details, today(), source)
+        .update_group(
+            &user.actor,
+            g.id,
+            version,
+            details,
+            state.store.clock().today(),
+            source,
+        )
         .await
     {
         Ok(()) => Ok(see_other(&format!("/groups/{}", g.id))),
@@ -566,7 +543,8 @@ fn session_page(
     user: &CurrentUser,
     g: &GroupRow,
     s: &SessionState,
-    booked: bool,
+    today: Date,
+    own: Option<OwnPlace>,
     banner: Option<&str>,
     e: &ValidationErrors,
     move_form: (&str, &str, &str, &str, &str),
@@ -574,7 +552,7 @@ fn session_page(
 ) -> Markup {
     let manager = may(user, Action::ManageGroups);
     let path = session_path(g.id, s.original_date);
-    let past = s.date < today();
+    let past = s.date < today;
     let title = format!("{}: {}", g.details.name, display_date(s.date));
     layout::page(
         Some(user),
@@ -597,8 +575,8 @@ fn session_page(
             }
             @if door && !s.cancelled { p { a.button href={ (path) "/door" } { "Sign people in at the door" } } }
             (people_who_run_it)
-            @if user.actor.role == Role::Person && !s.cancelled && !past {
-                @if booked {
+            @if let Some(own) = own.filter(|_| !s.cancelled && !past) {
+                @if own.booked {
                     p { strong { "You have a place at this session." } }
                     form method="post" action={ (path) "/booking" } {
                         (layout::csrf(&user.csrf))
@@ -644,44 +622,17 @@ fn session_page(
     )
 }
 
-async fn load_session(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    date: &str,
-) -> AppResult<(GroupRow, SessionState)> {
-    let g = load(state, user, id).await?;
-    let d = parse_date(date)?;
-    let s = state.store.group_session(&g, d).await?;
-    Ok((g, s))
-}
-
-async fn booked(
-    state: &AppState,
-    user: &CurrentUser,
-    g: &GroupRow,
-    s: &SessionState,
-) -> AppResult<bool> {
-    Ok(match (user.actor.role, user.actor.person_id) {
-        (Role::Person, Some(pid)) => {
-            state
-                .store
-                .has_booking(user.actor.org_id, g.id, s.original_date, pid)
-                .await?
-        }
-        _ => false,
-    })
-}
-
 pub async fn session(
     State(state): State<AppState>,
     user: CurrentUser,
+    ClientSource(source): ClientSource,
     Path((id, date)): Path<(String, String)>,
     Query(p): Query<SessionParams>,
 ) -> AppResult<Response> {
     user.require(Action::FindGroups)?;
     let (g, s) = load_session(&state, &user, &id, &date).await?;
-    let is_booked = booked(&state, &user, &g, &s).await?;
+    let own = own_place(&state, &user, g.id, Some(s.original_date), source).await?;
+    let is_booked = own.is_some_and(|o| o.booked);
     let banner = if p.booked.is_some() && is_booked {
         Some("Your place is booked")
     } else if p.cancelled.is_some() && !is_booked {
@@ -693,12 +644,13 @@ pub async fn session(
     };
     let start = s.start.text();
     let end = s.end.text();
-    let panel = crate::pages::rota::session_panel(&state, &user, &g, &s).await?;
+    let panel = session_panel(&state, &user, &g, &s).await?;
     Ok(ok(session_page(
         &user,
         &g,
         &s,
-        is_booked,
+        state.store.clock().today(),
+        own,
         banner,
         &ValidationErrors::default(),
         ("", "", "", &start, &end),
@@ -771,12 +723,13 @@ pub async fn change(
             data.get("move_start"),
             data.get("move_end"),
         );
-        let panel = crate::pages::rota::session_panel(&state, &user, &g, &s).await?;
+        let panel = session_panel(&state, &user, &g, &s).await?;
         return Ok(invalid(session_page(
             &user,
             &g,
             &s,
-            false,
+            state.store.clock().today(),
+            None,
             None,
             &e,
             (&d, &m, &y, &st, &en),
@@ -802,9 +755,8 @@ pub async fn booking(
 ) -> AppResult<Response> {
     let data = FormData::parse(&body);
     user.check_csrf(&data.get("csrf_token"))?;
-    require_own_bookings(&user)?;
-    let (g, s) = load_session(&state, &user, &id, &date).await?;
-    let path = session_path(g.id, s.original_date);
+    let (gid, d) = (parse_group_id(&id)?, parse_date(&date)?);
+    let path = session_path(gid, d);
     let problem = |status: StatusCode, title: &str, message: &str| {
         respond(
             status,
@@ -819,10 +771,12 @@ pub async fn booking(
             ),
         )
     };
+    // Only a person's own account books and cancels, and only at a session of a group of
+    // their organisation: decided (a refusal audited) by the store, before anything else.
     match data.get("action").as_str() {
         "book" => match state
             .store
-            .book_group_session(&user.actor, g.id, s.original_date, today(), source)
+            .book_group_session(&user.actor, gid, d, state.store.clock().today(), source)
             .await?
         {
             BookOutcome::Booked | BookOutcome::AlreadyBooked => {
@@ -847,7 +801,7 @@ pub async fn booking(
         "cancel" => {
             state
                 .store
-                .cancel_group_booking(&user.actor, g.id, s.original_date, source)
+                .cancel_group_booking(&user.actor, gid, d, source)
                 .await?;
             Ok(see_other(&format!("{path}?cancelled=1")))
         }
@@ -868,91 +822,6 @@ pub struct DoorParams {
     signed_up: Option<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn door_page(
-    user: &CurrentUser,
-    g: GroupId,
-    view: &alongside_store::groups::DoorView,
-    q: &str,
-    banner: Option<String>,
-    notice: Option<&str>,
-    e: &ValidationErrors,
-    walk_in: (&str, &str),
-    activities: Markup,
-) -> Markup {
-    let s = &view.session;
-    let path = format!("{}/door", session_path(g, s.original_date));
-    let title = if s.full() {
-        "Full".to_string()
-    } else {
-        format!("{} signed in", s.signed_in)
-    };
-    layout::page(
-        Some(user),
-        &layout::title_with_errors(&format!("Door: {title}"), e),
-        html! {
-            (layout::error_summary(e))
-            @if let Some(b) = &banner { (layout::success_banner(b)) }
-            @if let Some(n) = notice { div.warning-callout role="alert" { p { strong { (n) } } } }
-            span.caption { (view.group_name) " · " (when(s)) }
-            h1.door-count { (s.signed_in) " of " (s.capacity) " signed in" }
-            @if s.cancelled {
-                p.door-full { strong { "This session is cancelled." } }
-            } @else if s.full() {
-                p.door-full role="status" { strong { "Full" } " — every place is taken" @if s.booked > s.signed_in.saturating_sub(s.walk_ins) { " or kept for someone who has booked" } "." }
-            } @else {
-                p role="status" { (s.capacity - s.walk_ins - s.booked) " places left for people without a booking" @if s.booked > 0 { ", and " (s.booked) " booked" } "." }
-            }
-            @if !s.cancelled {
-                h2 { "Find someone who is expected" }
-                form.search-form method="get" action=(path) role="search" {
-                    div.form-group {
-                        label.label for="q" { "First name" }
-                        input.input id="q" name="q" type="search" value=(q) autocomplete="off" spellcheck="false";
-                    }
-                    button.button type="submit" { "Search" }
-                }
-                @if !q.trim().is_empty() {
-                    @if view.matches.is_empty() {
-                        p { "No member or booking matches “" (q) "”. Sign them in as someone who has just turned up." }
-                    } @else {
-                        ul.door-matches {
-                            @for (pid, first, has_booking, here) in &view.matches {
-                                li {
-                                    (first) @if *has_booking { " (booked)" }
-                                    @if *here { " — signed in" } @else {
-                                        form.inline-form method="post" action=(path) {
-                                            (layout::csrf(&user.csrf))
-                                            input type="hidden" name="person" value=(pid);
-                                            button.button.button--small type="submit" { "Sign in " (first) }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                h2 { "Someone who has just turned up" }
-                form method="post" action=(path) novalidate {
-                    (layout::csrf(&user.csrf))
-                    (layout::text_input("first_name", "First name", walk_in.0, e, Input { autocomplete: Some("off"), width: Some("input--width-20"), spellcheck_off: true, ..Default::default() }))
-                    (layout::text_input("contact", "Phone or email (optional)", walk_in.1, e, Input { hint: Some("Only if they would like to hear about future sessions"), autocomplete: Some("off"), width: Some("input--width-20"), ..Default::default() }))
-                    button.button type="submit" { "Sign in" }
-                }
-            }
-            (activities)
-            h2 { "Signed in" }
-            @if view.attendees.is_empty() {
-                p { "Nobody yet." }
-            } @else {
-                ol.door-list reversed {
-                    @for (_, first, walk_in) in &view.attendees { li { (first) @if *walk_in { span.secondary-text { " (walk-in)" } } } }
-                }
-            }
-        },
-    )
-}
-
 pub async fn door(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -968,16 +837,8 @@ pub async fn door(
         .store
         .door_view(&user.actor, gid, d, &q, source.clone())
         .await?;
-    let activities = crate::pages::activities::door_section(
-        &state,
-        &user,
-        gid,
-        d,
-        &view,
-        p.signed_up.as_deref(),
-        source,
-    )
-    .await?;
+    let activities =
+        door_section(&state, &user, gid, d, &view, p.signed_up.as_deref(), source).await?;
     let banner = match &p.admitted {
         Some(aid) => view
             .attendees
@@ -1047,9 +908,7 @@ pub async fn door_sign_in(
             .store
             .door_view(&user.actor, gid, d, "", source.clone())
             .await?;
-        let activities =
-            crate::pages::activities::door_section(&state, &user, gid, d, &view, None, source)
-                .await?;
+        let activities = door_section(&state, &user, gid, d, &view, None, source).await?;
         let (f, c) = (data.get("first_name"), data.get("contact"));
         return Ok(invalid(door_page(
             &user,
@@ -1077,9 +936,7 @@ pub async fn door_sign_in(
                 .store
                 .door_view(&user.actor, gid, d, "", source.clone())
                 .await?;
-            let activities =
-                crate::pages::activities::door_section(&state, &user, gid, d, &view, None, source)
-                    .await?;
+            let activities = door_section(&state, &user, gid, d, &view, None, source).await?;
             Ok(respond(
                 StatusCode::CONFLICT,
                 door_page(
@@ -1110,19 +967,26 @@ pub async fn my_upcoming(
     user: CurrentUser,
     ClientSource(source): ClientSource,
 ) -> AppResult<Response> {
-    let Some(pid) = user
-        .actor
-        .person_id
-        .filter(|_| user.actor.role == Role::Person)
-    else {
-        return Err(AppError::Forbidden(
-            "only a person's own account has a list of what is coming up",
-        ));
+    // A person's own account only: the one the access rules let book for itself.
+    let pid = match user.actor.person_id {
+        Some(pid)
+            if state
+                .store
+                .may(&user.actor, Action::BookGroups, pid)
+                .await? =>
+        {
+            pid
+        }
+        _ => {
+            return Err(AppError::Forbidden(
+                "only a person's own account has a list of what is coming up",
+            ))
+        }
     };
     let source_for_courses = source.clone();
     let items = state
         .store
-        .upcoming_groups(&user.actor, pid, today(), 14, source)
+        .upcoming_groups(&user.actor, pid, state.store.clock().today(), 14, source)
         .await?;
     let mut sections = upcoming_sections(&state, &user, &items).await?;
     // Self-management education: the person's course sessions in the same two weeks.

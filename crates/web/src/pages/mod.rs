@@ -13,6 +13,7 @@ pub mod education;
 pub mod groups;
 pub mod home;
 pub mod outcomes;
+pub mod peer_common;
 pub mod peer_report;
 pub mod people;
 pub mod rota;

@@ -9,7 +9,6 @@
 //! figures derived from either. This page must never name or link to anyone.
 
 use super::education::report::bar_chart;
-use super::groups::today;
 use super::{invalid, ok};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
@@ -46,8 +45,7 @@ fn decile_label(i: usize) -> String {
 }
 
 /// The date range: the last 12 months to today unless given; field-named errors otherwise.
-fn range(p: &Params) -> Result<(Date, Date), ValidationErrors> {
-    let t = today();
+fn range(p: &Params, t: Date) -> Result<(Date, Date), ValidationErrors> {
     let mut e = ValidationErrors::default();
     let mut parse = |v: &Option<String>, default: Date, field: &str, what: &str| match v
         .as_deref()
@@ -359,7 +357,7 @@ pub async fn show(
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
     user.require(Action::ReadPeerSupportReport)?;
-    let (from, to) = match range(&p) {
+    let (from, to) = match range(&p, state.store.clock().today()) {
         Ok(r) => r,
         Err(e) => {
             return Ok(invalid(layout::page(
@@ -392,7 +390,8 @@ pub async fn download(
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
     user.require(Action::ReadPeerSupportReport)?;
-    let (from, to) = range(&p).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let (from, to) =
+        range(&p, state.store.clock().today()).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let r = state
         .store
         .peer_support_report(&user.actor, from, to, source)

@@ -1,13 +1,14 @@
 //! Peer support: the people who run sessions. The session team (staff and volunteers with
 //! their roles and training status), each one's training records, a session's rota with its
 //! warnings (under-staffed by the minimum staffing rule, required training missing or
-//! expired), the panel those warnings show in on the session page, and staff booking a place
-//! on a person's behalf.
+//! expired; worked out in `peer_common`, which also draws the panel they show in on the
+//! session page), and staff booking a place on a person's behalf.
 //!
 //! Access is decided by `alongside_core::access` (in the store, again, inside the
 //! transaction); this module must never build a query, and must never show a volunteer more
 //! than the session page already shows them.
 
+use super::peer_common::{expected, load_session, session_path, warnings, warnings_box, when};
 use super::{html as respond, invalid, ok, see_other};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
@@ -15,12 +16,10 @@ use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::AppState;
 use alongside_core::groups::{training_label, volunteers_needed, TrainingStatus, TRAINING_COURSES};
-use alongside_core::rota::{
-    course_status, runs_sessions, session_warnings, status_label, Duty, Rostered, TrainingForm,
-};
-use alongside_core::time::{display_date, iso_date, parse_iso_date};
+use alongside_core::rota::{course_status, runs_sessions, status_label, Duty, TrainingForm};
+use alongside_core::time::{display_date, parse_iso_date};
 use alongside_core::validation::ValidationErrors;
-use alongside_core::{Action, GroupId, PersonId, Role, UserId};
+use alongside_core::{Action, PersonId, UserId};
 use alongside_store::groups::{BookOutcome, GroupRow, SessionState};
 use alongside_store::rota::{BehalfOutcome, BookingView, RotaEntry, TrainingRecord};
 use alongside_store::users::User;
@@ -32,42 +31,6 @@ use axum::response::Response;
 use maud::{html, Markup};
 use serde::Deserialize;
 use time::Date;
-
-fn today() -> Date {
-    super::groups::today()
-}
-
-fn may(user: &CurrentUser, action: Action) -> bool {
-    user.require(action).is_ok()
-}
-
-fn session_path(g: GroupId, original: Date) -> String {
-    format!("/groups/{g}/sessions/{}", iso_date(original))
-}
-
-fn when(s: &SessionState) -> String {
-    format!(
-        "{} {}, {} to {}",
-        s.date.weekday(),
-        display_date(s.date),
-        s.start.text(),
-        s.end.text()
-    )
-}
-
-/// The group and the session (by the date the rule gave it), or 404.
-async fn load_session(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    date: &str,
-) -> AppResult<(GroupRow, SessionState)> {
-    let gid: GroupId = id.parse().map_err(|_| AppError::NotFound)?;
-    let d = parse_iso_date(date).ok_or(AppError::NotFound)?;
-    let g = state.store.group(user.actor.org_id, gid).await?;
-    let s = state.store.group_session(&g, d).await?;
-    Ok((g, s))
-}
 
 /// The member of staff or volunteer of the user's organisation, or 404.
 async fn load_runner(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<User> {
@@ -126,7 +89,7 @@ pub async fn team(State(state): State<AppState>, user: CurrentUser) -> AppResult
         .store
         .training_records(user.actor.org_id, None)
         .await?;
-    let on = today();
+    let on = state.store.clock().today();
     let title = "Session team";
     Ok(ok(layout::page(
         Some(&user),
@@ -180,11 +143,11 @@ fn training_page(
     user: &CurrentUser,
     who: &User,
     records: &[TrainingRecord],
+    on: Date,
     f: &TrainingForm,
     e: &ValidationErrors,
     banner: Option<&str>,
 ) -> Markup {
-    let on = today();
     let mut courses: Vec<(&str, &str)> = vec![("", "Choose a course")];
     courses.extend(TRAINING_COURSES.iter().copied());
     let title = format!("Training: {}", who.display_name);
@@ -257,6 +220,7 @@ pub async fn person(
         &user,
         &who,
         &records,
+        state.store.clock().today(),
         &TrainingForm::default(),
         &ValidationErrors::default(),
         banner,
@@ -283,17 +247,20 @@ pub async fn record_training(
         expires_month: data.get("expires_month"),
         expires_year: data.get("expires_year"),
     };
+    let today = state.store.clock().today();
     let parsed = data
         .repeated_errors(TRAINING_FIELDS)
         .into_result(())
-        .and_then(|()| f.parse(today()));
+        .and_then(|()| f.parse(today));
     match parsed {
         Err(e) => {
             let records = state
                 .store
                 .training_records(user.actor.org_id, Some(who.id))
                 .await?;
-            Ok(invalid(training_page(&user, &who, &records, &f, &e, None)))
+            Ok(invalid(training_page(
+                &user, &who, &records, today, &f, &e, None,
+            )))
         }
         Ok(t) => {
             state
@@ -306,131 +273,6 @@ pub async fn record_training(
 }
 
 // ---- a session's rota and its warnings ---------------------------------------------------------
-
-/// People expected at a session: those with a booking and those who walked in. (Signed-in
-/// people with a booking are already counted once among the booked.)
-pub fn expected(s: &SessionState) -> u32 {
-    s.booked + s.walk_ins
-}
-
-/// The warnings for a session: the minimum staffing rule for the people expected, everyone on
-/// the rota whose required training is missing or expired on the session's date, and entries
-/// that no longer fit the session's times (it was moved after they were made).
-async fn warnings(
-    state: &AppState,
-    user: &CurrentUser,
-    g: &GroupRow,
-    s: &SessionState,
-    rota: &[RotaEntry],
-) -> AppResult<Vec<String>> {
-    let records = state
-        .store
-        .training_records(user.actor.org_id, None)
-        .await?;
-    let rostered: Vec<Rostered> = rota
-        .iter()
-        .map(|r| Rostered {
-            name: r.name.clone(),
-            duty: r.duty,
-            training: records
-                .iter()
-                .filter(|t| t.user_id == r.user_id)
-                .map(|t| (t.course.clone(), t.completed_on, t.expires_on))
-                .collect(),
-        })
-        .collect();
-    let mut w = session_warnings(
-        s.date,
-        expected(s),
-        g.details.attendees_per_volunteer,
-        &g.details.required_training,
-        &rostered,
-    );
-    let times: Vec<_> = rota
-        .iter()
-        .map(|r| (r.name.clone(), r.start, r.end))
-        .collect();
-    w.extend(alongside_core::rota::outside_session_warnings(
-        (s.start, s.end),
-        &times,
-    ));
-    Ok(w)
-}
-
-fn warnings_box(w: &[String]) -> Markup {
-    html! {
-        @if !w.is_empty() {
-            div.warning-callout.rota-warnings role="status" {
-                h2 { "This session needs attention" }
-                ul { @for x in w { li { (x) } } }
-            }
-        }
-    }
-}
-
-/// What the session page adds for the people who run it: whether this user may open the door
-/// here (a volunteer only when on the rota), and for staff the warnings and links to the rota
-/// and to booking on someone's behalf.
-pub async fn session_panel(
-    state: &AppState,
-    user: &CurrentUser,
-    g: &GroupRow,
-    s: &SessionState,
-) -> AppResult<(bool, Markup)> {
-    let manager = may(user, Action::ManageGroups);
-    let on_behalf = may(user, Action::BookGroupsOnBehalf);
-    let needs_rota = manager || user.actor.role == Role::Volunteer;
-    let rota = if needs_rota {
-        state
-            .store
-            .rota(user.actor.org_id, g.id, s.original_date)
-            .await?
-    } else {
-        Vec::new()
-    };
-    let door = match user.actor.role {
-        Role::Volunteer => rota.iter().any(|r| r.user_id == user.actor.user_id),
-        _ => may(user, Action::SignInAtDoor),
-    };
-    let w = if manager && !s.cancelled {
-        warnings(state, user, g, s, &rota).await?
-    } else {
-        Vec::new()
-    };
-    let path = session_path(g.id, s.original_date);
-    Ok((
-        door,
-        html! {
-            @if manager || on_behalf {
-                (warnings_box(&w))
-                ul.list-plain {
-                    @if manager { li { a href={ (path) "/rota" } { "Rota: who is on (" (rota.len()) ")" } } }
-                    @if on_behalf && !s.cancelled { li { a href={ (path) "/bookings" } { "Book a place for someone" } } }
-                }
-            }
-        },
-    ))
-}
-
-/// For the group page: the sessions (by rule date) whose door this user may open, `None`
-/// meaning every session (staff roles). A volunteer: the sessions they are on the rota for.
-pub async fn door_dates(
-    state: &AppState,
-    user: &CurrentUser,
-    group: GroupId,
-    from: Date,
-    to: Date,
-) -> AppResult<Option<Vec<Date>>> {
-    if user.actor.role != Role::Volunteer {
-        return Ok(None);
-    }
-    Ok(Some(
-        state
-            .store
-            .rostered_dates(user.actor.org_id, user.actor.user_id, group, from, to)
-            .await?,
-    ))
-}
 
 #[allow(clippy::too_many_arguments)]
 fn rota_page(
@@ -795,7 +637,7 @@ pub async fn book(
             s.original_date,
             person,
             book,
-            today(),
+            state.store.clock().today(),
             source,
         )
         .await;

@@ -27,7 +27,7 @@ pub const NAME_A: &str = "Matrix evening café";
 pub const NAME_B: &str = "Hillside walking group";
 
 fn details(name: &str) -> GroupDetails {
-    let t = alongside_web::pages::groups::today();
+    let t = alongside_web::Clock::default().today();
     let until = t.saturating_add(time::Duration::days(30));
     GroupDetails::parse(&GroupForm {
         name: name.into(),
@@ -68,7 +68,9 @@ pub async fn fixture(app: &TestApp, w: &World) -> Fixture {
         .create_group(&w.admin_b.actor(), details(NAME_B), src())
         .await
         .expect("group b");
-    let date = alongside_web::pages::groups::today().saturating_add(time::Duration::days(1));
+    let date = alongside_web::Clock::default()
+        .today()
+        .saturating_add(time::Duration::days(1));
     // Volunteers use the door only at sessions they are on the rota for.
     let t = |s| alongside_core::groups::ClockTime::parse(s).expect("time");
     app.store
