@@ -7,12 +7,15 @@
 //! PostgreSQL locks it until commit (on SQLite the one writer already serialises writes), so
 //! two cancellations can never promote the same waiting person, and a promotion is a
 //! conditional update (`... AND status = 'waiting'`) that must change exactly one row.
+//!
+//! Every use case goes through the door (`door.rs`): a person's enrolments, progress and
+//! feedback under a grant for that person (the facilitator fact is loaded by the door), the
+//! catalogue, runs and registers under an organisation-wide grant. Refusals are audited there.
 
-use crate::audit::actor_event as ev;
-use crate::people::{relation, Source};
+use crate::door::{AuditAs, PersonGrant, Source, Tx};
 use crate::users::parse_uuid;
-use crate::{audit, now_micros, Result, Store, StoreError};
-use alongside_core::access::{decide, Action, Actor, Target};
+use crate::{audit, Result, Store, StoreError};
+use alongside_core::access::{Action, Actor};
 use alongside_core::audit::{AuditAction, Outcome};
 use alongside_core::education::{
     self, CompletionRule, ContentPage, DeliveryMode, Feedback, ProgrammeDetails, RunDetails,
@@ -381,121 +384,14 @@ pub(crate) async fn lock_run(
         .transpose()
 }
 
-async fn person_in_org(c: &mut AnyConnection, org: OrgId, p: PersonId) -> Result<bool> {
-    Ok(
-        sqlx::query("SELECT 1 AS one FROM people WHERE org_id = $1 AND id = $2")
-            .bind(org.as_text())
-            .bind(p.as_text())
-            .fetch_optional(&mut *c)
-            .await?
-            .is_some(),
-    )
-}
-
-/// The actor's relation to a person, with `shares_session` meaning: the actor facilitates a
-/// run the person is enrolled on or waiting for.
-async fn education_relation(
-    c: &mut AnyConnection,
-    actor: &Actor,
-    p: PersonId,
-) -> Result<alongside_core::access::PersonRelation> {
-    let mut rel = relation(c, actor, p).await?;
-    rel.facilitates_course = sqlx::query(
-        "SELECT 1 AS one FROM edu_enrolments e JOIN edu_facilitators f ON f.org_id = e.org_id AND f.run_id = e.run_id \
-         WHERE e.org_id = $1 AND e.person_id = $2 AND f.user_id = $3 AND e.status IN ('enrolled', 'waiting')",
-    )
-    .bind(actor.org_id.as_text())
-    .bind(p.as_text())
-    .bind(actor.user_id.as_text())
-    .fetch_optional(&mut *c)
-    .await?
-    .is_some();
-    Ok(rel)
-}
-
-/// Decides `action` on a person's education record, auditing a refusal (and an unknown
-/// person, as not found). `Ok(None)` means refused or not found, with the error to return.
-async fn check_person(
-    c: &mut AnyConnection,
-    actor: &Actor,
-    action: Action,
-    audit_as: AuditAction,
-    p: PersonId,
-    source: &Source,
-) -> Result<std::result::Result<(), StoreError>> {
-    if !person_in_org(c, actor.org_id, p).await? {
-        audit::append(
-            c,
-            &ev(
-                actor,
-                audit_as,
-                Outcome::Refused,
-                "person",
-                Some(p.as_text()),
-                None,
-                source,
-                Some("no such record in this organisation".into()),
-            ),
-        )
-        .await?;
-        return Ok(Err(StoreError::NotFound));
-    }
-    let rel = education_relation(c, actor, p).await?;
-    let d = decide(actor, action, Target::Person(rel));
-    if !d.allowed {
-        audit::append(
-            c,
-            &ev(
-                actor,
-                audit_as,
-                Outcome::Refused,
-                "person",
-                Some(p.as_text()),
-                Some(p),
-                source,
-                Some(d.reason.into()),
-            ),
-        )
-        .await?;
-        return Ok(Err(StoreError::Refused(d.reason)));
-    }
-    Ok(Ok(()))
-}
-
-/// Refuses (audited) unless `action` is allowed organisation-wide.
-pub(crate) async fn check_org(
-    store: &Store,
-    actor: &Actor,
-    action: Action,
-    audit_as: AuditAction,
-    resource: &'static str,
-    source: &Source,
-) -> Result<()> {
-    let d = decide(actor, action, Target::Org(actor.org_id));
-    if !d.allowed {
-        store
-            .audit(ev(
-                actor,
-                audit_as,
-                Outcome::Refused,
-                resource,
-                None,
-                None,
-                source,
-                Some(d.reason.into()),
-            ))
-            .await?;
-        return Err(StoreError::Refused(d.reason));
-    }
-    Ok(())
-}
-
+/// Tells a person something about a run (shown on their courses page), stamped `now`.
 pub(crate) async fn insert_notice(
     c: &mut AnyConnection,
     org: OrgId,
     person: PersonId,
     run: RunId,
     message: &str,
+    now: i64,
 ) -> Result<()> {
     sqlx::query("INSERT INTO edu_notices (org_id, id, person_id, run_id, message, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(org.as_text())
@@ -503,24 +399,24 @@ pub(crate) async fn insert_notice(
         .bind(person.as_text())
         .bind(run.as_text())
         .bind(message)
-        .bind(now_micros())
+        .bind(now)
         .execute(&mut *c)
         .await?;
     Ok(())
 }
 
-/// Fills free places on a locked run from its waiting list, in the core rule's order; each
-/// promotion changes exactly one waiting row, bumps the counter, tells the person and is
-/// audited. Returns who was promoted.
+/// Fills free places on a run locked in this use case from its waiting list, in the core
+/// rule's order; each promotion changes exactly one waiting row, bumps the counter, tells the
+/// person and is audited (in the use case's transaction, under the grant that freed or added
+/// the places). Returns who was promoted.
 pub(crate) async fn fill_places(
-    c: &mut AnyConnection,
-    actor: &Actor,
+    tx: &mut Tx<'_>,
     run: RunId,
     capacity: i64,
     enrolled: i64,
-    source: &Source,
 ) -> Result<Vec<PersonId>> {
-    let org = actor.org_id;
+    let org = tx.org();
+    let now = tx.now();
     let free = education::free_places(capacity.max(0) as u32, enrolled.max(0) as u32);
     if free == 0 {
         return Ok(Vec::new());
@@ -528,7 +424,7 @@ pub(crate) async fn fill_places(
     let rows = sqlx::query("SELECT id, person_id, joined_at FROM edu_enrolments WHERE org_id = $1 AND run_id = $2 AND status = 'waiting'")
         .bind(org.as_text())
         .bind(run.as_text())
-        .fetch_all(&mut *c)
+        .fetch_all(tx.conn())
         .await?;
     let mut person_of = BTreeMap::new();
     let mut waiting = Vec::new();
@@ -543,17 +439,16 @@ pub(crate) async fn fill_places(
     let title: String = sqlx::query("SELECT p.title, r.label FROM edu_runs r JOIN edu_programmes p ON p.org_id = r.org_id AND p.id = r.programme_id WHERE r.org_id = $1 AND r.id = $2")
         .bind(org.as_text())
         .bind(run.as_text())
-        .fetch_one(&mut *c)
+        .fetch_one(tx.conn())
         .await
         .and_then(|r| Ok(format!("{} ({})", r.try_get::<String, _>("title")?, r.try_get::<String, _>("label")?)))?;
     let mut promoted = Vec::new();
-    let now = now_micros();
     for w in education::promote(waiting, free) {
         let changed = sqlx::query("UPDATE edu_enrolments SET status = 'enrolled', promoted_at = $1, updated_at = $1 WHERE org_id = $2 AND id = $3 AND status = 'waiting'")
             .bind(now)
             .bind(org.as_text())
             .bind(&w.enrolment_id)
-            .execute(&mut *c)
+            .execute(tx.conn())
             .await?
             .rows_affected();
         if changed != 1 {
@@ -564,31 +459,26 @@ pub(crate) async fn fill_places(
         sqlx::query("UPDATE edu_runs SET enrolled = enrolled + 1 WHERE org_id = $1 AND id = $2")
             .bind(org.as_text())
             .bind(run.as_text())
-            .execute(&mut *c)
+            .execute(tx.conn())
             .await?;
         let pid: PersonId = parse_uuid(&person_of[&w.enrolment_id])?;
         insert_notice(
-            c,
+            tx.conn(),
             org,
             pid,
             run,
             &format!("A place came free on {title} and it is yours: you are now enrolled. If you can no longer come, withdraw so the next person can have it."),
+            now,
         )
         .await?;
-        audit::append(
-            c,
-            &ev(
-                actor,
-                AuditAction::CoursePromoted,
-                Outcome::Allowed,
-                "course_run",
-                Some(run.as_text()),
-                Some(pid),
-                source,
-                Some("moved from the waiting list into a freed place".into()),
-            ),
-        )
-        .await?;
+        let e = tx.event(
+            Outcome::Allowed,
+            Some(pid),
+            AuditAs::new(AuditAction::CoursePromoted)
+                .on("course_run", Some(run.as_text()))
+                .detail("moved from the waiting list into a freed place"),
+        );
+        audit::append(tx.conn(), &e).await?;
         promoted.push(pid);
     }
     Ok(promoted)
@@ -677,6 +567,171 @@ async fn attended_by(
     Ok(out)
 }
 
+/// Everything about the person of `grant`'s courses: enrolments (with attendance, place on the
+/// waiting list and whether feedback was given), their latest messages and online progress.
+async fn load_person_courses(c: &mut AnyConnection, grant: &PersonGrant) -> Result<PersonCourses> {
+    let (org_id, person) = (grant.org(), grant.person());
+    let org = org_id.as_text();
+    let who =
+        sqlx::query("SELECT given_name, family_name FROM people WHERE org_id = $1 AND id = $2")
+            .bind(&org)
+            .bind(person.as_text())
+            .fetch_one(&mut *c)
+            .await?;
+    let rows = sqlx::query("SELECT e.run_id, e.status, e.route, e.joined_at, p.title, p.completion_min, p.sessions FROM edu_enrolments e \
+         JOIN edu_runs r ON r.org_id = e.org_id AND r.id = e.run_id JOIN edu_programmes p ON p.org_id = r.org_id AND p.id = r.programme_id \
+         WHERE e.org_id = $1 AND e.person_id = $2 ORDER BY r.first_starts_at, r.id")
+        .bind(&org)
+        .bind(person.as_text())
+        .fetch_all(&mut *c)
+        .await?;
+    let mut enrolments = Vec::new();
+    for r in &rows {
+        let run_id: RunId = parse_uuid(&r.try_get::<String, _>("run_id")?)?;
+        let status: String = r.try_get("status")?;
+        let run = load_runs(c, org_id, Some(run_id), None)
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)?;
+        let position = if status == "waiting" {
+            let joined: i64 = r.try_get("joined_at")?;
+            let ahead: i64 = sqlx::query("SELECT COUNT(*) AS n FROM edu_enrolments WHERE org_id = $1 AND run_id = $2 AND status = 'waiting' AND joined_at < $3")
+                .bind(&org)
+                .bind(run_id.as_text())
+                .bind(joined)
+                .fetch_one(&mut *c)
+                .await?
+                .try_get("n")?;
+            Some(ahead + 1)
+        } else {
+            None
+        };
+        let attended = attended_by(c, org_id, run_id)
+            .await?
+            .remove(&person.as_text())
+            .unwrap_or_default();
+        let feedback_given = sqlx::query("SELECT 1 AS one FROM edu_feedback WHERE org_id = $1 AND run_id = $2 AND person_id = $3")
+            .bind(&org)
+            .bind(run_id.as_text())
+            .bind(person.as_text())
+            .fetch_optional(&mut *c)
+            .await?
+            .is_some();
+        enrolments.push(Enrolment {
+            run,
+            programme_title: r.try_get("title")?,
+            completion: CompletionRule {
+                min_attended: r.try_get::<i64, _>("completion_min")? as u32,
+                sessions: r.try_get::<i64, _>("sessions")? as u32,
+            },
+            status,
+            route: r.try_get("route")?,
+            position,
+            attended,
+            feedback_given,
+        });
+    }
+    let notices = sqlx::query("SELECT run_id, message, created_at FROM edu_notices WHERE org_id = $1 AND person_id = $2 ORDER BY created_at DESC, id DESC LIMIT 20")
+        .bind(&org)
+        .bind(person.as_text())
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Notice {
+                run_id: parse_uuid(&r.try_get::<String, _>("run_id")?)?,
+                message: r.try_get("message")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut online: Vec<OnlineProgress> = Vec::new();
+    for r in sqlx::query("SELECT p.id, p.title, (SELECT COUNT(*) FROM edu_pages g WHERE g.org_id = p.org_id AND g.programme_id = p.id) AS pages FROM edu_programmes p \
+         WHERE p.org_id = $1 AND p.id IN (SELECT programme_id FROM edu_progress WHERE org_id = $1 AND person_id = $2) ORDER BY p.title")
+        .bind(&org)
+        .bind(person.as_text())
+        .fetch_all(&mut *c)
+        .await?
+    {
+        online.push(OnlineProgress {
+            programme_id: parse_uuid(&r.try_get::<String, _>("id")?)?,
+            title: r.try_get("title")?,
+            pages: r.try_get("pages")?,
+            done: Vec::new(),
+        });
+    }
+    for r in sqlx::query(
+        "SELECT programme_id, page_id FROM edu_progress WHERE org_id = $1 AND person_id = $2",
+    )
+    .bind(&org)
+    .bind(person.as_text())
+    .fetch_all(&mut *c)
+    .await?
+    {
+        let prog: ProgrammeId = parse_uuid(&r.try_get::<String, _>("programme_id")?)?;
+        if let Some(o) = online.iter_mut().find(|o| o.programme_id == prog) {
+            o.done
+                .push(parse_uuid(&r.try_get::<String, _>("page_id")?)?);
+        }
+    }
+    Ok(PersonCourses {
+        given_name: who.try_get("given_name")?,
+        family_name: who.try_get("family_name")?,
+        enrolments,
+        notices,
+        online,
+    })
+}
+
+/// The pages of `programme` the person of `grant` has completed.
+async fn progress_in(
+    c: &mut AnyConnection,
+    grant: &PersonGrant,
+    programme: ProgrammeId,
+) -> Result<Vec<PageId>> {
+    sqlx::query("SELECT page_id FROM edu_progress WHERE org_id = $1 AND person_id = $2 AND programme_id = $3")
+        .bind(grant.org().as_text())
+        .bind(grant.person().as_text())
+        .bind(programme.as_text())
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(|r| parse_uuid(&r.try_get::<String, _>("page_id")?))
+        .collect()
+}
+
+/// Sessions ending at or after `from_micros` of the runs the person of `grant` has a place
+/// on, soonest first: (run, programme title, session number, times).
+async fn upcoming_sessions(
+    c: &mut AnyConnection,
+    grant: &PersonGrant,
+    from_micros: i64,
+    limit: i64,
+) -> Result<Vec<(RunId, String, i64, SessionTimes)>> {
+    let rows = sqlx::query("SELECT s.run_id, p.title, s.n, s.starts_at, s.ends_at FROM edu_enrolments e JOIN edu_sessions s ON s.org_id = e.org_id AND s.run_id = e.run_id \
+         JOIN edu_runs r ON r.org_id = e.org_id AND r.id = e.run_id JOIN edu_programmes p ON p.org_id = r.org_id AND p.id = r.programme_id \
+         WHERE e.org_id = $1 AND e.person_id = $2 AND e.status = 'enrolled' AND s.ends_at >= $3 ORDER BY s.starts_at, s.run_id LIMIT $4")
+        .bind(grant.org().as_text())
+        .bind(grant.person().as_text())
+        .bind(from_micros)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        out.push((
+            parse_uuid(&r.try_get::<String, _>("run_id")?)?,
+            r.try_get("title")?,
+            r.try_get("n")?,
+            SessionTimes {
+                starts_at: r.try_get("starts_at")?,
+                ends_at: r.try_get("ends_at")?,
+            },
+        ));
+    }
+    Ok(out)
+}
+
 impl Store {
     // ---- the catalogue ---------------------------------------------------------------
 
@@ -687,23 +742,17 @@ impl Store {
         details: ProgrammeDetails,
         source: Source,
     ) -> Result<ProgrammeId> {
-        check_org(
-            self,
-            actor,
-            Action::ManageCourses,
-            AuditAction::CourseChanged,
-            "programme",
-            &source,
-        )
-        .await?;
         let id = ProgrammeId::new();
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, d, source) = (actor.clone(), details.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let d = details.clone();
             Box::pin(async move {
-                let now = now_micros();
+                let g = tx.org_action(
+                    Action::ManageCourses,
+                    AuditAs::new(AuditAction::CourseChanged).on("programme", None),
+                )?;
+                let now = tx.now();
                 sqlx::query(&format!("INSERT INTO edu_programmes (org_id, {PROGRAMME_COLUMNS}, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15)"))
-                    .bind(actor.org_id.as_text())
+                    .bind(g.org().as_text())
                     .bind(id.as_text())
                     .bind(&d.title)
                     .bind(&d.summary)
@@ -718,9 +767,16 @@ impl Store {
                     .bind(&d.accessibility)
                     .bind(d.conditions.join(" "))
                     .bind(now)
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
-                audit::append(c, &ev(&actor, AuditAction::CourseChanged, Outcome::Allowed, "programme", Some(id.as_text()), None, &source, Some("programme added".into()))).await?;
+                tx.log_org(
+                    &g,
+                    None,
+                    AuditAs::new(AuditAction::CourseChanged)
+                        .on("programme", Some(id.as_text()))
+                        .detail("programme added"),
+                )
+                .await?;
                 Ok(id)
             })
         })
@@ -737,34 +793,30 @@ impl Store {
         details: ProgrammeDetails,
         source: Source,
     ) -> Result<()> {
-        check_org(
-            self,
-            actor,
-            Action::ManageCourses,
-            AuditAction::CourseChanged,
-            "programme",
-            &source,
-        )
-        .await?;
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, d, source) = (actor.clone(), details.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let d = details.clone();
             Box::pin(async move {
-                let Some(before) = load_programme(c, actor.org_id, id).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
+                let g = tx.org_action(
+                    Action::ManageCourses,
+                    AuditAs::new(AuditAction::CourseChanged).on("programme", None),
+                )?;
+                let org = g.org();
+                let before = load_programme(tx.conn(), org, id)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
                 if before.version != expected_version {
-                    return Ok(Err(StoreError::StaleVersion));
+                    return Err(StoreError::StaleVersion);
                 }
                 let runs: i64 = sqlx::query("SELECT COUNT(*) AS n FROM edu_runs WHERE org_id = $1 AND programme_id = $2")
-                    .bind(actor.org_id.as_text())
+                    .bind(org.as_text())
                     .bind(id.as_text())
-                    .fetch_one(&mut *c)
+                    .fetch_one(tx.conn())
                     .await?
                     .try_get("n")?;
                 if runs > 0 && (d.sessions != before.details.sessions || d.mode != before.details.mode) {
-                    return Ok(Err(StoreError::Conflict("This programme has course runs, so its delivery mode and number of sessions cannot change: add a new programme instead".into())));
+                    return Err(StoreError::Conflict("This programme has course runs, so its delivery mode and number of sessions cannot change: add a new programme instead".into()));
                 }
+                let now = tx.now();
                 sqlx::query("UPDATE edu_programmes SET title = $1, summary = $2, provider = $3, mode = $4, sessions = $5, session_minutes = $6, completion_min = $7, audience = $8, topics = $9, languages = $10, accessibility = $11, conditions = $12, updated_at = $13, version = version + 1 WHERE org_id = $14 AND id = $15")
                     .bind(&d.title)
                     .bind(&d.summary)
@@ -778,16 +830,23 @@ impl Store {
                     .bind(d.languages.join(" "))
                     .bind(&d.accessibility)
                     .bind(d.conditions.join(" "))
-                    .bind(now_micros())
-                    .bind(actor.org_id.as_text())
+                    .bind(now)
+                    .bind(org.as_text())
                     .bind(id.as_text())
-                    .execute(&mut *c)
+                    .execute(tx.conn())
                     .await?;
-                audit::append(c, &ev(&actor, AuditAction::CourseChanged, Outcome::Allowed, "programme", Some(id.as_text()), None, &source, Some("programme changed".into()))).await?;
-                Ok(Ok(()))
+                tx.log_org(
+                    &g,
+                    None,
+                    AuditAs::new(AuditAction::CourseChanged)
+                        .on("programme", Some(id.as_text()))
+                        .detail("programme changed"),
+                )
+                .await?;
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
     /// The organisation's catalogue, by title (reference data: no personal data, not audited).
@@ -821,38 +880,33 @@ impl Store {
         details: RunDetails,
         source: Source,
     ) -> Result<RunId> {
-        check_org(
-            self,
-            actor,
-            Action::ManageCourses,
-            AuditAction::CourseChanged,
-            "course_run",
-            &source,
-        )
-        .await?;
         let id = RunId::new();
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, d, source) = (actor.clone(), details.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let d = details.clone();
             Box::pin(async move {
-                let org = actor.org_id.as_text();
-                let Some(p) = load_programme(c, actor.org_id, programme).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
+                let g = tx.org_action(
+                    Action::ManageCourses,
+                    AuditAs::new(AuditAction::CourseChanged).on("course_run", None),
+                )?;
+                let org = g.org().as_text();
+                let p = load_programme(tx.conn(), g.org(), programme)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
                 if !p.details.mode.has_sessions() || d.sessions.len() != p.details.sessions as usize {
-                    return Ok(Err(StoreError::Conflict("The run's sessions do not match the programme".into())));
+                    return Err(StoreError::Conflict("The run's sessions do not match the programme".into()));
                 }
                 for f in &d.facilitators {
                     let ok = sqlx::query("SELECT 1 AS one FROM users WHERE org_id = $1 AND id = $2 AND active = 1 AND role <> 'person'")
                         .bind(&org)
                         .bind(f)
-                        .fetch_optional(&mut *c)
+                        .fetch_optional(tx.conn())
                         .await?
                         .is_some();
                     if !ok {
-                        return Ok(Err(StoreError::Conflict("Select facilitators from the list of staff".into())));
+                        return Err(StoreError::Conflict("Select facilitators from the list of staff".into()));
                     }
                 }
+                let now = tx.now();
                 sqlx::query("INSERT INTO edu_runs (org_id, id, programme_id, label, venue, joining, capacity, enrolled, first_starts_at, created_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, 1)")
                     .bind(&org)
                     .bind(id.as_text())
@@ -862,8 +916,8 @@ impl Store {
                     .bind(&d.joining)
                     .bind(i64::from(d.capacity))
                     .bind(d.sessions[0].starts_at)
-                    .bind(now_micros())
-                    .execute(&mut *c)
+                    .bind(now)
+                    .execute(tx.conn())
                     .await?;
                 for (i, s) in d.sessions.iter().enumerate() {
                     sqlx::query("INSERT INTO edu_sessions (org_id, run_id, n, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5)")
@@ -872,7 +926,7 @@ impl Store {
                         .bind(i as i64 + 1)
                         .bind(s.starts_at)
                         .bind(s.ends_at)
-                        .execute(&mut *c)
+                        .execute(tx.conn())
                         .await?;
                 }
                 for f in &d.facilitators {
@@ -880,14 +934,21 @@ impl Store {
                         .bind(&org)
                         .bind(id.as_text())
                         .bind(f)
-                        .execute(&mut *c)
+                        .execute(tx.conn())
                         .await?;
                 }
-                audit::append(c, &ev(&actor, AuditAction::CourseChanged, Outcome::Allowed, "course_run", Some(id.as_text()), None, &source, Some("course run added".into()))).await?;
-                Ok(Ok(id))
+                tx.log_org(
+                    &g,
+                    None,
+                    AuditAs::new(AuditAction::CourseChanged)
+                        .on("course_run", Some(id.as_text()))
+                        .detail("course run added"),
+                )
+                .await?;
+                Ok(id)
             })
         })
-        .await?
+        .await
     }
 
     /// Runs of an organisation (all, or one programme's), soonest first, with counts only.
@@ -915,68 +976,75 @@ impl Store {
         person: PersonId,
         source: Source,
     ) -> Result<EnrolOutcome> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
             Box::pin(async move {
-                if let Err(e) = check_person(c, &actor, Action::EnrolOnCourse, AuditAction::CourseEnrolled, person, &source).await? {
-                    return Ok(Err(e));
-                }
-                let Some((capacity, enrolled)) = lock_run(c, actor.org_id, run).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
-                if crate::course_runs::is_cancelled(c, actor.org_id, run).await? {
+                let g = tx
+                    .person(
+                        Action::EnrolOnCourse,
+                        person,
+                        AuditAs::new(AuditAction::CourseEnrolled).on("person", Some(person.as_text())),
+                    )
+                    .await?;
+                let (capacity, enrolled) = lock_run(tx.conn(), g.org(), run)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                if crate::course_runs::is_cancelled(tx.conn(), g.org(), run).await? {
                     return Err(StoreError::Conflict("This course run has been cancelled, so nobody can join it.".into()));
                 }
-                let org = actor.org_id.as_text();
+                let org = g.org().as_text();
                 let existing = sqlx::query("SELECT id, status FROM edu_enrolments WHERE org_id = $1 AND run_id = $2 AND person_id = $3")
                     .bind(&org)
                     .bind(run.as_text())
-                    .bind(person.as_text())
-                    .fetch_optional(&mut *c)
+                    .bind(g.person().as_text())
+                    .fetch_optional(tx.conn())
                     .await?;
                 let existing: Option<(String, String)> = match existing {
                     Some(r) => Some((r.try_get("id")?, r.try_get("status")?)),
                     None => None,
                 };
                 match existing.as_ref().map(|(_, s)| s.as_str()) {
-                    Some("enrolled") => return Ok(Ok(EnrolOutcome::AlreadyEnrolled)),
-                    Some("waiting") => return Ok(Ok(EnrolOutcome::AlreadyWaiting)),
+                    Some("enrolled") => return Ok(EnrolOutcome::AlreadyEnrolled),
+                    Some("waiting") => return Ok(EnrolOutcome::AlreadyWaiting),
                     _ => {}
                 }
                 let place = education::free_places(capacity as u32, enrolled as u32) > 0;
                 let status = if place { "enrolled" } else { "waiting" };
-                let route = if actor.person_id == Some(person) { "self" } else { "referral" };
-                let referred_by = (route == "referral").then(|| actor.user_id.as_text());
-                let now = now_micros();
+                let route = if tx.actor().person_id == Some(person) { "self" } else { "referral" };
+                let referred_by = (route == "referral").then(|| tx.actor().user_id.as_text());
+                let now = tx.now();
                 match existing {
                     Some((id, _)) => {
                         sqlx::query("UPDATE edu_enrolments SET status = $1, route = $2, referred_by = $3, joined_at = $4, promoted_at = NULL, updated_at = $4 WHERE org_id = $5 AND id = $6")
                             .bind(status).bind(route).bind(&referred_by).bind(now).bind(&org).bind(&id)
-                            .execute(&mut *c).await?;
+                            .execute(tx.conn()).await?;
                     }
                     None => {
                         sqlx::query("INSERT INTO edu_enrolments (org_id, id, run_id, person_id, status, route, referred_by, joined_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)")
-                            .bind(&org).bind(uuid::Uuid::now_v7().to_string()).bind(run.as_text()).bind(person.as_text())
+                            .bind(&org).bind(uuid::Uuid::now_v7().to_string()).bind(run.as_text()).bind(g.person().as_text())
                             .bind(status).bind(route).bind(&referred_by).bind(now)
-                            .execute(&mut *c).await?;
+                            .execute(tx.conn()).await?;
                     }
                 }
                 let outcome = if place {
                     sqlx::query("UPDATE edu_runs SET enrolled = enrolled + 1 WHERE org_id = $1 AND id = $2")
-                        .bind(&org).bind(run.as_text()).execute(&mut *c).await?;
+                        .bind(&org).bind(run.as_text()).execute(tx.conn()).await?;
                     EnrolOutcome::Enrolled
                 } else {
                     let pos: i64 = sqlx::query("SELECT COUNT(*) AS n FROM edu_enrolments WHERE org_id = $1 AND run_id = $2 AND status = 'waiting'")
-                        .bind(&org).bind(run.as_text()).fetch_one(&mut *c).await?.try_get("n")?;
+                        .bind(&org).bind(run.as_text()).fetch_one(tx.conn()).await?.try_get("n")?;
                     EnrolOutcome::Waiting(pos)
                 };
-                audit::append(c, &ev(&actor, AuditAction::CourseEnrolled, Outcome::Allowed, "course_run", Some(run.as_text()), Some(person), &source,
-                    Some(format!("{} ({route})", if place { "enrolled" } else { "waiting list" })))).await?;
-                Ok(Ok(outcome))
+                tx.log(
+                    &g,
+                    AuditAs::new(AuditAction::CourseEnrolled)
+                        .on("course_run", Some(run.as_text()))
+                        .detail(format!("{} ({route})", if place { "enrolled" } else { "waiting list" })),
+                )
+                .await?;
+                Ok(outcome)
             })
         })
-        .await?
+        .await
     }
 
     /// Withdraws a person from a run (or its waiting list). A freed place goes at once to the
@@ -988,68 +1056,70 @@ impl Store {
         person: PersonId,
         source: Source,
     ) -> Result<Withdrawal> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
             Box::pin(async move {
-                if let Err(e) = check_person(c, &actor, Action::EnrolOnCourse, AuditAction::CourseWithdrawn, person, &source).await? {
-                    return Ok(Err(e));
-                }
-                let Some((capacity, enrolled)) = lock_run(c, actor.org_id, run).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
-                let org = actor.org_id.as_text();
+                let g = tx
+                    .person(
+                        Action::EnrolOnCourse,
+                        person,
+                        AuditAs::new(AuditAction::CourseWithdrawn).on("person", Some(person.as_text())),
+                    )
+                    .await?;
+                let (capacity, enrolled) = lock_run(tx.conn(), g.org(), run)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                let org = g.org().as_text();
                 let row = sqlx::query("SELECT id, status FROM edu_enrolments WHERE org_id = $1 AND run_id = $2 AND person_id = $3 AND status IN ('enrolled', 'waiting')")
-                    .bind(&org).bind(run.as_text()).bind(person.as_text())
-                    .fetch_optional(&mut *c).await?;
+                    .bind(&org).bind(run.as_text()).bind(g.person().as_text())
+                    .fetch_optional(tx.conn()).await?;
                 let Some(row) = row else {
-                    return Ok(Ok(Withdrawal { was: None, promoted: Vec::new() }));
+                    return Ok(Withdrawal { was: None, promoted: Vec::new() });
                 };
                 let id: String = row.try_get("id")?;
                 let was: String = row.try_get("status")?;
+                let now = tx.now();
                 let changed = sqlx::query("UPDATE edu_enrolments SET status = 'withdrawn', updated_at = $1 WHERE org_id = $2 AND id = $3 AND status = $4")
-                    .bind(now_micros()).bind(&org).bind(&id).bind(&was)
-                    .execute(&mut *c).await?.rows_affected();
+                    .bind(now).bind(&org).bind(&id).bind(&was)
+                    .execute(tx.conn()).await?.rows_affected();
                 if changed != 1 {
                     return Err(StoreError::Conflict("the enrolment changed during withdrawal".into()));
                 }
-                audit::append(c, &ev(&actor, AuditAction::CourseWithdrawn, Outcome::Allowed, "course_run", Some(run.as_text()), Some(person), &source, Some(format!("withdrawn ({was})")))).await?;
+                tx.log(
+                    &g,
+                    AuditAs::new(AuditAction::CourseWithdrawn)
+                        .on("course_run", Some(run.as_text()))
+                        .detail(format!("withdrawn ({was})")),
+                )
+                .await?;
                 let mut promoted = Vec::new();
                 if was == "enrolled" {
                     sqlx::query("UPDATE edu_runs SET enrolled = enrolled - 1 WHERE org_id = $1 AND id = $2")
-                        .bind(&org).bind(run.as_text()).execute(&mut *c).await?;
-                    promoted = fill_places(c, &actor, run, capacity, enrolled - 1, &source).await?;
+                        .bind(&org).bind(run.as_text()).execute(tx.conn()).await?;
+                    promoted = fill_places(tx, run, capacity, enrolled - 1).await?;
                 }
-                Ok(Ok(Withdrawal { was: Some(was), promoted }))
+                Ok(Withdrawal { was: Some(was), promoted })
             })
         })
-        .await?
+        .await
     }
 
     /// Everyone on a run, for its register (staff who run or coordinate education). Each
     /// person listed gets an audit entry.
     pub async fn roster(&self, actor: &Actor, run: RunId, source: Source) -> Result<Roster> {
-        check_org(
-            self,
-            actor,
-            Action::ReadCourseRoster,
-            AuditAction::EnrolmentsRead,
-            "course_run",
-            &source,
-        )
-        .await?;
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.read_as(actor, &source, move |tx| {
             Box::pin(async move {
-                let org = actor.org_id.as_text();
-                if sqlx::query("SELECT 1 AS one FROM edu_runs WHERE org_id = $1 AND id = $2").bind(&org).bind(run.as_text()).fetch_optional(&mut *c).await?.is_none() {
-                    return Ok(Err(StoreError::NotFound));
+                let g = tx.org_action(
+                    Action::ReadCourseRoster,
+                    AuditAs::new(AuditAction::EnrolmentsRead).on("course_run", None),
+                )?;
+                let org = g.org().as_text();
+                if sqlx::query("SELECT 1 AS one FROM edu_runs WHERE org_id = $1 AND id = $2").bind(&org).bind(run.as_text()).fetch_optional(tx.conn()).await?.is_none() {
+                    return Err(StoreError::NotFound);
                 }
-                let attended = attended_by(c, actor.org_id, run).await?;
+                let attended = attended_by(tx.conn(), g.org(), run).await?;
                 let rows = sqlx::query("SELECT e.person_id, e.status, e.route, e.joined_at, p.given_name, p.family_name FROM edu_enrolments e JOIN people p ON p.org_id = e.org_id AND p.id = e.person_id \
                      WHERE e.org_id = $1 AND e.run_id = $2 AND e.status IN ('enrolled', 'waiting') ORDER BY e.joined_at, e.id")
-                    .bind(&org).bind(run.as_text()).fetch_all(&mut *c).await?;
+                    .bind(&org).bind(run.as_text()).fetch_all(tx.conn()).await?;
                 let mut roster = Roster { enrolled: Vec::new(), waiting: Vec::new(), registers_taken: Vec::new() };
                 for r in &rows {
                     let pid: String = r.try_get("person_id")?;
@@ -1062,17 +1132,24 @@ impl Store {
                         joined_at: r.try_get("joined_at")?,
                         attended: attended.get(&pid).cloned().unwrap_or_default(),
                     };
-                    audit::append(c, &ev(&actor, AuditAction::EnrolmentsRead, Outcome::Allowed, "course_run", Some(run.as_text()), Some(p.person_id), &source, Some("course register".into()))).await?;
+                    tx.log_org(
+                        &g,
+                        Some(p.person_id),
+                        AuditAs::new(AuditAction::EnrolmentsRead)
+                            .on("course_run", Some(run.as_text()))
+                            .detail("course register"),
+                    )
+                    .await?;
                     if p.status == "enrolled" { roster.enrolled.push(p) } else { roster.waiting.push(p) }
                 }
                 roster.enrolled.sort_by(|a, b| (&a.family_name, &a.given_name).cmp(&(&b.family_name, &b.given_name)));
-                for r in sqlx::query("SELECT DISTINCT n FROM edu_attendance WHERE org_id = $1 AND run_id = $2 ORDER BY n").bind(&org).bind(run.as_text()).fetch_all(&mut *c).await? {
+                for r in sqlx::query("SELECT DISTINCT n FROM edu_attendance WHERE org_id = $1 AND run_id = $2 ORDER BY n").bind(&org).bind(run.as_text()).fetch_all(tx.conn()).await? {
                     roster.registers_taken.push(r.try_get("n")?);
                 }
-                Ok(Ok(roster))
+                Ok(roster)
             })
         })
-        .await?
+        .await
     }
 
     /// Takes the register for session `n`: everyone enrolled is recorded present (in
@@ -1085,43 +1162,44 @@ impl Store {
         present: Vec<PersonId>,
         source: Source,
     ) -> Result<()> {
-        check_org(
-            self,
-            actor,
-            Action::ReadCourseRoster,
-            AuditAction::AttendanceRecorded,
-            "course_run",
-            &source,
-        )
-        .await?;
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, present, source) = (actor.clone(), present.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let present = present.clone();
             Box::pin(async move {
-                let org = actor.org_id.as_text();
-                if sqlx::query("SELECT 1 AS one FROM edu_sessions WHERE org_id = $1 AND run_id = $2 AND n = $3").bind(&org).bind(run.as_text()).bind(n).fetch_optional(&mut *c).await?.is_none() {
-                    return Ok(Err(StoreError::NotFound));
+                let g = tx.org_action(
+                    Action::ReadCourseRoster,
+                    AuditAs::new(AuditAction::AttendanceRecorded).on("course_run", None),
+                )?;
+                let org = g.org().as_text();
+                if sqlx::query("SELECT 1 AS one FROM edu_sessions WHERE org_id = $1 AND run_id = $2 AND n = $3").bind(&org).bind(run.as_text()).bind(n).fetch_optional(tx.conn()).await?.is_none() {
+                    return Err(StoreError::NotFound);
                 }
                 let enrolled: Vec<String> = sqlx::query("SELECT person_id FROM edu_enrolments WHERE org_id = $1 AND run_id = $2 AND status = 'enrolled'")
-                    .bind(&org).bind(run.as_text()).fetch_all(&mut *c).await?
+                    .bind(&org).bind(run.as_text()).fetch_all(tx.conn()).await?
                     .iter().map(|r| r.try_get::<String, _>("person_id")).collect::<Result<_, _>>()?;
                 if present.iter().any(|p| !enrolled.contains(&p.as_text())) {
-                    return Ok(Err(StoreError::Conflict("Only people enrolled on this run can be marked present".into())));
+                    return Err(StoreError::Conflict("Only people enrolled on this run can be marked present".into()));
                 }
-                let now = now_micros();
+                let now = tx.now();
+                let me = tx.actor().user_id.as_text();
                 for pid in &enrolled {
                     let here = present.iter().any(|p| &p.as_text() == pid);
                     sqlx::query("INSERT INTO edu_attendance (org_id, run_id, n, person_id, present, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
                                  ON CONFLICT (org_id, run_id, n, person_id) DO UPDATE SET present = $5, recorded_by = $6, recorded_at = $7")
-                        .bind(&org).bind(run.as_text()).bind(n).bind(pid).bind(i64::from(here)).bind(actor.user_id.as_text()).bind(now)
-                        .execute(&mut *c).await?;
-                    audit::append(c, &ev(&actor, AuditAction::AttendanceRecorded, Outcome::Allowed, "course_run", Some(run.as_text()), Some(parse_uuid(pid)?), &source,
-                        Some(format!("session {n}: {}", if here { "present" } else { "absent" })))).await?;
+                        .bind(&org).bind(run.as_text()).bind(n).bind(pid).bind(i64::from(here)).bind(&me).bind(now)
+                        .execute(tx.conn()).await?;
+                    tx.log_org(
+                        &g,
+                        Some(parse_uuid(pid)?),
+                        AuditAs::new(AuditAction::AttendanceRecorded)
+                            .on("course_run", Some(run.as_text()))
+                            .detail(format!("session {n}: {}", if here { "present" } else { "absent" })),
+                    )
+                    .await?;
                 }
-                Ok(Ok(()))
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
     // ---- a person's courses ------------------------------------------------------------------
@@ -1134,66 +1212,19 @@ impl Store {
         person: PersonId,
         source: Source,
     ) -> Result<PersonCourses> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.read_as(actor, &source, move |tx| {
             Box::pin(async move {
-                if let Err(e) = check_person(c, &actor, Action::ReadEnrolments, AuditAction::EnrolmentsRead, person, &source).await? {
-                    return Ok(Err(e));
-                }
-                let org = actor.org_id.as_text();
-                let who = sqlx::query("SELECT given_name, family_name FROM people WHERE org_id = $1 AND id = $2")
-                    .bind(&org).bind(person.as_text()).fetch_one(&mut *c).await?;
-                let rows = sqlx::query("SELECT e.run_id, e.status, e.route, e.joined_at, p.title, p.completion_min, p.sessions FROM edu_enrolments e \
-                     JOIN edu_runs r ON r.org_id = e.org_id AND r.id = e.run_id JOIN edu_programmes p ON p.org_id = r.org_id AND p.id = r.programme_id \
-                     WHERE e.org_id = $1 AND e.person_id = $2 ORDER BY r.first_starts_at, r.id")
-                    .bind(&org).bind(person.as_text()).fetch_all(&mut *c).await?;
-                let mut enrolments = Vec::new();
-                for r in &rows {
-                    let run_id: RunId = parse_uuid(&r.try_get::<String, _>("run_id")?)?;
-                    let status: String = r.try_get("status")?;
-                    let run = load_runs(c, actor.org_id, Some(run_id), None).await?.pop().ok_or(StoreError::NotFound)?;
-                    let position = if status == "waiting" {
-                        let joined: i64 = r.try_get("joined_at")?;
-                        let ahead: i64 = sqlx::query("SELECT COUNT(*) AS n FROM edu_enrolments WHERE org_id = $1 AND run_id = $2 AND status = 'waiting' AND joined_at < $3")
-                            .bind(&org).bind(run_id.as_text()).bind(joined).fetch_one(&mut *c).await?.try_get("n")?;
-                        Some(ahead + 1)
-                    } else { None };
-                    let attended = attended_by(c, actor.org_id, run_id).await?.remove(&person.as_text()).unwrap_or_default();
-                    let feedback_given = sqlx::query("SELECT 1 AS one FROM edu_feedback WHERE org_id = $1 AND run_id = $2 AND person_id = $3")
-                        .bind(&org).bind(run_id.as_text()).bind(person.as_text()).fetch_optional(&mut *c).await?.is_some();
-                    enrolments.push(Enrolment {
-                        run,
-                        programme_title: r.try_get("title")?,
-                        completion: CompletionRule { min_attended: r.try_get::<i64, _>("completion_min")? as u32, sessions: r.try_get::<i64, _>("sessions")? as u32 },
-                        status,
-                        route: r.try_get("route")?,
-                        position,
-                        attended,
-                        feedback_given,
-                    });
-                }
-                let notices = sqlx::query("SELECT run_id, message, created_at FROM edu_notices WHERE org_id = $1 AND person_id = $2 ORDER BY created_at DESC, id DESC LIMIT 20")
-                    .bind(&org).bind(person.as_text()).fetch_all(&mut *c).await?
-                    .iter().map(|r| Ok(Notice { run_id: parse_uuid(&r.try_get::<String, _>("run_id")?)?, message: r.try_get("message")?, created_at: r.try_get("created_at")? }))
-                    .collect::<Result<Vec<_>>>()?;
-                let mut online: Vec<OnlineProgress> = Vec::new();
-                for r in sqlx::query("SELECT p.id, p.title, (SELECT COUNT(*) FROM edu_pages g WHERE g.org_id = p.org_id AND g.programme_id = p.id) AS pages FROM edu_programmes p \
-                     WHERE p.org_id = $1 AND p.id IN (SELECT programme_id FROM edu_progress WHERE org_id = $1 AND person_id = $2) ORDER BY p.title")
-                    .bind(&org).bind(person.as_text()).fetch_all(&mut *c).await? {
-                    online.push(OnlineProgress { programme_id: parse_uuid(&r.try_get::<String, _>("id")?)?, title: r.try_get("title")?, pages: r.try_get("pages")?, done: Vec::new() });
-                }
-                for r in sqlx::query("SELECT programme_id, page_id FROM edu_progress WHERE org_id = $1 AND person_id = $2").bind(&org).bind(person.as_text()).fetch_all(&mut *c).await? {
-                    let prog: ProgrammeId = parse_uuid(&r.try_get::<String, _>("programme_id")?)?;
-                    if let Some(o) = online.iter_mut().find(|o| o.programme_id == prog) {
-                        o.done.push(parse_uuid(&r.try_get::<String, _>("page_id")?)?);
-                    }
-                }
-                audit::append(c, &ev(&actor, AuditAction::EnrolmentsRead, Outcome::Allowed, "person", Some(person.as_text()), Some(person), &source, Some("courses".into()))).await?;
-                Ok(Ok(PersonCourses { given_name: who.try_get("given_name")?, family_name: who.try_get("family_name")?, enrolments, notices, online }))
+                let read =
+                    AuditAs::new(AuditAction::EnrolmentsRead).on("person", Some(person.as_text()));
+                let g = tx
+                    .person(Action::ReadEnrolments, person, read.clone())
+                    .await?;
+                let courses = load_person_courses(tx.conn(), &g).await?;
+                tx.log(&g, read.detail("courses")).await?;
+                Ok(courses)
             })
         })
-        .await?
+        .await
     }
 
     /// Feedback from a participant who has (or had) a place on the run. Giving it again
@@ -1205,41 +1236,62 @@ impl Store {
         feedback: Feedback,
         source: Source,
     ) -> Result<()> {
-        let Some(person) = actor.person_id else {
-            return Err(StoreError::Refused(
-                "only participants give course feedback",
-            ));
-        };
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, f, source) = (actor.clone(), feedback.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let f = feedback.clone();
             Box::pin(async move {
-                if let Err(e) = check_person(c, &actor, Action::TakePartInCourse, AuditAction::CourseFeedbackGiven, person, &source).await? {
-                    return Ok(Err(e));
-                }
-                let org = actor.org_id.as_text();
+                let Some(person) = tx.actor().person_id else {
+                    return Err(tx.refused(
+                        None,
+                        AuditAs::new(AuditAction::CourseFeedbackGiven)
+                            .on("course_run", Some(run.as_text()))
+                            .detail("only participants give course feedback"),
+                        StoreError::Refused("only participants give course feedback"),
+                    ));
+                };
+                let g = tx
+                    .person(
+                        Action::TakePartInCourse,
+                        person,
+                        AuditAs::new(AuditAction::CourseFeedbackGiven).on("person", Some(person.as_text())),
+                    )
+                    .await?;
+                let org = g.org().as_text();
                 let on = sqlx::query("SELECT 1 AS one FROM edu_enrolments WHERE org_id = $1 AND run_id = $2 AND person_id = $3 AND status = 'enrolled'")
-                    .bind(&org).bind(run.as_text()).bind(person.as_text()).fetch_optional(&mut *c).await?.is_some();
+                    .bind(&org).bind(run.as_text()).bind(g.person().as_text()).fetch_optional(tx.conn()).await?.is_some();
                 if !on {
-                    return Ok(Err(StoreError::NotFound));
+                    return Err(StoreError::NotFound);
                 }
+                let now = tx.now();
                 sqlx::query("INSERT INTO edu_feedback (org_id, run_id, person_id, rating, helped, better, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
                              ON CONFLICT (org_id, run_id, person_id) DO UPDATE SET rating = $4, helped = $5, better = $6, created_at = $7")
-                    .bind(&org).bind(run.as_text()).bind(person.as_text()).bind(i64::from(f.rating)).bind(&f.helped).bind(&f.better).bind(now_micros())
-                    .execute(&mut *c).await?;
-                audit::append(c, &ev(&actor, AuditAction::CourseFeedbackGiven, Outcome::Allowed, "course_run", Some(run.as_text()), Some(person), &source, None)).await?;
-                Ok(Ok(()))
+                    .bind(&org).bind(run.as_text()).bind(g.person().as_text()).bind(i64::from(f.rating)).bind(&f.helped).bind(&f.better).bind(now)
+                    .execute(tx.conn()).await?;
+                tx.log(
+                    &g,
+                    AuditAs::new(AuditAction::CourseFeedbackGiven).on("course_run", Some(run.as_text())),
+                )
+                .await?;
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
-    /// Feedback on a run for staff, without names (comments in random-free stored order).
-    pub async fn feedback_summary(&self, actor: &Actor, run: RunId) -> Result<FeedbackSummary> {
-        let d = decide(actor, Action::ReadCourseRoster, Target::Org(actor.org_id));
-        if !d.allowed {
-            return Err(StoreError::Refused(d.reason));
-        }
+    /// Feedback on a run for staff, without names (comments in random-free stored order). A
+    /// refusal is audited; an allowed read names no one and is not.
+    pub async fn feedback_summary(
+        &self,
+        actor: &Actor,
+        run: RunId,
+        source: Source,
+    ) -> Result<FeedbackSummary> {
+        self.authorise_org(
+            actor,
+            Action::ReadCourseRoster,
+            AuditAs::new(AuditAction::EnrolmentsRead).on("course_run", Some(run.as_text())),
+            &source,
+        )
+        .await?;
         let mut s = FeedbackSummary::default();
         for r in sqlx::query("SELECT rating, helped, better FROM edu_feedback WHERE org_id = $1 AND run_id = $2 ORDER BY created_at")
             .bind(actor.org_id.as_text())
@@ -1271,38 +1323,40 @@ impl Store {
         page: ContentPage,
         source: Source,
     ) -> Result<PageId> {
-        check_org(
-            self,
-            actor,
-            Action::ManageCourses,
-            AuditAction::CourseChanged,
-            "programme",
-            &source,
-        )
-        .await?;
         let id = PageId::new();
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, p, source) = (actor.clone(), page.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
+            let p = page.clone();
             Box::pin(async move {
-                let org = actor.org_id.as_text();
-                let Some(prog) = load_programme(c, actor.org_id, programme).await? else {
-                    return Ok(Err(StoreError::NotFound));
-                };
+                let g = tx.org_action(
+                    Action::ManageCourses,
+                    AuditAs::new(AuditAction::CourseChanged).on("programme", None),
+                )?;
+                let org = g.org().as_text();
+                let prog = load_programme(tx.conn(), g.org(), programme)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
                 if prog.details.mode != DeliveryMode::Online {
-                    return Ok(Err(StoreError::Conflict("Only online self-paced programmes have content pages".into())));
+                    return Err(StoreError::Conflict("Only online self-paced programmes have content pages".into()));
                 }
                 let next: i64 = sqlx::query("SELECT COALESCE(MAX(position), 0) + 1 AS n FROM edu_pages WHERE org_id = $1 AND programme_id = $2")
-                    .bind(&org).bind(programme.as_text()).fetch_one(&mut *c).await?.try_get("n")?;
+                    .bind(&org).bind(programme.as_text()).fetch_one(tx.conn()).await?.try_get("n")?;
                 let resources: String = p.resources.iter().map(|(l, u)| format!("{l}|{u}")).collect::<Vec<_>>().join("\n");
+                let now = tx.now();
                 sqlx::query("INSERT INTO edu_pages (org_id, id, programme_id, position, module_title, title, body, video_url, resources, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                    .bind(&org).bind(id.as_text()).bind(programme.as_text()).bind(next).bind(&p.module_title).bind(&p.title).bind(&p.body).bind(&p.video_url).bind(resources).bind(now_micros())
-                    .execute(&mut *c).await?;
-                audit::append(c, &ev(&actor, AuditAction::CourseChanged, Outcome::Allowed, "programme", Some(programme.as_text()), None, &source, Some("content page added".into()))).await?;
-                Ok(Ok(id))
+                    .bind(&org).bind(id.as_text()).bind(programme.as_text()).bind(next).bind(&p.module_title).bind(&p.title).bind(&p.body).bind(&p.video_url).bind(resources).bind(now)
+                    .execute(tx.conn()).await?;
+                tx.log_org(
+                    &g,
+                    None,
+                    AuditAs::new(AuditAction::CourseChanged)
+                        .on("programme", Some(programme.as_text()))
+                        .detail("content page added"),
+                )
+                .await?;
+                Ok(id)
             })
         })
-        .await?
+        .await
     }
 
     /// An online programme's pages in order (reference content, not audited).
@@ -1343,48 +1397,73 @@ impl Store {
         page: PageId,
         source: Source,
     ) -> Result<()> {
-        let Some(person) = actor.person_id else {
-            return Err(StoreError::Refused(
-                "only the person themselves saves their progress",
-            ));
-        };
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.write_as(actor, &source, move |tx| {
             Box::pin(async move {
-                if let Err(e) = check_person(c, &actor, Action::TakePartInCourse, AuditAction::CourseProgressSaved, person, &source).await? {
-                    return Ok(Err(e));
+                let Some(person) = tx.actor().person_id else {
+                    return Err(tx.refused(
+                        None,
+                        AuditAs::new(AuditAction::CourseProgressSaved)
+                            .on("programme", Some(programme.as_text()))
+                            .detail("only the person themselves saves their progress"),
+                        StoreError::Refused("only the person themselves saves their progress"),
+                    ));
+                };
+                let g = tx
+                    .person(
+                        Action::TakePartInCourse,
+                        person,
+                        AuditAs::new(AuditAction::CourseProgressSaved).on("person", Some(person.as_text())),
+                    )
+                    .await?;
+                let org = g.org().as_text();
+                if sqlx::query("SELECT 1 AS one FROM edu_pages WHERE org_id = $1 AND id = $2 AND programme_id = $3").bind(&org).bind(page.as_text()).bind(programme.as_text()).fetch_optional(tx.conn()).await?.is_none() {
+                    return Err(StoreError::NotFound);
                 }
-                let org = actor.org_id.as_text();
-                if sqlx::query("SELECT 1 AS one FROM edu_pages WHERE org_id = $1 AND id = $2 AND programme_id = $3").bind(&org).bind(page.as_text()).bind(programme.as_text()).fetch_optional(&mut *c).await?.is_none() {
-                    return Ok(Err(StoreError::NotFound));
-                }
+                let now = tx.now();
                 let inserted = sqlx::query("INSERT INTO edu_progress (org_id, person_id, page_id, programme_id, completed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, person_id, page_id) DO NOTHING")
-                    .bind(&org).bind(person.as_text()).bind(page.as_text()).bind(programme.as_text()).bind(now_micros())
-                    .execute(&mut *c).await?.rows_affected();
+                    .bind(&org).bind(g.person().as_text()).bind(page.as_text()).bind(programme.as_text()).bind(now)
+                    .execute(tx.conn()).await?.rows_affected();
                 if inserted == 1 {
-                    audit::append(c, &ev(&actor, AuditAction::CourseProgressSaved, Outcome::Allowed, "programme", Some(programme.as_text()), Some(person), &source, Some("page completed".into()))).await?;
+                    tx.log(
+                        &g,
+                        AuditAs::new(AuditAction::CourseProgressSaved)
+                            .on("programme", Some(programme.as_text()))
+                            .detail("page completed"),
+                    )
+                    .await?;
                 }
-                Ok(Ok(()))
+                Ok(())
             })
         })
-        .await?
+        .await
     }
 
-    /// Pages the signed-in person has completed in a programme (their own progress).
-    pub async fn my_progress(&self, actor: &Actor, programme: ProgrammeId) -> Result<Vec<PageId>> {
+    /// Pages the signed-in person has completed in a programme (their own progress; nothing
+    /// for an account that is not a person's). The decision is made as for every read of
+    /// their courses, a refusal audited; the page's own view is not logged.
+    pub async fn my_progress(
+        &self,
+        actor: &Actor,
+        programme: ProgrammeId,
+        source: Source,
+    ) -> Result<Vec<PageId>> {
         let Some(person) = actor.person_id else {
             return Ok(Vec::new());
         };
-        sqlx::query("SELECT page_id FROM edu_progress WHERE org_id = $1 AND person_id = $2 AND programme_id = $3")
-            .bind(actor.org_id.as_text())
-            .bind(person.as_text())
-            .bind(programme.as_text())
-            .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(|r| parse_uuid(&r.try_get::<String, _>("page_id")?))
-            .collect()
+        self.read_as(actor, &source, move |tx| {
+            Box::pin(async move {
+                let g = tx
+                    .person(
+                        Action::ReadEnrolments,
+                        person,
+                        AuditAs::new(AuditAction::EnrolmentsRead)
+                            .on("person", Some(person.as_text())),
+                    )
+                    .await?;
+                progress_in(tx.conn(), &g, programme).await
+            })
+        })
+        .await
     }
 
     /// Who has started an online programme and how many pages they have done (staff; each
@@ -1395,22 +1474,15 @@ impl Store {
         programme: ProgrammeId,
         source: Source,
     ) -> Result<Vec<OnlineLearner>> {
-        check_org(
-            self,
-            actor,
-            Action::ReadCourseRoster,
-            AuditAction::EnrolmentsRead,
-            "programme",
-            &source,
-        )
-        .await?;
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.read_as(actor, &source, move |tx| {
             Box::pin(async move {
+                let g = tx.org_action(
+                    Action::ReadCourseRoster,
+                    AuditAs::new(AuditAction::EnrolmentsRead).on("programme", None),
+                )?;
                 let rows = sqlx::query("SELECT g.person_id, p.given_name, p.family_name, COUNT(*) AS done FROM edu_progress g JOIN people p ON p.org_id = g.org_id AND p.id = g.person_id \
                      WHERE g.org_id = $1 AND g.programme_id = $2 GROUP BY g.person_id, p.given_name, p.family_name ORDER BY p.family_name, p.given_name")
-                    .bind(actor.org_id.as_text()).bind(programme.as_text()).fetch_all(&mut *c).await?;
+                    .bind(g.org().as_text()).bind(programme.as_text()).fetch_all(tx.conn()).await?;
                 let mut out = Vec::new();
                 for r in &rows {
                     let l = OnlineLearner {
@@ -1419,7 +1491,14 @@ impl Store {
                         family_name: r.try_get("family_name")?,
                         done: r.try_get("done")?,
                     };
-                    audit::append(c, &ev(&actor, AuditAction::EnrolmentsRead, Outcome::Allowed, "programme", Some(programme.as_text()), Some(l.person_id), &source, Some("online progress".into()))).await?;
+                    tx.log_org(
+                        &g,
+                        Some(l.person_id),
+                        AuditAs::new(AuditAction::EnrolmentsRead)
+                            .on("programme", Some(programme.as_text()))
+                            .detail("online progress"),
+                    )
+                    .await?;
                     out.push(l);
                 }
                 Ok(out)
@@ -1432,27 +1511,19 @@ impl Store {
 
     /// Reach, enrolments, attendance and completion per programme, by activation level (latest
     /// scored questionnaire) and deprivation decile. Counts only; the caller suppresses small
-    /// numbers. Audited as a view of aggregates.
+    /// numbers. Audited as a view of aggregates: the decision and its audit entry commit before
+    /// the counts are read.
     pub async fn education_report(&self, actor: &Actor, source: Source) -> Result<EducationReport> {
-        let d = decide(actor, Action::ReadAggregates, Target::Org(actor.org_id));
-        self.audit(ev(
-            actor,
-            AuditAction::AggregatesRead,
-            if d.allowed {
-                Outcome::Allowed
-            } else {
-                Outcome::Refused
-            },
-            "organisation",
-            Some(actor.org_id.as_text()),
-            None,
-            &source,
-            Some("education report".into()),
-        ))
+        self.write_as(actor, &source, |tx| {
+            Box::pin(async move {
+                let audit_as = AuditAs::new(AuditAction::AggregatesRead)
+                    .on("organisation", Some(tx.org().as_text()))
+                    .detail("education report");
+                let g = tx.org_action(Action::ReadAggregates, audit_as.clone())?;
+                tx.log_org(&g, None, audit_as).await
+            })
+        })
         .await?;
-        if !d.allowed {
-            return Err(StoreError::Refused(d.reason));
-        }
         let org = actor.org_id.as_text();
         let pool = self.reader();
         let (level, decile) = levels_and_deciles(pool, actor.org_id).await?;
@@ -1594,39 +1665,19 @@ impl Store {
         limit: i64,
         source: Source,
     ) -> Result<Vec<(RunId, String, i64, SessionTimes)>> {
-        let actor = actor.clone();
-        self.write(move |c| {
-            let (actor, source) = (actor.clone(), source.clone());
+        self.read_as(actor, &source, move |tx| {
             Box::pin(async move {
-                if let Err(e) = check_person(c, &actor, Action::ReadEnrolments, AuditAction::EnrolmentsRead, person, &source).await? {
-                    return Ok(Err(e));
-                }
-                let rows = sqlx::query("SELECT s.run_id, p.title, s.n, s.starts_at, s.ends_at FROM edu_enrolments e JOIN edu_sessions s ON s.org_id = e.org_id AND s.run_id = e.run_id \
-                     JOIN edu_runs r ON r.org_id = e.org_id AND r.id = e.run_id JOIN edu_programmes p ON p.org_id = r.org_id AND p.id = r.programme_id \
-                     WHERE e.org_id = $1 AND e.person_id = $2 AND e.status = 'enrolled' AND s.ends_at >= $3 ORDER BY s.starts_at, s.run_id LIMIT $4")
-                    .bind(actor.org_id.as_text())
-                    .bind(person.as_text())
-                    .bind(from_micros)
-                    .bind(limit)
-                    .fetch_all(&mut *c)
+                let read =
+                    AuditAs::new(AuditAction::EnrolmentsRead).on("person", Some(person.as_text()));
+                let g = tx
+                    .person(Action::ReadEnrolments, person, read.clone())
                     .await?;
-                let mut out = Vec::new();
-                for r in &rows {
-                    out.push((
-                        parse_uuid(&r.try_get::<String, _>("run_id")?)?,
-                        r.try_get("title")?,
-                        r.try_get("n")?,
-                        SessionTimes {
-                            starts_at: r.try_get("starts_at")?,
-                            ends_at: r.try_get("ends_at")?,
-                        },
-                    ));
-                }
-                audit::append(c, &ev(&actor, AuditAction::EnrolmentsRead, Outcome::Allowed, "person", Some(person.as_text()), Some(person), &source, Some("upcoming course sessions".into()))).await?;
-                Ok(Ok(out))
+                let out = upcoming_sessions(tx.conn(), &g, from_micros, limit).await?;
+                tx.log(&g, read.detail("upcoming course sessions")).await?;
+                Ok(out)
             })
         })
-        .await?
+        .await
     }
 
     /// Runs a user facilitates (for an educator's home page).

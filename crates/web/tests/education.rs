@@ -599,7 +599,11 @@ async fn bad_input_is_refused_with_field_messages_and_nothing_written(backend: B
             "rating",
         );
     }
-    let fb = app.store.feedback_summary(&coord, run).await.unwrap();
+    let fb = app
+        .store
+        .feedback_summary(&coord, run, src())
+        .await
+        .unwrap();
     assert_eq!(fb.responses(), 0);
 
     // Enrolment by referral without a run, and withdrawal without a choice.

@@ -488,7 +488,7 @@ pub async fn post_cell(
                     .await;
                 let fb = app
                     .store
-                    .feedback_summary(&coord, e.run_a)
+                    .feedback_summary(&coord, e.run_a, Source(Some("test-verifier".into())))
                     .await
                     .expect("feedback");
                 if allow {

@@ -8,7 +8,7 @@ use crate::form::FormData;
 use crate::layout;
 use crate::pages::{invalid, ok, see_other};
 use crate::AppState;
-use alongside_core::access::{decide, Action, PersonRelation, Target};
+use alongside_core::access::Action;
 use alongside_core::education;
 use alongside_core::validation::ValidationErrors;
 use alongside_core::{PersonId, Role};
@@ -106,7 +106,7 @@ pub async fn my_courses(
         .await?;
     let upcoming = state
         .store
-        .upcoming_course_sessions(&user.actor, pid, alongside_store::now_micros(), 5, source)
+        .upcoming_course_sessions(&user.actor, pid, state.store.now(), 5, source)
         .await?;
     Ok(ok(layout::page(
         Some(&user),
@@ -151,7 +151,7 @@ async fn open_runs(state: &AppState, user: &CurrentUser) -> AppResult<Vec<(Run, 
         .into_iter()
         .map(|p| (p.id, p.details.title))
         .collect();
-    let now = alongside_store::now_micros();
+    let now = state.store.now();
     Ok(state
         .store
         .runs(org, None)
@@ -254,15 +254,6 @@ fn person_page(
     )
 }
 
-fn may_enrol(user: &CurrentUser, pid: PersonId, on_caseload_or_own: bool) -> bool {
-    // The page only needs to know whether to offer the form; the store decides for real.
-    let rel = PersonRelation {
-        on_caseload: on_caseload_or_own,
-        ..PersonRelation::none(user.actor.org_id, pid)
-    };
-    decide(&user.actor, Action::EnrolOnCourse, Target::Person(rel)).allowed
-}
-
 async fn render_person(
     state: &AppState,
     user: &CurrentUser,
@@ -272,9 +263,18 @@ async fn render_person(
     e: &ValidationErrors,
 ) -> AppResult<Markup> {
     let pc = state.store.person_courses(&user.actor, pid, source).await?;
-    // Reading succeeded, so a coach reading has the person on their caseload.
-    let enrol = may_enrol(user, pid, true);
-    let (runs, services) = if enrol && user.actor.role != Role::Person {
+    // Which forms to offer: the store decides on facts it loads (and decides again, audited,
+    // when a form is sent).
+    let enrol = state
+        .store
+        .may(&user.actor, Action::EnrolOnCourse, pid)
+        .await?;
+    let refer = enrol
+        && state
+            .store
+            .may(&user.actor, Action::ManageServiceReferrals, pid)
+            .await?;
+    let (runs, services) = if refer {
         (
             open_runs(state, user).await?,
             onward_services(state, user).await?,
@@ -477,7 +477,7 @@ pub async fn refer(
     } else {
         ServiceId::new()
     };
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = state.store.clock().today();
     let options = ReferralOptions {
         send_now: true,
         ..Default::default()
@@ -518,7 +518,7 @@ pub async fn upcoming_section(
     let Some(pid) = user.actor.person_id else {
         return Ok(html! {});
     };
-    let now = alongside_store::now_micros();
+    let now = state.store.now();
     let until = now + days * 86_400 * 1_000_000;
     let sessions: Vec<_> = state
         .store

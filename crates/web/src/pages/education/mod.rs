@@ -416,6 +416,7 @@ pub async fn update(
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
+    crate::auth::ClientSource(source): crate::auth::ClientSource,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> AppResult<Response> {
@@ -435,7 +436,7 @@ pub async fn show(
     } else {
         Vec::new()
     };
-    let done = state.store.my_progress(&user.actor, p.id).await?;
+    let done = state.store.my_progress(&user.actor, p.id, source).await?;
     Ok(ok(layout::page(
         Some(&user),
         &d.title,

@@ -154,12 +154,13 @@ async fn find_page(
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
+    ClientSource(source): ClientSource,
     Path((id, n)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let p = online_programme(&state, &user, &id).await?;
     user.require(Action::BrowseCourses)?;
     let (page, pages) = find_page(&state, &user, &p, &n).await?;
-    let done = state.store.my_progress(&user.actor, p.id).await?;
+    let done = state.store.my_progress(&user.actor, p.id, source).await?;
     let next = pages.iter().find(|g| g.position > page.position);
     let c = &page.content;
     Ok(ok(layout::page(

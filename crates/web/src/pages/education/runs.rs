@@ -232,7 +232,7 @@ pub async fn show(
     let mine = match user.actor.person_id {
         Some(pid) if user.actor.role == Role::Person => state
             .store
-            .person_courses(&user.actor, pid, source)
+            .person_courses(&user.actor, pid, source.clone())
             .await?
             .enrolments
             .into_iter()
@@ -244,12 +244,17 @@ pub async fn show(
         .filter(|m| m.status == "enrolled" || m.status == "waiting");
     let has_place = mine.as_ref().is_some_and(|m| m.status == "enrolled");
     let feedback = if roster.is_some() {
-        Some(state.store.feedback_summary(&user.actor, run.id).await?)
+        Some(
+            state
+                .store
+                .feedback_summary(&user.actor, run.id, source.clone())
+                .await?,
+        )
     } else {
         None
     };
     let rule = p.details.completion();
-    let now = alongside_store::now_micros();
+    let now = state.store.now();
     Ok(ok(layout::page(
         Some(&user),
         &run.label,
