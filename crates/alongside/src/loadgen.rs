@@ -441,8 +441,8 @@ const SIGN_INS_PER_DATE: u64 = 5_000;
 impl Session {
     /// Creates a daily group with 10,000 places a night for a year from today.
     async fn door_target(&self, shared: &Shared) -> Result<DoorTarget> {
-        let today =
-            alongside_core::recurrence::utc_to_london(time::OffsetDateTime::now_utc()).date();
+        // The load generator is a client of a running server: the wall clock's London date.
+        let today = alongside_store::clock::Clock::default().today();
         let until = today.saturating_add(time::Duration::days(364));
         let name = format!("Loadgen door {}", letters(shared.run_tag, 4));
         let (td, tm, ty) = (
@@ -1126,7 +1126,7 @@ mod tests {
 
     #[test]
     fn forms_are_unique_and_valid() {
-        let today = time::OffsetDateTime::now_utc().date();
+        let today = time::macros::date!(2026 - 12 - 03);
         let mut names = std::collections::HashSet::new();
         for n in 0..500 {
             let form = person_form(n, 7, 0, "t");
@@ -1307,7 +1307,7 @@ mod coaching_data {
         seed: u64,
     ) -> Result<Vec<PersonId>> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let today = time::OffsetDateTime::now_utc().date();
+        let today = store.clock().today();
         let mut ids = Vec::with_capacity(n);
         let mut batch = Vec::with_capacity(n);
         for i in 0..n {
@@ -1397,6 +1397,7 @@ mod coaching_data {
                     return Ok(());
                 }
                 let people = new_people(&store, org, WAITING - waiting, 5_000).await?;
+                let now = store.now();
                 let urgencies = [
                     Urgency::Routine,
                     Urgency::Routine,
@@ -1419,9 +1420,7 @@ mod coaching_data {
                         let rid = store.create_referral(&coord, pid, details, src()).await?;
                         // Received over the last six months.
                         let back = (i as i64 * 3_111) % (180 * 86_400) * 1_000_000;
-                        store
-                            .backdate_coaching(org, rid, alongside_store::now_micros() - back, None)
-                            .await?;
+                        store.backdate_coaching(org, rid, now - back, None).await?;
                         Ok::<_, anyhow::Error>(())
                     });
                     while set.len() >= 64 {
@@ -1469,7 +1468,7 @@ mod coaching_data {
             )
             .await?;
         let people = new_people(store, org, n, 60).await?;
-        let now = alongside_store::now_micros();
+        let now = store.now();
         let day = 86_400_000_000i64;
         let (today, _) = london_local(Timestamp(now));
         let monday =

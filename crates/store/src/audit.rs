@@ -207,33 +207,6 @@ impl From<ChainError> for StoreError {
     }
 }
 
-/// An audit event of `actor` doing `action` to a resource (and, when it concerns one, a
-/// person), as every store module records it.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn actor_event(
-    actor: &alongside_core::Actor,
-    action: alongside_core::audit::AuditAction,
-    outcome: alongside_core::audit::Outcome,
-    resource_type: &'static str,
-    resource_id: Option<String>,
-    person: Option<alongside_core::PersonId>,
-    source: &crate::people::Source,
-    detail: Option<String>,
-) -> alongside_core::audit::AuditEvent {
-    alongside_core::audit::AuditEvent {
-        org_id: actor.org_id,
-        actor_user_id: Some(actor.user_id),
-        actor_role: Some(actor.role),
-        action,
-        outcome,
-        resource_type,
-        resource_id,
-        person_id: person,
-        source: source.0.clone(),
-        detail,
-    }
-}
-
 impl Store {
     /// Who has read or changed a person's record, newest first, with the record itself (for
     /// its name), if `actor` may see the trail: the read of the record and of its trail are

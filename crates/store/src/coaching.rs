@@ -16,7 +16,7 @@ use crate::door::{AuditAs, OrgGrant, PersonGrant, Tx};
 use crate::people::Source;
 use crate::users::parse_uuid;
 use crate::{Result, Store, StoreError};
-use alongside_core::access::{decide, Action, Actor, Target};
+use alongside_core::access::{Action, Actor};
 use alongside_core::audit::AuditAction;
 use alongside_core::coaching::{
     check_booking, priority, Booking, BookingContext, BusySlot, ContactMode, Discharge,
@@ -1342,7 +1342,7 @@ impl Store {
                     .on("coaching_session", Some(id.as_text()));
                 let g = tx.person_audited(Action::ManageCoaching, person, audit_as).await?;
                 // Sessions beyond the maximum: those who run the waiting list.
-                let beyond_max = decide(tx.actor(), Action::ManageCoachingQueue, Target::Org(g.org())).allowed;
+                let beyond_max = crate::door::org_decision(tx.actor(), Action::ManageCoachingQueue).allowed;
                 let org = g.org();
                 let ep = load_episode(tx.conn(), &g, episode, true).await?;
                 let (coach, _) = load_coach(tx.conn(), org, ep.coach_id).await?;

@@ -10,7 +10,7 @@ use crate::door::{AuditAs, PersonGrant, Tx};
 use crate::people::Source;
 use crate::users::parse_uuid;
 use crate::{Result, Store, StoreError};
-use alongside_core::access::{decide, Action, Actor, Target};
+use alongside_core::access::{Action, Actor};
 use alongside_core::audit::AuditAction;
 use alongside_core::directory::{
     days_overdue, transition, ReferralStatus, ServiceDetails, ServiceKind, ServiceMode, StepInput,
@@ -380,7 +380,7 @@ pub async fn insert_service_referral(
 /// audited. Only an actor of another organisation could be refused, and the queries are
 /// scoped to the actor's own organisation anyway.
 fn directory_open_to(actor: &Actor) -> Result<()> {
-    let d = decide(actor, Action::SearchDirectory, Target::Org(actor.org_id));
+    let d = crate::door::org_decision(actor, Action::SearchDirectory);
     if d.allowed {
         Ok(())
     } else {

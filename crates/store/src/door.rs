@@ -359,6 +359,13 @@ impl<'c> Tx<'c> {
     }
 }
 
+/// An organisation-wide decision for `actor` (no facts to load): what a use case asks when an
+/// organisation-wide action changes what it does (e.g. booking beyond the session maximum),
+/// or what a non-personal read checks. Not audited by itself.
+pub fn org_decision(actor: &Actor, action: Action) -> Decision {
+    decide(actor, action, Target::Org(actor.org_id))
+}
+
 /// The actor's relationship to a person, loaded from the data: `None` when the person is not
 /// in the actor's organisation. Only the facts the decision reads are looked up
 /// (`access::facts_needed`).

@@ -18,7 +18,7 @@
 
 use crate::users::parse_uuid;
 use crate::{audit, Backend, Result, Store, StoreError};
-use alongside_core::access::{decide, Action, Actor, Target};
+use alongside_core::access::{Action, Actor};
 use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
 use alongside_core::nhs_number::NhsNumber;
 use alongside_core::{OrgId, PersonId};
@@ -785,7 +785,7 @@ impl Store {
         audit_source: Source,
     ) -> std::result::Result<ImportReport, ImportError> {
         if let Requester::User(a) = &requester {
-            let d = decide(a, Action::ManageInstruments, Target::Org(org));
+            let d = crate::door::org_decision(a, Action::ManageInstruments);
             if !d.allowed {
                 self.audit(requester.event(
                     org,
@@ -922,7 +922,7 @@ impl Store {
         source: Source,
     ) -> Result<()> {
         let decision = match requester {
-            Requester::User(a) => decide(a, Action::ReadAggregates, Target::Org(org)),
+            Requester::User(a) => crate::door::org_decision(a, Action::ReadAggregates),
             Requester::System(_) => alongside_core::access::Decision {
                 allowed: true,
                 reason: "command line",

@@ -4,7 +4,7 @@
 use crate::door::{AuditAs, PersonGrant};
 use crate::users::parse_uuid;
 use crate::{audit, Result, Store, StoreError};
-use alongside_core::access::{people_scope, Action, Actor, PeopleScope, PersonRelation};
+use alongside_core::access::{people_scope, Action, Actor, PeopleScope};
 use alongside_core::audit::{AuditAction, AuditEvent, Outcome};
 use alongside_core::nhs_number::NhsNumber;
 use alongside_core::person::{PersonDetails, Sex};
@@ -206,28 +206,6 @@ pub(crate) async fn person_exists_in(
             .await?
             .is_some(),
     )
-}
-
-/// The actor's caseload relationship to a person (being replaced by
-/// `door::person_relation`, which loads every fact a decision needs).
-pub(crate) async fn relation(
-    c: &mut AnyConnection,
-    actor: &Actor,
-    id: PersonId,
-) -> Result<PersonRelation> {
-    let on_caseload = sqlx::query(
-        "SELECT 1 AS one FROM caseload WHERE org_id = $1 AND coach_id = $2 AND person_id = $3",
-    )
-    .bind(actor.org_id.as_text())
-    .bind(actor.user_id.as_text())
-    .bind(id.as_text())
-    .fetch_optional(&mut *c)
-    .await?
-    .is_some();
-    Ok(PersonRelation {
-        on_caseload,
-        ..PersonRelation::none(actor.org_id, id)
-    })
 }
 
 async fn insert_person(

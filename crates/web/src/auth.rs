@@ -227,13 +227,15 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    /// Refuses (403) unless the access rules allow `action` organisation-wide.
+    /// Whether the access rules allow `action` organisation-wide (what a page offers).
+    pub fn may(&self, action: alongside_core::Action) -> bool {
+        alongside_store::door::org_decision(&self.actor, action).allowed
+    }
+
+    /// Refuses (403, audited by the refusal layer) unless the access rules allow `action`
+    /// organisation-wide.
     pub fn require(&self, action: alongside_core::Action) -> Result<(), AppError> {
-        let d = alongside_core::decide(
-            &self.actor,
-            action,
-            alongside_core::access::Target::Org(self.actor.org_id),
-        );
+        let d = alongside_store::door::org_decision(&self.actor, action);
         if d.allowed {
             Ok(())
         } else {

@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::AppState;
-use alongside_core::access::{Action, Target};
+use alongside_core::access::Action;
 use alongside_core::audit::AuditAction;
 use alongside_core::coaching::{
     attainment_label, london_instant, london_local, parse_attainment, BookingForm, ContactMode,
@@ -58,7 +58,7 @@ fn repeated(data: &FormData, keys: &[&str]) -> Option<ValidationErrors> {
 }
 
 fn allowed(user: &CurrentUser, action: Action) -> bool {
-    alongside_core::decide(&user.actor, action, Target::Org(user.actor.org_id)).allowed
+    user.may(action)
 }
 
 fn status_tag(s: SessionStatus) -> Markup {

@@ -7,6 +7,7 @@ mod support;
 
 mod audit;
 mod bad_input;
+mod clock;
 mod concurrency;
 mod matrix;
 mod plans;
