@@ -1,5 +1,7 @@
 //! One application error type: explicit 4xx variants and an opaque, logged 500. Rendered as an
-//! error page (HTML routes) or a JSON problem (`/health` and other JSON routes).
+//! error page for pages; on API routes (see `routes::is_api`) the same error becomes RFC 9457
+//! problem details (`application/problem+json`), by the `routes::problem_details` layer from
+//! the [`ErrorInfo`] every error response carries.
 
 use crate::layout;
 use alongside_store::StoreError;
@@ -40,6 +42,15 @@ impl From<StoreError> for AppError {
             other => AppError::Internal(other.to_string()),
         }
     }
+}
+
+/// What an error response says, for the problem-details layer to render on API routes.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub status: StatusCode,
+    pub title: &'static str,
+    /// A sentence for the caller (never internal detail).
+    pub detail: Option<String>,
 }
 
 /// Marks a 403 decided in the web layer, for the refusal layer to audit.
@@ -120,13 +131,24 @@ impl AppError {
                 )
             }
         };
+        let detail = match &self {
+            AppError::BadRequest(m) => Some(m.clone()),
+            AppError::Forbidden(r) | AppError::Refused(r) => Some(r.to_string()),
+            _ => None,
+        };
         let page = layout::bare(title, html! { h1 { (title) } (body) });
-        (
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
             page.into_string(),
         )
-            .into_response()
+            .into_response();
+        response.extensions_mut().insert(ErrorInfo {
+            status,
+            title,
+            detail,
+        });
+        response
     }
 }
 

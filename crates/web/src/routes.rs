@@ -553,6 +553,52 @@ async fn health(
     (status, axum::Json(body)).into_response()
 }
 
+/// Whether a path is an API route, answered in JSON (errors as problem details) rather than
+/// pages: `/health` and everything under `/api/` and `/fhir/`.
+pub fn is_api(path: &str) -> bool {
+    path == "/health" || path.starts_with("/api/") || path.starts_with("/fhir/")
+}
+
+/// On API routes, turns an error page into RFC 9457 problem details
+/// (`application/problem+json`: type, title, status, detail) from the [`ErrorInfo`] the error
+/// response carries; pages keep their HTML.
+///
+/// [`ErrorInfo`]: crate::error::ErrorInfo
+async fn problem_details(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let api = is_api(req.uri().path());
+    let response = next.run(req).await;
+    if !api {
+        return response;
+    }
+    let Some(info) = response
+        .extensions()
+        .get::<crate::error::ErrorInfo>()
+        .cloned()
+    else {
+        return response;
+    };
+    let mut body = serde_json::json!({
+        "type": "about:blank",
+        "title": info.title,
+        "status": info.status.as_u16(),
+    });
+    if let Some(d) = info.detail {
+        body["detail"] = serde_json::Value::String(d);
+    }
+    let mut out = (
+        info.status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
+    )
+        .into_response();
+    // Keep what other layers read (the refusal marker for the audit).
+    if let Some(r) = response.extensions().get::<crate::error::WebRefusal>() {
+        out.extensions_mut().insert(*r);
+    }
+    out
+}
+
 /// Audits every refusal decided in the web layer (an [`AppError::Forbidden`] response) as a
 /// refused page, naming the actor, the route template and the reason. Refusals decided by the
 /// store's door are audited there, in the transaction that refused them.
@@ -661,6 +707,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         ))
         .with_state(state)
         .layer(CatchPanicLayer::custom(crate::error::panic_page))
+        .layer(axum::middleware::from_fn(problem_details))
         .layer(RequestBodyLimitLayer::new(256 * 1024))
         .layer(axum::middleware::map_response(too_large_page))
         // if_not_present: the printable outcomes report sets a stricter policy of its own

@@ -9,15 +9,13 @@ use super::peer_common::{door_page, door_section, load_group, parse_date, sessio
 use super::{invalid, ok, see_other};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::form::FormData;
+use crate::extract::{may, CsrfForm, Require};
 use crate::layout::{self, Input};
 use crate::AppState;
 use alongside_core::validation::{clean_text, ValidationErrors};
-use alongside_core::Action;
 use alongside_store::activities::{Activity, ActivitySignUp, NewActivity};
 use alongside_store::groups::GroupRow;
 use alongside_store::StoreError;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -149,10 +147,9 @@ fn list_page(
 /// GET /groups/{id}/activities
 pub async fn list(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageGroups>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    user.require(Action::ManageGroups)?;
     let g = load_group(&state, &user, &id).await?;
     let activities = state.store.group_activities(g.org_id, g.id).await?;
     Ok(ok(list_page(
@@ -168,14 +165,11 @@ pub async fn list(
 /// POST /groups/{id}/activities: add one, or stop (or start again) offering one.
 pub async fn change(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageGroups>,
     ClientSource(source): ClientSource,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
-    user.require(Action::ManageGroups)?;
     let g = load_group(&state, &user, &id).await?;
     let path = format!("/groups/{}/activities", g.id);
     match data.get("action").as_str() {
@@ -227,14 +221,11 @@ pub async fn change(
 /// POST /groups/{id}/sessions/{date}/activities: sign someone who is in up to an activity.
 pub async fn sign_up(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::SignInAtDoor>,
     ClientSource(source): ClientSource,
     Path((id, date)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
-    user.require(Action::SignInAtDoor)?;
     let gid = load_group(&state, &user, &id).await?.id;
     let d = parse_date(&date)?;
     let door = format!("{}/door", session_path(gid, d));

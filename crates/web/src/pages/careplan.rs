@@ -6,6 +6,7 @@ use super::directory::{referral_table, show_date, show_instant};
 use super::{html as respond, invalid, ok, see_other};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
+use crate::extract::CsrfForm;
 use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::AppState;
@@ -16,7 +17,6 @@ use alongside_core::validation::ValidationErrors;
 use alongside_core::PersonId;
 use alongside_store::careplan::{PlanPurpose, PlanVersion, PlanView};
 use alongside_store::StoreError;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -347,11 +347,9 @@ pub async fn save(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
     let person = parse_person(&id)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let base: i64 = data.get("base_version").parse().map_err(|_| {
         AppError::BadRequest(
             "The form is missing the version it was based on: reload the page and try again."

@@ -4,6 +4,7 @@
 use super::{html as respond, invalid, ok, see_other};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
+use crate::extract::CsrfForm;
 use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::AppState;
@@ -25,7 +26,6 @@ use alongside_store::directory::{
 use alongside_store::door::AuditAs;
 use alongside_store::people::Source;
 use alongside_store::StoreError;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -322,10 +322,8 @@ pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let f = service_form_from(&data);
     let details = match parse_service_form(&data, &f) {
         Ok(d) => d,
@@ -371,11 +369,9 @@ pub async fn update(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
     let id = parse_service(&id)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     user.require(Action::ManageDirectory)?;
     let action = format!("/directory/{id}/edit");
     let f = service_form_from(&data);
@@ -593,11 +589,9 @@ pub async fn create_referral(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
     let person = parse_person(&id)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     // Refused (and audited) before the form is checked.
     state
         .store
@@ -789,12 +783,10 @@ pub async fn move_referral(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     Path((id, rid)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
     let person = parse_person(&id)?;
     let rid = parse_referral(&rid)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     // Refused (and audited) before the form is checked.
     state
         .store

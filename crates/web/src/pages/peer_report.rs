@@ -12,11 +12,11 @@ use super::education::report::bar_chart;
 use super::{invalid, ok};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
+use crate::extract::{may, Require};
 use crate::layout::{self, Input};
 use crate::AppState;
 use alongside_core::time::{display_date, iso_date, parse_iso_date};
 use alongside_core::validation::ValidationErrors;
-use alongside_core::Action;
 use alongside_stats::disclosure::{CellId, Marker, Policy, Protected, Table};
 use alongside_stats::CsvWriter;
 use alongside_store::peer_report::{Cell, PeerFigures, PeerReport};
@@ -352,16 +352,15 @@ fn report_page(user: &CurrentUser, r: &PeerReport) -> Markup {
 /// GET /reports/peer-support
 pub async fn show(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ReadPeerSupportReport>,
     ClientSource(source): ClientSource,
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
-    user.require(Action::ReadPeerSupportReport)?;
     let (from, to) = match range(&p, state.store.clock().today()) {
         Ok(r) => r,
         Err(e) => {
             return Ok(invalid(layout::page(
-                Some(&user),
+                Some(&*user),
                 &layout::title_with_errors("Peer support report", &e),
                 html! {
                     (layout::error_summary(&e))
@@ -376,7 +375,7 @@ pub async fn show(
         .peer_support_report(&user.actor, from, to, source)
         .await?;
     Ok(ok(layout::page(
-        Some(&user),
+        Some(&*user),
         "Peer support report",
         report_page(&user, &r),
     )))
@@ -385,11 +384,10 @@ pub async fn show(
 /// GET /reports/peer-support.csv
 pub async fn download(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ReadPeerSupportReport>,
     ClientSource(source): ClientSource,
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
-    user.require(Action::ReadPeerSupportReport)?;
     let (from, to) =
         range(&p, state.store.clock().today()).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let r = state

@@ -12,7 +12,7 @@ use super::peer_common::{expected, load_session, session_path, warnings, warning
 use super::{html as respond, invalid, ok, see_other};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::form::FormData;
+use crate::extract::{may, CsrfForm, Require};
 use crate::layout::{self, Input};
 use crate::AppState;
 use alongside_core::groups::{training_label, volunteers_needed, TrainingStatus, TRAINING_COURSES};
@@ -24,7 +24,6 @@ use alongside_store::groups::{BookOutcome, GroupRow, SessionState};
 use alongside_store::rota::{BehalfOutcome, BookingView, RotaEntry, TrainingRecord};
 use alongside_store::users::User;
 use alongside_store::StoreError;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -205,11 +204,10 @@ pub struct Banner {
 
 pub async fn person(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageGroups>,
     Path(id): Path<String>,
     Query(p): Query<Banner>,
 ) -> AppResult<Response> {
-    user.require(Action::ManageGroups)?;
     let who = load_runner(&state, &user, &id).await?;
     let records = state
         .store
@@ -229,14 +227,11 @@ pub async fn person(
 
 pub async fn record_training(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageGroups>,
     ClientSource(source): ClientSource,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
-    user.require(Action::ManageGroups)?;
     let who = load_runner(&state, &user, &id).await?;
     let f = TrainingForm {
         course: data.get("course"),
@@ -384,11 +379,10 @@ async fn render_rota(
 
 pub async fn rota(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageGroups>,
     Path((id, date)): Path<(String, String)>,
     Query(p): Query<Banner>,
 ) -> AppResult<Response> {
-    user.require(Action::ManageGroups)?;
     let (g, s) = load_session(&state, &user, &id, &date).await?;
     let banner = if p.added.is_some() {
         Some("Added to the rota")
@@ -412,14 +406,11 @@ pub async fn rota(
 
 pub async fn rota_add(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageGroups>,
     ClientSource(source): ClientSource,
     Path((id, date)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
-    user.require(Action::ManageGroups)?;
     let (g, s) = load_session(&state, &user, &id, &date).await?;
     let mut e = data.repeated_errors(&["user", "duty", "start_time", "end_time"]);
     let who = data.get("user").parse::<UserId>().ok();
@@ -481,14 +472,11 @@ pub async fn rota_add(
 
 pub async fn rota_remove(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageGroups>,
     ClientSource(source): ClientSource,
     Path((id, date, entry)): Path<(String, String, String)>,
-    body: Bytes,
+    _: CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
-    user.require(Action::ManageGroups)?;
     let (g, s) = load_session(&state, &user, &id, &date).await?;
     state
         .store
@@ -568,12 +556,11 @@ fn bookings_page(
 
 pub async fn bookings(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::BookGroupsOnBehalf>,
     ClientSource(source): ClientSource,
     Path((id, date)): Path<(String, String)>,
     Query(p): Query<Banner>,
 ) -> AppResult<Response> {
-    user.require(Action::BookGroupsOnBehalf)?;
     let (g, s) = load_session(&state, &user, &id, &date).await?;
     let q: String = p.q.clone().unwrap_or_default().chars().take(50).collect();
     let view = state
@@ -592,14 +579,11 @@ pub async fn bookings(
 
 pub async fn book(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::BookGroupsOnBehalf>,
     ClientSource(source): ClientSource,
     Path((id, date)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
-    user.require(Action::BookGroupsOnBehalf)?;
     let (g, s) = load_session(&state, &user, &id, &date).await?;
     let path = format!("{}/bookings", session_path(g.id, s.original_date));
     let person: PersonId = data
@@ -619,7 +603,7 @@ pub async fn book(
         respond(
             status,
             layout::page(
-                Some(&user),
+                Some(&*user),
                 title,
                 html! {
                     h1 { (title) }

@@ -110,15 +110,15 @@ async fn a_panicking_handler_renders_the_error_page(backend: Backend) {
     let db = alongside_store::testing::TestDatabase::new(backend).await;
     let store = alongside_store::Store::open(&db.url).await.expect("store");
     let state = alongside_web::AppState::new(store, alongside_web::Config::default());
-    let extra = axum::Router::new().route(
-        "/test-panic",
-        axum::routing::get(|| async {
-            if std::env::var("NEVER_SET_IN_TESTS").is_err() {
-                panic!("secret detail 4711");
-            }
-            "unreachable"
-        }),
-    );
+    let panics = || async {
+        if std::env::var("NEVER_SET_IN_TESTS").is_err() {
+            panic!("secret detail 4711");
+        }
+        "unreachable"
+    };
+    let extra = axum::Router::new()
+        .route("/test-panic", axum::routing::get(panics))
+        .route("/api/test-panic", axum::routing::get(panics));
     let app = alongside_web::routes::router_with(state, extra);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -145,6 +145,30 @@ async fn a_panicking_handler_renders_the_error_page(backend: Backend) {
         "{body}"
     );
     assert!(!body.contains("4711"), "the panic's detail leaked: {body}");
+    // On an API route the same errors are problem details (RFC 9457), not pages.
+    let r = client
+        .get(format!("http://{addr}/api/test-panic"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let p: serde_json::Value = r.json().await.expect("problem json");
+    assert_eq!(p["status"], 500);
+    assert!(!p.to_string().contains("4711"), "{p}");
+    let r = client
+        .get(format!("http://{addr}/api/no-such-thing"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let p: serde_json::Value = r.json().await.expect("problem json");
+    assert_eq!(p["status"], 404);
+    assert_eq!(p["type"], "about:blank");
+    assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
     let h = client
         .get(format!("http://{addr}/health"))
         .send()
