@@ -18,6 +18,9 @@
 //!   (`/coaching/caseload`) again and again; acknowledged on `200` with the page's heading.
 //! - `waiting-list`: a coordinator loads pages of the coaching waiting list
 //!   (`/coaching/queue?page=N`, a random page each time); acknowledged on `200`.
+//! - `person-page`: a health coach opens the records (`/people/{id}`, an audited read) of the
+//!   people on their caseload, found through the caseload page and its episodes, at a steady
+//!   `--rate` (see [`steady`]); acknowledged on `200`.
 //!
 //! For the two coaching scenarios, `--prepare-database URL` first builds what they measure in
 //! that database (the server's own; it may be running): a coach (the `--username`, created
@@ -28,13 +31,15 @@
 //! The report gives throughput of acknowledged requests, latency percentiles and errors.
 //!
 //! It is bounded: it only talks to loopback addresses, and it always stops, after `--requests`
-//! requests or `--duration` seconds, whichever comes first.
+//! requests or `--duration` seconds, whichever comes first (or sooner, when the process named by
+//! `--while-running` ends).
 
 mod coaching_data;
 mod forms;
 mod html;
 mod report;
 mod session;
+mod steady;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
@@ -43,7 +48,7 @@ use report::Report;
 use reqwest::Url;
 use session::Session;
 use std::net::IpAddr;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -88,6 +93,17 @@ pub struct LoadgenArgs {
     /// database (the server's), unless it is there already.
     #[arg(long)]
     pub prepare_database: Option<String>,
+    /// For `person-page`: page views a second across all clients, each sent when it is due
+    /// whether or not the earlier ones were answered; its latency counts from when it was due.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub rate: u32,
+    /// Stop as soon as this process (e.g. an import started just before) has ended. Linux only.
+    #[arg(long)]
+    pub while_running: Option<u32>,
+    /// For `person-page`: write every view as a CSV line (seconds from the start when it was
+    /// due, latency in milliseconds, 1 if acknowledged) to this file.
+    #[arg(long)]
+    pub timeline: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +120,9 @@ pub enum Scenario {
     /// Create a group (daily, 10,000 places a night), then sign walk-ins in at its door, as
     /// several devices at once would (the account must run peer support, e.g. a coordinator).
     DoorSignIn,
+    /// A health coach opens the records of people on their caseload at a steady rate
+    /// (`--rate`): every view is an audited read, so a write.
+    PersonPage,
 }
 
 impl Scenario {
@@ -114,6 +133,7 @@ impl Scenario {
             Scenario::CaseloadPage => "caseload-page",
             Scenario::WaitingList => "waiting-list",
             Scenario::DoorSignIn => "door-sign-in",
+            Scenario::PersonPage => "person-page",
         }
     }
 
@@ -125,12 +145,13 @@ impl Scenario {
             Scenario::CaseloadPage => "caseload pages",
             Scenario::WaitingList => "waiting-list pages",
             Scenario::DoorSignIn => "sign-ins",
+            Scenario::PersonPage => "person pages",
         }
     }
 }
 
 #[tokio::main]
-pub(crate) async fn main() -> std::process::ExitCode {
+async fn main() -> std::process::ExitCode {
     match run(LoadgenArgs::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -201,7 +222,38 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
         run_tag: rand::thread_rng().gen_range(0..26u64.pow(4)),
         nhs_base: rand::thread_rng().gen_range(0..1_000_000),
         errors: Mutex::new(Vec::new()),
+        stopped: AtomicBool::new(false),
+        t0: tokio::time::Instant::now(),
+        timeline: Mutex::new(Vec::new()),
     });
+    if let Some(pid) = args.while_running {
+        if !steady::is_running(pid) {
+            bail!("--while-running {pid}: there is no such process");
+        }
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            while steady::is_running(pid) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            println!("Process {pid} has ended: stopping.");
+            shared.stopped.store(true, Ordering::Relaxed);
+        });
+    }
+    // What the person-page scenario needs before the clock starts: the caseload's people.
+    let caseload = match scenario {
+        Scenario::PersonPage => {
+            let first = &sessions.first().context("at least one client")?.1;
+            let people = first.caseload_people().await?;
+            println!(
+                "Opening the records of {} people on the caseload, {} a second",
+                people.len(),
+                args.rate
+            );
+            Some(Arc::new(people))
+        }
+        _ => None,
+    };
+    let clients = sessions.len() as u32;
     // What the questionnaire scenario needs before the clock starts: people, and the instrument.
     let door = match scenario {
         Scenario::DoorSignIn => {
@@ -216,7 +268,8 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
         Scenario::RegisterPerson
         | Scenario::CaseloadPage
         | Scenario::WaitingList
-        | Scenario::DoorSignIn => None,
+        | Scenario::DoorSignIn
+        | Scenario::PersonPage => None,
         Scenario::SubmitQuestionnaire => {
             let first = &sessions.first().context("at least one client")?.1;
             let t = first.questionnaire_target(&shared).await?;
@@ -231,11 +284,19 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + limit;
     let mut set = tokio::task::JoinSet::new();
-    for (_, session) in sessions {
+    for (i, session) in sessions {
         let shared = shared.clone();
         let target = target.clone();
         let door = door.clone();
+        let caseload = caseload.clone();
+        let rate = args.rate;
         set.spawn(async move {
+            if let Some(people) = caseload {
+                let schedule = steady::Schedule::new(rate, clients, i);
+                return session
+                    .steady_page_loop(&shared, deadline, schedule, &people)
+                    .await;
+            }
             match (scenario, target, door) {
                 (_, _, Some(d)) => session.door_loop(&shared, &d, deadline).await,
                 (Scenario::CaseloadPage, _, _) => {
@@ -274,6 +335,20 @@ pub async fn run(args: LoadgenArgs) -> Result<()> {
     }
     let elapsed = started.elapsed();
 
+    if let Some(path) = &args.timeline {
+        let mut views = shared.timeline.lock().expect("timeline lock").clone();
+        views.sort();
+        let mut csv = String::from("due_s,latency_ms,acknowledged\n");
+        for (due, latency, ok) in views {
+            csv.push_str(&format!(
+                "{:.3},{:.1},{}\n",
+                due.as_secs_f64(),
+                latency.as_secs_f64() * 1000.0,
+                u8::from(ok)
+            ));
+        }
+        std::fs::write(path, csv).with_context(|| format!("writing {}", path.display()))?;
+    }
     let report = Report::new(latencies_us, errors, elapsed, scenario.noun());
     print!("{report}");
     let messages = shared.errors.lock().expect("errors lock").clone();
@@ -321,9 +396,20 @@ pub(crate) struct Shared {
     /// Makes NHS numbers (in the 999 test range) vary between runs.
     nhs_base: u64,
     errors: Mutex<Vec<String>>,
+    /// Set when the process named by `--while-running` has ended.
+    stopped: AtomicBool,
+    /// When the run started, and (person-page) every view: when it was due after `t0`, its
+    /// latency, and whether it was acknowledged.
+    t0: tokio::time::Instant,
+    timeline: Mutex<Vec<(Duration, Duration, bool)>>,
 }
 
 impl Shared {
+    /// Whether the loops should stop: the deadline has passed or the watched process ended.
+    fn done(&self, deadline: tokio::time::Instant) -> bool {
+        tokio::time::Instant::now() >= deadline || self.stopped.load(Ordering::Relaxed)
+    }
+
     fn note_error(&self, message: String) {
         let mut errors = self.errors.lock().expect("errors lock");
         if errors.len() < ERRORS_SHOWN && !errors.contains(&message) {

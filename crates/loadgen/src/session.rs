@@ -16,8 +16,8 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 pub(crate) struct Session {
-    client: reqwest::Client,
-    base: Url,
+    pub(crate) client: reqwest::Client,
+    pub(crate) base: Url,
     csrf_token: String,
 }
 
@@ -81,7 +81,7 @@ impl Session {
             }
         };
         loop {
-            if tokio::time::Instant::now() >= deadline {
+            if shared.done(deadline) {
                 break;
             }
             let n = shared.issued.fetch_add(1, Ordering::Relaxed);
@@ -204,7 +204,7 @@ impl Session {
             errors: 0,
         };
         loop {
-            if tokio::time::Instant::now() >= deadline {
+            if shared.done(deadline) {
                 break;
             }
             let n = shared.issued.fetch_add(1, Ordering::Relaxed);
@@ -290,7 +290,7 @@ impl Session {
         };
         let h1 = format!("<h1>{heading}</h1>");
         loop {
-            if tokio::time::Instant::now() >= deadline {
+            if shared.done(deadline) {
                 break;
             }
             let n = shared.issued.fetch_add(1, Ordering::Relaxed);
@@ -416,7 +416,7 @@ impl Session {
         }
         let mut rng = rand::rngs::StdRng::from_entropy();
         loop {
-            if tokio::time::Instant::now() >= deadline {
+            if shared.done(deadline) {
                 break;
             }
             let n = shared.issued.fetch_add(1, Ordering::Relaxed);
