@@ -222,7 +222,8 @@ enum ImportCommand {
     /// Utilisation events from a CSV file `person_id,date,type,minor` (person_id: the person's
     /// record id, a UUID, or their 10-digit NHS number). Importing the same file again changes
     /// nothing; bad rows are skipped and listed by line with the reason, the good rows imported
-    /// in one transaction. Exits 2 when rows were rejected.
+    /// whole (nothing of the file is seen until all of it is stored). Exits 2 when rows were
+    /// rejected.
     Events(ImportFileArgs),
     /// Utilisation events from FHIR R4 resources: a Bundle (JSON, any type) or NDJSON (one
     /// resource per line, as from a Bulk Data export) of Encounters (attendances and emergency

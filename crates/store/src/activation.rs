@@ -737,7 +737,7 @@ async fn latest_measures_of(c: &mut AnyConnection, org: OrgId) -> Result<Vec<Lat
             m.level = r.try_get("level")?;
         }
     }
-    let unplanned = sqlx::query("SELECT person_id, MAX(last_unplanned) AS d FROM utilisation_event_sets WHERE org_id = $1 AND last_unplanned IS NOT NULL GROUP BY person_id")
+    let unplanned = sqlx::query(&format!("SELECT person_id, MAX(last_unplanned) AS d FROM utilisation_event_sets WHERE org_id = $1 AND last_unplanned IS NOT NULL AND {} GROUP BY person_id", crate::outcomes::OF_COMPLETE_IMPORTS))
         .bind(&org)
         .fetch_all(&mut *c)
         .await?;

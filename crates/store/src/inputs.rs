@@ -47,8 +47,11 @@ const LTC_SQL: &str =
     "SELECT person_id, COUNT(*) AS n FROM person_conditions WHERE org_id = $1 GROUP BY person_id";
 /// Long-term conditions by name ($1 = organisation).
 const CONDITIONS_SQL: &str = "SELECT person_id, condition FROM person_conditions WHERE org_id = $1";
-/// Event sets touching the window ($1 = organisation, $2 = window end, $3 = window start).
-const SETS_SQL: &str = "SELECT person_id, packed FROM utilisation_event_sets WHERE org_id = $1 AND first_date <= $2 AND last_date >= $3";
+/// Event sets of complete imports touching the window ($1 = organisation, $2 = window end,
+/// $3 = window start).
+fn sets_sql() -> String {
+    format!("SELECT person_id, packed FROM utilisation_event_sets WHERE org_id = $1 AND first_date <= $2 AND last_date >= $3 AND {}", crate::outcomes::OF_COMPLETE_IMPORTS)
+}
 
 struct P {
     dob: Option<Day>,
@@ -420,7 +423,8 @@ async fn feed_any(store: &Store, org: &str, b: &mut InputsBuilder) -> Result<()>
     drop(rows);
     b.apply(Item::PeriodsNow)?;
     let (from, to) = (b.window.from.to_iso(), b.window.to.to_iso());
-    let mut rows = sqlx::query(SETS_SQL)
+    let sets_sql = sets_sql();
+    let mut rows = sqlx::query(&sets_sql)
         .bind(org)
         .bind(&to)
         .bind(&from)
@@ -515,7 +519,7 @@ fn read_native(
         }
     }
     out.push(Item::PeriodsNow);
-    let mut st = c.prepare(SETS_SQL)?;
+    let mut st = c.prepare(&sets_sql())?;
     let mut rows = st.query([org, to.as_str(), from.as_str()])?;
     while let Some(r) = rows.next()? {
         let item = Item::Set {

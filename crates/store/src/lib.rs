@@ -149,6 +149,10 @@ pub struct Health {
 /// Most write jobs grouped into one SQLite transaction.
 const MAX_GROUP: usize = 512;
 
+/// How long the SQLite writer waits for the database's write lock, held by another process,
+/// before its group fails (as `busy_timeout` did).
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
 impl Store {
     /// Connects to `url` (`sqlite://path` — created if missing — or `postgres://…`) and applies
     /// the embedded migrations.
@@ -200,6 +204,8 @@ impl Store {
                     })
                     .connect_with(opts)
                     .await?;
+                // From here the writer waits for the write lock itself (`begin_group`).
+                conn.execute("PRAGMA busy_timeout = 0").await?;
                 let (tx, rx) = mpsc::channel::<Job>(4096);
                 tokio::spawn(group_writer(
                     WriterConn::Dedicated(conn),
@@ -215,6 +221,7 @@ impl Store {
                 };
                 if migrate {
                     store.convert_legacy_events().await?;
+                    store.clean_abandoned_imports().await?;
                 }
                 Ok(store)
             }
@@ -238,6 +245,7 @@ impl Store {
                 };
                 if migrate {
                     store.convert_legacy_events().await?;
+                    store.clean_abandoned_imports().await?;
                 }
                 Ok(store)
             }
@@ -408,6 +416,7 @@ async fn group_writer(mut source: WriterConn, mut rx: mpsc::Receiver<Job>, begin
                 Err(_) => break,
             }
         }
+        let sqlite = matches!(source, WriterConn::Dedicated(_));
         let mut pooled: Option<sqlx::pool::PoolConnection<sqlx::Any>> = None;
         let conn: &mut AnyConnection = match &mut source {
             WriterConn::Dedicated(c) => c,
@@ -420,7 +429,7 @@ async fn group_writer(mut source: WriterConn, mut rx: mpsc::Receiver<Job>, begin
                 }
             },
         };
-        if let Err(e) = conn.execute(begin).await {
+        if let Err(e) = begin_group(conn, begin, sqlite).await {
             tracing::error!(error = %e, "could not begin a write transaction");
             batch.clear();
             continue;
@@ -439,6 +448,35 @@ async fn group_writer(mut source: WriterConn, mut rx: mpsc::Receiver<Job>, begin
         };
         for c in completions {
             c(commit_error.clone());
+        }
+    }
+}
+
+/// Begins a group's transaction. On SQLite, when another process holds the write lock (a command-line
+/// import writing its chunks, say), the writer tries again every millisecond for up to
+/// [`LOCK_WAIT`] rather than sleep in SQLite's busy handler, which looks at growing intervals
+/// (up to 100 ms) and so keeps missing the short gaps the other process leaves between its
+/// transactions.
+async fn begin_group(
+    conn: &mut AnyConnection,
+    begin: &str,
+    sqlite: bool,
+) -> std::result::Result<(), sqlx::Error> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.execute(begin).await {
+            // SQLITE_BUSY, and its extended codes.
+            Err(sqlx::Error::Database(db))
+                if sqlite
+                    && db
+                        .code()
+                        .and_then(|c| c.parse::<i32>().ok())
+                        .is_some_and(|c| c & 0xff == 5)
+                    && started.elapsed() < LOCK_WAIT =>
+            {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            other => return other.map(|_| ()),
         }
     }
 }

@@ -471,3 +471,27 @@ async fn a_refusal_is_committed_and_the_use_case_rolled_back(backend: Backend) {
         .await;
     assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
 }
+
+/// On SQLite another process (a command-line import writing its chunks, say) may hold the
+/// database's write lock for a moment: the store's writer waits for it, then commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sqlite_writer_waits_while_another_connection_holds_the_lock() {
+    use sqlx::{Connection, Executor};
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let store = Store::open(&db.url).await.unwrap();
+    let mut other = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    other.execute("BEGIN IMMEDIATE").await.unwrap();
+    let writer = store.clone();
+    let write =
+        tokio::spawn(async move { writer.create_organisation("Riverside PCN", "pcn").await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!write.is_finished(), "the write did not wait for the lock");
+    other.execute("COMMIT").await.unwrap();
+    let org = write.await.unwrap().unwrap();
+    assert!(store
+        .organisations()
+        .await
+        .unwrap()
+        .iter()
+        .any(|o| o.id == org));
+}

@@ -638,3 +638,205 @@ async fn evaluation_from_store_equals_files(backend: Backend) {
     assert_eq!(again.excluded.no_deprivation_decile, 1);
     assert_eq!(again.records.len(), inputs.records.len());
 }
+
+// Imports written in chunks (issue 11): readers see only complete imports; an import whose
+// process died part-way is removed once abandoned; a file imported twice at once is stored once.
+both_backends!(
+    incomplete_imports_are_invisible_and_abandoned_ones_removed,
+    a_large_import_is_written_in_chunks_and_stored_once
+);
+
+async fn count(store: &Store, sql: &str, org: OrgId) -> i64 {
+    use sqlx::Row;
+    sqlx::query(sql)
+        .bind(org.as_text())
+        .fetch_one(store.reader())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// An incomplete import of five A&E attendances for `person`, last written at `written_at`, as
+/// a chunked import leaves it part-way (or when its process died).
+async fn incomplete_import(store: &Store, org: OrgId, person: PersonId, written_at: i64) -> String {
+    let id = uuid::Uuid::new_v4().to_string();
+    sqlx::query("INSERT INTO utilisation_imports (org_id, id, sha256, file_name, source, rows_read, rows_rejected, events_imported, imported_at, complete, written_at) VALUES ($1, $2, $3, 'part.csv', 'test', 5, 0, 5, 0, 0, $4)")
+        .bind(org.as_text())
+        .bind(&id)
+        .bind(format!("pending {id}"))
+        .bind(written_at)
+        .execute(store.reader())
+        .await
+        .unwrap();
+    let set = alongside_store::event_sets::pack([alongside_store::event_sets::EventDay {
+        day: day("2025-03-04"),
+        event_type: 2,
+        minor: false,
+        n: 5,
+    }])
+    .unwrap();
+    sqlx::query("INSERT INTO utilisation_event_sets (org_id, person_id, import_id, first_date, last_date, last_unplanned, events, packed) VALUES ($1, $2, $3, '2025-03-04', '2025-03-04', '2025-03-04', 5, $4)")
+        .bind(org.as_text())
+        .bind(person.as_text())
+        .bind(&id)
+        .bind(set.bytes)
+        .execute(store.reader())
+        .await
+        .unwrap();
+    id
+}
+
+async fn incomplete_imports_are_invisible_and_abandoned_ones_removed(backend: Backend) {
+    let (db, store, org, _) = setup(backend).await;
+    let (a, b) = (PersonId::new(), PersonId::new());
+    store
+        .insert_people_unaudited_actor(
+            org,
+            vec![
+                (a, registered("", "female", "3"), None),
+                (b, registered("", "male", "5"), None),
+            ],
+            "test",
+        )
+        .await
+        .unwrap();
+    let import = |csv: String| {
+        let store = store.clone();
+        async move {
+            store
+                .import_events_csv(
+                    org,
+                    Requester::System("cli"),
+                    "events.csv",
+                    "test",
+                    csv.into_bytes(),
+                    Source::default(),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    import(format!(
+        "person_id,date,type,minor\n{a},2025-02-01,gp_appointment,\n{b},2025-02-02,ae_attendance,\n"
+    ))
+    .await;
+    let window = Window {
+        from: day("2025-01-01"),
+        to: day("2025-12-31"),
+    };
+    let before = store.outcome_inputs(org, window, false).await.unwrap();
+    assert_eq!(store.utilisation_totals(org).await.unwrap(), (2, 1));
+
+    // One import still being written (written to just now) and one abandoned long ago.
+    let live = incomplete_import(&store, org, b, alongside_store::now_micros()).await;
+    let dead = incomplete_import(&store, org, b, 0).await;
+    // Readers see neither.
+    assert_eq!(store.utilisation_totals(org).await.unwrap(), (2, 1));
+    let during = store.outcome_inputs(org, window, false).await.unwrap();
+    assert_eq!(during.events_in_window, before.events_in_window);
+    assert_eq!(during.records, before.records);
+
+    // Opening the store removes the abandoned import and its sets, not the live one.
+    store.close().await;
+    let store = Store::open(&db.url).await.unwrap();
+    let incomplete = "SELECT COUNT(*) FROM utilisation_imports WHERE org_id = $1 AND complete = 0";
+    assert_eq!(count(&store, incomplete, org).await, 1);
+    let sets_of = |id: &str| {
+        format!(
+            "SELECT COUNT(*) FROM utilisation_event_sets WHERE org_id = $1 AND import_id = '{id}'"
+        )
+    };
+    assert_eq!(count(&store, &sets_of(&dead), org).await, 0);
+    assert_eq!(count(&store, &sets_of(&live), org).await, 1);
+
+    // Once it too stops being written to, the next import removes it.
+    sqlx::query("UPDATE utilisation_imports SET written_at = 1 WHERE id = $1")
+        .bind(&live)
+        .execute(store.reader())
+        .await
+        .unwrap();
+    let r = store
+        .import_events_csv(
+            org,
+            Requester::System("cli"),
+            "more.csv",
+            "test",
+            format!("person_id,date,type,minor\n{a},2025-05-01,gp_dna,\n").into_bytes(),
+            Source::default(),
+        )
+        .await
+        .unwrap();
+    assert!(!r.already_imported);
+    assert_eq!(count(&store, incomplete, org).await, 0);
+    assert_eq!(count(&store, &sets_of(&live), org).await, 0);
+    assert_eq!(store.utilisation_totals(org).await.unwrap(), (3, 2));
+}
+
+async fn a_large_import_is_written_in_chunks_and_stored_once(backend: Backend) {
+    let (_db, store, org, _) = setup(backend).await;
+    // More people than one chunk's worth (4,000 event sets: outcomes/write.rs), two events each.
+    let people: Vec<PersonId> = (0..4_500).map(|_| PersonId::new()).collect();
+    for chunk in people.chunks(1_000) {
+        store
+            .insert_people_unaudited_actor(
+                org,
+                chunk
+                    .iter()
+                    .map(|p| (*p, registered("", "female", "3"), None))
+                    .collect(),
+                "test",
+            )
+            .await
+            .unwrap();
+    }
+    let mut csv = String::from("person_id,date,type,minor\n");
+    for p in &people {
+        csv.push_str(&format!(
+            "{p},2025-02-01,gp_appointment,\n{p},2025-03-04,ae_attendance,true\n"
+        ));
+    }
+    // The same file twice at once: one import stores it, the other finds it imported.
+    let run = |name: &'static str| {
+        let (store, bytes) = (store.clone(), csv.clone().into_bytes());
+        async move {
+            store
+                .import_events_csv(
+                    org,
+                    Requester::System("cli"),
+                    name,
+                    "test",
+                    bytes,
+                    Source::default(),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let (x, y) = tokio::join!(run("first.csv"), run("second.csv"));
+    assert_eq!(
+        [x.already_imported, y.already_imported]
+            .iter()
+            .filter(|a| **a)
+            .count(),
+        1,
+        "{x:?}\n{y:?}"
+    );
+    let stored = if x.already_imported { &y } else { &x };
+    assert_eq!(stored.events_imported, 9_000);
+    assert_eq!(x.import_id, y.import_id);
+    assert_eq!(store.utilisation_totals(org).await.unwrap(), (9_000, 1));
+    let all = "SELECT COUNT(*) FROM utilisation_imports WHERE org_id = $1";
+    assert_eq!(count(&store, all, org).await, 1);
+    let sets = "SELECT COUNT(*) FROM utilisation_event_sets WHERE org_id = $1";
+    assert_eq!(count(&store, sets, org).await, 4_500);
+    let details = audit_details(&store, org, "utilisation.import").await;
+    assert_eq!(details.len(), 2, "{details:?}");
+    assert_eq!(
+        details
+            .iter()
+            .filter(|d| d.contains("already imported"))
+            .count(),
+        1
+    );
+    assert!(store.verify_audit().await.unwrap().ok());
+}

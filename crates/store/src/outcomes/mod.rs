@@ -2,19 +2,20 @@
 //! admissions, outpatients) idempotently, and building the per-period aggregates that
 //! `alongside_stats::evaluate_records` fits — counts aggregated in SQL, one row per person.
 //!
-//! Design (see `docs/outcomes.md`, "From the store"), by file: [`parse`] reads a file into
-//! sorted, counted event keys; [`import`] stores them as one import; [`evaluation`] is what an
-//! evaluation covers and returns (its window, exclusions, inputs) and audits each run; [`legacy`]
-//! converts events stored before migration 0010; [`population`] loads synthetic populations for
-//! benchmarks.
+//! Design (see `docs/outcomes.md`, "From the store"), by file: `parse.rs` reads a file into
+//! sorted, counted event keys; `import.rs` checks them and stores them as one import, which
+//! `write.rs` writes in chunks; `evaluation.rs` is what an evaluation covers and returns (its
+//! window, exclusions, inputs) and audits each run; `legacy.rs` converts events stored before
+//! migration 0010; `population.rs` loads synthetic populations for benchmarks.
 //!
 //! * Two formats, one pipeline: a CSV row and a FHIR resource ([`crate::fhir_events`]) both
 //!   become (person, day, type, minor) items; people are resolved, items packed, stored and
 //!   audited by the same code.
 //! * An import is identified by the SHA-256 of its bytes per organisation: the same file again
 //!   changes nothing. Bad rows are skipped and reported by line with the reason; the good rows,
-//!   the import record and one audit entry are written in one transaction, so a file is either
-//!   imported whole (minus its reported bad rows) or not at all. A bad header rejects the file.
+//!   the import record and one audit entry are written in short chunks that readers do not see
+//!   until the last one marks the import complete (`write.rs`), so a file is either imported whole
+//!   (minus its reported bad rows) or not at all. A bad header rejects the file.
 //! * Events are stored per (person, type, minor, day, import) with a count `n`, keyed in the
 //!   order the evaluation groups them.
 //! * An evaluation covers a window [from, to]: one observation period per person, from `from`
@@ -26,6 +27,7 @@ mod import;
 mod legacy;
 mod parse;
 mod population;
+mod write;
 
 use crate::people::Source;
 use crate::users::parse_uuid;
@@ -38,6 +40,7 @@ use alongside_stats::Day;
 pub use crate::event_sets::EVENT_TYPES;
 pub use evaluation::{level_table, Exclusions, LatestLevel, OutcomeInputs, Window};
 pub use population::{PopulationMeasurement, PopulationRow};
+pub(crate) use write::OF_COMPLETE_IMPORTS;
 
 /// The exact header of an events file.
 pub const EVENTS_HEADER: &str = "person_id,date,type,minor";
