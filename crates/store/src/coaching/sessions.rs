@@ -93,7 +93,7 @@ async fn load_session(
 }
 
 /// Busy slots (times only, no one named) of a coach or a person, for the booking rules.
-pub(super) async fn busy(
+async fn busy(
     c: &mut AnyConnection,
     org: OrgId,
     column: &str,
