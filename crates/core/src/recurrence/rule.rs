@@ -222,7 +222,7 @@ impl Rule {
     }
 
     /// Checks the rule's parts on their own (a series adds its own checks: see
-    /// [`Series::validate`]).
+    /// [`Series::validate`](super::Series::validate)).
     pub fn validate(&self) -> Result<(), RecurrenceError> {
         if self.interval == 0 {
             return Err(RecurrenceError::IntervalZero);

@@ -2,14 +2,14 @@
 //! room, episodes, sessions, goals with steps and reviews, discharge, caseloads and calendar
 //! feeds.
 //!
-//! Every use case runs through the door ([`Store::write_as`] / [`Store::read_as`]): it finds
-//! whose coaching a record is, takes the grant for that person (or the organisation-wide
-//! grant for the coordinator's queue and a coach's own caseload) before reading anything of
-//! theirs, and audits what it read or changed in the same transaction. The loaders take
-//! a grant, so nothing is loaded without a decision. Booking rules come from
-//! `alongside_core::coaching`; this module only gathers the facts they need. All writes run on
-//! the single writer, so a check and the insert it guards (a free slot, a coach's room) cannot
-//! interleave with another booking: exactly one of two simultaneous bookings of a slot wins,
+//! Every use case runs through the door ([`Store::write_as`](crate::Store::write_as) /
+//! [`Store::read_as`](crate::Store::read_as)): it finds whose coaching a record is, takes the grant
+//! for that person (or the organisation-wide grant for the coordinator's queue and a coach's own
+//! caseload) before reading anything of theirs, and audits what it read or changed in the same
+//! transaction. The loaders take a grant, so nothing is loaded without a decision. Booking rules
+//! come from `alongside_core::coaching`; this module only gathers the facts they need. All writes
+//! run on the single writer, so a check and the insert it guards (a free slot, a coach's room)
+//! cannot interleave with another booking: exactly one of two simultaneous bookings of a slot wins,
 //! on both backends.
 //!
 //! The use cases live in submodules named after their part of the service: `coaches` (coaches'
