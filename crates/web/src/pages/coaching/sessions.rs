@@ -1,0 +1,371 @@
+//! Coaching sessions: booking one in an episode, and recording what happened (attendance,
+//! notes, progress on goals) or a cancellation.
+
+use super::episodes::manage_allowed;
+use super::{id, local_when, minutes_between, repeated, status_tag, store_outcome};
+use crate::auth::{ClientSource, CurrentUser};
+use crate::error::AppResult;
+use crate::form::FormData;
+use crate::layout::{self, Input};
+use crate::pages::{invalid, ok, see_other};
+use crate::AppState;
+use alongside_core::audit::AuditAction;
+use alongside_core::coaching::{
+    parse_attainment, BookingForm, ContactMode, SessionStatus, ATTAINMENT,
+};
+use alongside_core::time::Timestamp;
+use alongside_core::validation::{clean_text, ValidationErrors};
+use alongside_core::{EpisodeId, SessionId};
+use alongside_store::coaching::{EpisodeView, GoalView, ReviewInput, SessionRecord, SessionRow};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use maud::{html, Markup};
+
+const BOOKING_FIELDS: [&str; 7] = [
+    "date",
+    "time",
+    "minutes",
+    "mode",
+    "place",
+    "length_reason",
+    "extra_reason",
+];
+
+fn booking_form(data: &FormData) -> BookingForm {
+    BookingForm {
+        date: data.get("date"),
+        time: data.get("time"),
+        minutes: data.get("minutes"),
+        mode: data.get("mode"),
+        place: data.get("place"),
+        length_reason: data.get("length_reason"),
+        extra_reason: data.get("extra_reason"),
+    }
+}
+
+fn book_page(
+    user: &CurrentUser,
+    ep: &EpisodeView,
+    f: &BookingForm,
+    e: &ValidationErrors,
+) -> Markup {
+    let title = format!("Book a session with {}", ep.person_name);
+    let at_max = ep.sessions_used() >= ep.max_sessions;
+    layout::page(
+        Some(user),
+        &layout::title_with_errors(&title, e),
+        html! {
+            (layout::error_summary(e))
+            p { a.back-link href={ "/coaching/episodes/" (ep.id) } { "Back to the episode" } }
+            h1 { (title) }
+            p { "Sessions used: " (ep.sessions_used()) " of " (ep.max_sessions) ". Times are UK time." }
+            form method="post" action={ "/coaching/episodes/" (ep.id) "/book" } novalidate {
+                (layout::csrf(&user.csrf))
+                (layout::text_input("date", "Date", &f.date, e, Input { kind: "date", hint: Some("For example, 2027-03-14"), width: Some("input--width-10"), ..Default::default() }))
+                (layout::text_input("time", "Start time", &f.time, e, Input { kind: "time", hint: Some("24-hour clock, for example 14:30"), width: Some("input--width-5"), ..Default::default() }))
+                (layout::text_input("minutes", "Length in minutes", &f.minutes, e, Input { hint: Some("Usually 45 to 60"), width: Some("input--width-3"), inputmode: Some("numeric"), ..Default::default() }))
+                (layout::text_input("length_reason", "If not 45 to 60 minutes, why?", &f.length_reason, e, Input { width: Some("input--width-30"), ..Default::default() }))
+                (layout::radios("mode", "How will you meet?", &ContactMode::options(), &f.mode, e))
+                (layout::text_input("place", "Place (for face to face)", &f.place, e, Input { width: Some("input--width-30"), ..Default::default() }))
+                @if at_max || e.for_field("extra_reason").is_some() {
+                    (layout::textarea("extra_reason", "Reason for an extra session", Some("Only a care coordinator can add sessions beyond the maximum"), &f.extra_reason, e))
+                }
+                button.button type="submit" { "Book session" }
+            }
+        },
+    )
+}
+
+pub async fn book_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientSource(source): ClientSource,
+    Path(eid): Path<String>,
+) -> AppResult<Response> {
+    let eid: EpisodeId = id(&eid)?;
+    let ep = state
+        .store
+        .episode(&user.actor, eid, source.clone())
+        .await?;
+    manage_allowed(&state, &user, &ep, AuditAction::SessionBooked, &source).await?;
+    let f = BookingForm {
+        minutes: "60".into(),
+        ..Default::default()
+    };
+    Ok(ok(book_page(&user, &ep, &f, &ValidationErrors::default())))
+}
+
+pub async fn book(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientSource(source): ClientSource,
+    Path(eid): Path<String>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let eid: EpisodeId = id(&eid)?;
+    let data = FormData::parse(&body);
+    user.check_csrf(&data.get("csrf_token"))?;
+    let f = booking_form(&data);
+    let parsed = match repeated(&data, &BOOKING_FIELDS) {
+        Some(e) => Err(e),
+        None => f.validate(),
+    };
+    let e = match parsed {
+        Ok(b) => match store_outcome(
+            state
+                .store
+                .book_session(
+                    &user.actor,
+                    eid,
+                    b,
+                    state.config.clock.now(),
+                    source.clone(),
+                )
+                .await,
+        )? {
+            Ok(_) => return Ok(see_other(&format!("/coaching/episodes/{eid}?booked=1"))),
+            Err(e) => e,
+        },
+        Err(e) => e,
+    };
+    let ep = state
+        .store
+        .episode(&user.actor, eid, source.clone())
+        .await?;
+    manage_allowed(&state, &user, &ep, AuditAction::SessionBooked, &source).await?;
+    Ok(invalid(book_page(&user, &ep, &f, &e)))
+}
+
+pub async fn session(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientSource(source): ClientSource,
+    Path(sid): Path<String>,
+) -> AppResult<Response> {
+    let sid: SessionId = id(&sid)?;
+    let (s, ep) = state
+        .store
+        .coaching_session(&user.actor, sid, source)
+        .await?;
+    Ok(ok(session_page(
+        &user,
+        &s,
+        &ep,
+        &FormData::default(),
+        &ValidationErrors::default(),
+        state.config.clock.now(),
+    )))
+}
+
+fn session_page(
+    user: &CurrentUser,
+    s: &SessionRow,
+    ep: &EpisodeView,
+    data: &FormData,
+    e: &ValidationErrors,
+    now: Timestamp,
+) -> Markup {
+    let own = user.actor.person_id == Some(s.person_id);
+    let team = ep.may_manage;
+    let title = format!("Session on {}", local_when(s.starts_at));
+    let started = s.starts_at <= now;
+    let statuses: Vec<(&str, &str)> = if started {
+        vec![
+            (
+                SessionStatus::Attended.code(),
+                SessionStatus::Attended.label(),
+            ),
+            (
+                SessionStatus::DidNotAttend.code(),
+                SessionStatus::DidNotAttend.label(),
+            ),
+            (
+                SessionStatus::CancelledByPerson.code(),
+                SessionStatus::CancelledByPerson.label(),
+            ),
+            (
+                SessionStatus::CancelledByCoach.code(),
+                SessionStatus::CancelledByCoach.label(),
+            ),
+        ]
+    } else {
+        vec![
+            (
+                SessionStatus::CancelledByPerson.code(),
+                SessionStatus::CancelledByPerson.label(),
+            ),
+            (
+                SessionStatus::CancelledByCoach.code(),
+                SessionStatus::CancelledByCoach.label(),
+            ),
+        ]
+    };
+    let att: Vec<(String, &str)> = ATTAINMENT
+        .iter()
+        .map(|(v, l)| (v.to_string(), *l))
+        .collect();
+    let att_refs: Vec<(&str, &str)> = std::iter::once(("", "Not reviewed this time"))
+        .chain(att.iter().map(|(v, l)| (v.as_str(), *l)))
+        .collect();
+    let open_goals: Vec<&GoalView> = ep.goals.iter().filter(|g| g.outcome.is_none()).collect();
+    layout::page(
+        Some(user),
+        &layout::title_with_errors(&title, e),
+        html! {
+            (layout::error_summary(e))
+            p { a.back-link href={ "/coaching/episodes/" (ep.id) } { "Back to the episode" } }
+            span.caption { (s.person_name) " with " (ep.coach_name) }
+            h1 { (title) }
+            dl.summary-list {
+                (layout::row("Status", status_tag(s.status)))
+                (layout::row("How", html! { (s.mode.label()) @if let Some(p) = &s.place { ", " (p) } }))
+                (layout::row("Length", html! { (minutes_between(s.starts_at, s.ends_at)) " minutes" @if let Some(r) = &s.length_reason { " (" (r) ")" } }))
+                @if let Some(r) = &s.extra_reason { (layout::row("Extra session because", html! { (r) })) }
+                @if let Some(r) = &s.cancel_reason { (layout::row("Cancelled because", html! { (r) })) }
+                @if let Some(n) = &s.notes { (layout::row(if own { "Notes your coach shared" } else { "Notes" }, html! { span.preserve-lines { (n) } })) }
+            }
+            @if own && s.status == SessionStatus::Booked && !started {
+                h2 { "Cancel this session" }
+                form method="post" action={ "/coaching/sessions/" (s.id) } novalidate {
+                    (layout::csrf(&user.csrf))
+                    input type="hidden" name="status" value="cancelled_by_person";
+                    (layout::textarea("cancel_reason", "Why can you not come? (optional)", None, &data.get("cancel_reason"), e))
+                    button.button.button--warning type="submit" { "Cancel the session" }
+                }
+            }
+            @if team && ep.open && (s.status == SessionStatus::Booked || s.status == SessionStatus::Attended) {
+                h2 { "Record the session" }
+                form method="post" action={ "/coaching/sessions/" (s.id) } novalidate {
+                    (layout::csrf(&user.csrf))
+                    (layout::radios("status", "What happened?", &statuses, &data.opt("status").unwrap_or_else(|| if s.status == SessionStatus::Attended { "attended".into() } else { String::new() }), e))
+                    (layout::textarea("cancel_reason", "If cancelled, why? (optional)", None, &data.get("cancel_reason"), e))
+                    (layout::textarea("notes", "Session notes", Some("Visible to the coaching team; share them with the person below if you want them to see them"), &data.opt("notes").unwrap_or_else(|| s.notes.clone().unwrap_or_default()), e))
+                    div.form-group { div.checkboxes { (layout::checkbox("notes_shared", "Share these notes with the person", data.has("notes_shared") || s.notes_shared)) } }
+                    @if !open_goals.is_empty() {
+                        h3 { "Progress on goals" }
+                        @for g in &open_goals {
+                            @let field = format!("review-{}", g.id);
+                            @let note = format!("review-note-{}", g.id);
+                            (layout::select(&field, &format!("\u{201c}{}\u{201d}: progress since the last review", g.details.own_words), &att_refs, &data.get(&field), e))
+                            (layout::text_input(&note, "Note on this goal (optional)", &data.get(&note), e, Input { width: Some("input--width-30"), ..Default::default() }))
+                        }
+                    }
+                    button.button type="submit" { "Save" }
+                }
+            }
+        },
+    )
+}
+
+pub async fn record(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientSource(source): ClientSource,
+    Path(sid): Path<String>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let sid: SessionId = id(&sid)?;
+    let data = FormData::parse(&body);
+    user.check_csrf(&data.get("csrf_token"))?;
+    let (s, ep) = state
+        .store
+        .coaching_session(&user.actor, sid, source.clone())
+        .await?;
+    let mut keys = vec![
+        "status".to_string(),
+        "notes".into(),
+        "cancel_reason".into(),
+        "notes_shared".into(),
+    ];
+    for g in &ep.goals {
+        keys.push(format!("review-{}", g.id));
+        keys.push(format!("review-note-{}", g.id));
+    }
+    let key_refs: Vec<&str> = keys.iter().map(|s| s.as_str()).collect();
+    let mut e = repeated(&data, &key_refs).unwrap_or_default();
+    let status =
+        SessionStatus::from_code(data.get("status").trim()).filter(|s| *s != SessionStatus::Booked);
+    if status.is_none() {
+        e.add("status", "Select what happened at the session");
+    }
+    let notes = clean_text(
+        &mut e,
+        "notes",
+        "the notes",
+        &data.get("notes"),
+        8000,
+        false,
+    );
+    let cancel_reason = clean_text(
+        &mut e,
+        "cancel_reason",
+        "the reason",
+        &data.get("cancel_reason"),
+        1000,
+        false,
+    );
+    let mut reviews = Vec::new();
+    for g in ep.goals.iter().filter(|g| g.outcome.is_none()) {
+        let field = format!("review-{}", g.id);
+        let v = data.get(&field);
+        if v.trim().is_empty() {
+            continue;
+        }
+        match parse_attainment(&v) {
+            Some(a) => {
+                let note_field = format!("review-note-{}", g.id);
+                let note = clean_text(
+                    &mut e,
+                    &note_field,
+                    "the note",
+                    &data.get(&note_field),
+                    1000,
+                    false,
+                );
+                reviews.push(ReviewInput {
+                    goal_id: g.id,
+                    attainment: a,
+                    note,
+                });
+            }
+            None => e.add(&field, "Select progress from the list"),
+        }
+    }
+    if let (Some(status), true) = (status, e.is_empty()) {
+        let rec = SessionRecord {
+            status,
+            notes,
+            notes_shared: data.has("notes_shared"),
+            cancel_reason,
+            reviews: if status == SessionStatus::Attended {
+                reviews
+            } else {
+                Vec::new()
+            },
+        };
+        match store_outcome(
+            state
+                .store
+                .record_session(&user.actor, sid, rec, state.config.clock.now(), source)
+                .await,
+        )? {
+            Ok(()) => {
+                return Ok(if ep.may_manage {
+                    see_other(&format!("/coaching/episodes/{}?recorded=1", ep.id))
+                } else {
+                    see_other(&format!("/people/{}/coaching", s.person_id))
+                })
+            }
+            Err(x) => e = x,
+        }
+    }
+    Ok(invalid(session_page(
+        &user,
+        &s,
+        &ep,
+        &data,
+        &e,
+        state.config.clock.now(),
+    )))
+}
