@@ -1,10 +1,9 @@
 //! A coach's private calendar feed: making and revoking its secret address, and the RFC 5545
 //! feed itself (first names only).
 
-use super::id;
 use crate::auth::{self, ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::form::FormData;
+use crate::extract::CsrfForm;
 use crate::layout;
 use crate::pages::{ok, see_other};
 use crate::AppState;
@@ -13,7 +12,6 @@ use alongside_core::audit::AuditAction;
 use alongside_core::time::{display_date, Timestamp};
 use alongside_core::OrgId;
 use alongside_store::door::{AuditAs, Source};
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -80,10 +78,8 @@ pub async fn calendar_change(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     headers: axum::http::HeaderMap,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     feed_allowed(&state, &user, &source).await?;
     match data.get("action").as_str() {
         "new" => {
@@ -133,7 +129,7 @@ pub async fn calendar_feed(
     ClientSource(source): ClientSource,
     Path((org, token)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let org: OrgId = id(&org)?;
+    let org: OrgId = org.parse().map_err(|_| AppError::NotFound)?;
     let token = token.strip_suffix(".ics").unwrap_or(&token);
     if token.is_empty() || token.len() > 128 {
         return Err(AppError::NotFound);

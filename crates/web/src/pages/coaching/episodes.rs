@@ -3,10 +3,11 @@
 
 use super::goals::goal_list;
 use super::{
-    allowed, id, local_when, minutes_between, reason_from, repeated, status_tag, store_outcome,
+    allowed, local_when, minutes_between, reason_from, repeated, status_tag, store_outcome,
 };
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::AppResult;
+use crate::extract::{CsrfForm, Id};
 use crate::form::FormData;
 use crate::layout;
 use crate::pages::{invalid, ok, see_other};
@@ -19,8 +20,7 @@ use alongside_core::validation::ValidationErrors;
 use alongside_core::EpisodeId;
 use alongside_store::coaching::EpisodeView;
 use alongside_store::door::{AuditAs, Source};
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -38,10 +38,9 @@ pub async fn episode(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(eid): Path<String>,
+    Id(eid): Id<EpisodeId>,
     Query(p): Query<EpisodeParams>,
 ) -> AppResult<Response> {
-    let eid: EpisodeId = id(&eid)?;
     let ep = state.store.episode(&user.actor, eid, source).await?;
     let banner = [
         (p.opened.is_some(), "Episode opened"),
@@ -198,9 +197,8 @@ pub async fn discharge_form(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(eid): Path<String>,
+    Id(eid): Id<EpisodeId>,
 ) -> AppResult<Response> {
-    let eid: EpisodeId = id(&eid)?;
     let ep = state
         .store
         .episode(&user.actor, eid, source.clone())
@@ -223,12 +221,9 @@ pub async fn discharge(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(eid): Path<String>,
-    body: Bytes,
+    Id(eid): Id<EpisodeId>,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let eid: EpisodeId = id(&eid)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let ep = state
         .store
         .episode(&user.actor, eid, source.clone())
@@ -276,12 +271,9 @@ pub async fn reopen(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(eid): Path<String>,
-    body: Bytes,
+    Id(eid): Id<EpisodeId>,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let eid: EpisodeId = id(&eid)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let audit =
         AuditAs::new(AuditAction::EpisodeReopened).on("coaching_episode", Some(eid.to_string()));
     state

@@ -1,9 +1,10 @@
 //! Goals set in coaching: adding one (with first small steps), ticking steps and changing
 //! it; the goal list shown on a person's coaching and an episode.
 
-use super::{id, repeated, store_outcome};
+use super::{repeated, store_outcome};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
+use crate::extract::{CsrfForm, Id};
 use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::pages::{invalid, ok, see_other};
@@ -16,8 +17,7 @@ use alongside_core::validation::{clean_text, ValidationErrors};
 use alongside_core::{EpisodeId, GoalId, PersonId};
 use alongside_store::coaching::GoalView;
 use alongside_store::door::{AuditAs, Source};
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -128,10 +128,9 @@ pub async fn new_goal_form(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(pid): Path<String>,
+    Id(pid): Id<PersonId>,
     Query(p): Query<NewGoalParams>,
 ) -> AppResult<Response> {
-    let pid: PersonId = id(&pid)?;
     goals_allowed(&state, &user, pid, &source).await?;
     let episode = p.episode.as_deref().and_then(|e| e.parse().ok());
     Ok(ok(new_goal_page(
@@ -161,12 +160,9 @@ pub async fn new_goal(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(pid): Path<String>,
-    body: Bytes,
+    Id(pid): Id<PersonId>,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let pid: PersonId = id(&pid)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let f = goal_form(&data);
     let episode: Option<EpisodeId> = match data.get("episode").trim() {
         "" => None,
@@ -278,10 +274,9 @@ pub async fn goal(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(gid): Path<String>,
+    Id(gid): Id<GoalId>,
     Query(p): Query<SavedParams>,
 ) -> AppResult<Response> {
-    let gid: GoalId = id(&gid)?;
     let g = state.store.goal(&user.actor, gid, source).await?;
     let f = form_of(&g.details);
     Ok(ok(goal_page(
@@ -298,12 +293,9 @@ pub async fn update_goal(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(gid): Path<String>,
-    body: Bytes,
+    Id(gid): Id<GoalId>,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let gid: GoalId = id(&gid)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let f = goal_form(&data);
     let mut keys = GOAL_FIELDS.to_vec();
     keys.push("new_step");

@@ -30,7 +30,7 @@ pub use referrals::{
 pub use sessions::{book, book_form, record, session};
 
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::form::FormData;
 use alongside_core::access::Action;
 use alongside_core::coaching::{london_local, SessionStatus};
@@ -38,10 +38,6 @@ use alongside_core::time::{display_date, Timestamp};
 use alongside_core::validation::{clean_text, ValidationErrors};
 use alongside_store::StoreError;
 use maud::{html, Markup};
-
-fn id<T: std::str::FromStr>(s: &str) -> AppResult<T> {
-    s.parse().map_err(|_| AppError::NotFound)
-}
 
 /// `Monday 1 February 2027, 10:00` in Europe/London.
 pub fn local_when(t: Timestamp) -> String {

@@ -2,16 +2,17 @@
 //! the coaching team and for the person themselves (`/my/coaching` leads there).
 
 use super::goals::goal_list;
-use super::{id, local_when};
+use super::local_when;
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
+use crate::extract::Id;
 use crate::layout;
 use crate::pages::{ok, see_other};
 use crate::AppState;
 use alongside_core::coaching::ReferralStatus;
 use alongside_core::time::{display_date, Timestamp};
 use alongside_core::PersonId;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use maud::html;
 
@@ -19,9 +20,8 @@ pub async fn person_coaching(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(pid): Path<String>,
+    Id(pid): Id<PersonId>,
 ) -> AppResult<Response> {
-    let pid: PersonId = id(&pid)?;
     let pc = state
         .store
         .person_coaching(&user.actor, pid, state.config.clock.now(), source)

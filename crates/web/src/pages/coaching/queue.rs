@@ -4,7 +4,7 @@
 use super::{level_text, repeated, store_outcome};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::form::FormData;
+use crate::extract::CsrfForm;
 use crate::layout::{self, Input};
 use crate::pages::{invalid, ok, see_other};
 use crate::AppState;
@@ -15,7 +15,6 @@ use alongside_core::validation::ValidationErrors;
 use alongside_core::UserId;
 use alongside_store::door::{AuditAs, Source};
 use alongside_store::StoreError;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use maud::{html, Markup};
@@ -186,10 +185,8 @@ pub async fn coach_edit(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     Path(cid): Path<String>,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let cid = coach_allowed(&state, &user, &cid, &source).await?;
     let c = match state.store.coach(user.actor.org_id, cid).await {
         Ok(c) => c,

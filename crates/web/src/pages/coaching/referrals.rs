@@ -1,9 +1,10 @@
 //! Referrals to health coaching: made by staff or by the person themselves, then allocated
 //! by a coordinator, accepted or declined by the coach, or withdrawn.
 
-use super::{allowed, id, level_text, reason_from, repeated, store_outcome};
+use super::{allowed, level_text, reason_from, repeated, store_outcome};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
+use crate::extract::{CsrfForm, Id};
 use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::pages::{invalid, ok, see_other};
@@ -16,8 +17,7 @@ use alongside_core::validation::ValidationErrors;
 use alongside_core::{PersonId, ReferralId, UserId};
 use alongside_store::door::{AuditAs, Source};
 use alongside_store::StoreError;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -95,9 +95,8 @@ pub async fn refer_form(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(pid): Path<String>,
+    Id(pid): Id<PersonId>,
 ) -> AppResult<Response> {
-    let pid: PersonId = id(&pid)?;
     refer_allowed(&state, &user, pid, &source).await?;
     let name = person_name(&state, &user, pid, source).await?;
     // A person referring themselves gets the self-referral form (its source is fixed).
@@ -130,12 +129,9 @@ pub async fn refer_submit(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(pid): Path<String>,
-    body: Bytes,
+    Id(pid): Id<PersonId>,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let pid: PersonId = id(&pid)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let f = referral_form(&data);
     let action = format!("/people/{pid}/coaching/refer");
     let own = user.actor.person_id == Some(pid);
@@ -188,11 +184,9 @@ pub async fn self_refer_submit(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
     let pid = own_person(&user)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let f = referral_form(&data);
     let result = match repeated(&data, &REFERRAL_FIELDS) {
         Some(e) => Err(e),
@@ -229,10 +223,9 @@ pub async fn referral(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(rid): Path<String>,
+    Id(rid): Id<ReferralId>,
     Query(b): Query<Banner>,
 ) -> AppResult<Response> {
-    let rid: ReferralId = id(&rid)?;
     let r = state.store.referral(&user.actor, rid, source).await?;
     let coaches =
         if allowed(&user, Action::ManageCoachingQueue) && r.status == ReferralStatus::Waiting {
@@ -375,12 +368,9 @@ pub async fn allocate(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(rid): Path<String>,
-    body: Bytes,
+    Id(rid): Id<ReferralId>,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let rid: ReferralId = id(&rid)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let audit =
         AuditAs::new(AuditAction::ReferralChanged).on("coaching_referral", Some(rid.to_string()));
     state
@@ -414,12 +404,9 @@ pub async fn accept(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(rid): Path<String>,
-    body: Bytes,
+    Id(rid): Id<ReferralId>,
+    _: CsrfForm,
 ) -> AppResult<Response> {
-    let rid: ReferralId = id(&rid)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     match store_outcome(
         state
             .store
@@ -435,12 +422,9 @@ pub async fn decline(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(rid): Path<String>,
-    body: Bytes,
+    Id(rid): Id<ReferralId>,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let rid: ReferralId = id(&rid)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let e = match reason_from(&data, "decline_reason", "the reason for declining") {
         Ok(reason) => match store_outcome(
             state
@@ -460,12 +444,9 @@ pub async fn withdraw(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(rid): Path<String>,
-    body: Bytes,
+    Id(rid): Id<ReferralId>,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let rid: ReferralId = id(&rid)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let e = match reason_from(&data, "withdraw_reason", "the reason for withdrawing") {
         Ok(reason) => match store_outcome(
             state

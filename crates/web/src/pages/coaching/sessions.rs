@@ -2,9 +2,10 @@
 //! notes, progress on goals) or a cancellation.
 
 use super::episodes::manage_allowed;
-use super::{id, local_when, minutes_between, repeated, status_tag, store_outcome};
+use super::{local_when, minutes_between, repeated, status_tag, store_outcome};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::AppResult;
+use crate::extract::{CsrfForm, Id};
 use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::pages::{invalid, ok, see_other};
@@ -17,8 +18,7 @@ use alongside_core::time::Timestamp;
 use alongside_core::validation::{clean_text, ValidationErrors};
 use alongside_core::{EpisodeId, SessionId};
 use alongside_store::coaching::{EpisodeView, GoalView, ReviewInput, SessionRecord, SessionRow};
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use maud::{html, Markup};
 
@@ -81,9 +81,8 @@ pub async fn book_form(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(eid): Path<String>,
+    Id(eid): Id<EpisodeId>,
 ) -> AppResult<Response> {
-    let eid: EpisodeId = id(&eid)?;
     let ep = state
         .store
         .episode(&user.actor, eid, source.clone())
@@ -100,12 +99,9 @@ pub async fn book(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(eid): Path<String>,
-    body: Bytes,
+    Id(eid): Id<EpisodeId>,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let eid: EpisodeId = id(&eid)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let f = booking_form(&data);
     let parsed = match repeated(&data, &BOOKING_FIELDS) {
         Some(e) => Err(e),
@@ -141,9 +137,8 @@ pub async fn session(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(sid): Path<String>,
+    Id(sid): Id<SessionId>,
 ) -> AppResult<Response> {
-    let sid: SessionId = id(&sid)?;
     let (s, ep) = state
         .store
         .coaching_session(&user.actor, sid, source)
@@ -262,12 +257,9 @@ pub async fn record(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(sid): Path<String>,
-    body: Bytes,
+    Id(sid): Id<SessionId>,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let sid: SessionId = id(&sid)?;
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let (s, ep) = state
         .store
         .coaching_session(&user.actor, sid, source.clone())
