@@ -12,9 +12,10 @@ use crate::pages::{invalid, ok, see_other};
 use crate::AppState;
 use alongside_core::audit::AuditAction;
 use alongside_core::coaching::{
-    parse_attainment, BookingForm, ContactMode, SessionStatus, ATTAINMENT,
+    parse_attainment, Booking, BookingForm, ContactMode, SessionStatus, ATTAINMENT,
 };
-use alongside_core::time::Timestamp;
+use alongside_core::dates::{parse_date, parse_date_parts};
+use alongside_core::time::{iso_date, Timestamp};
 use alongside_core::validation::{clean_text, ValidationErrors};
 use alongside_core::{EpisodeId, SessionId};
 use alongside_store::coaching::{EpisodeView, GoalView, ReviewInput, SessionRecord, SessionRow};
@@ -22,8 +23,11 @@ use axum::extract::State;
 use axum::response::Response;
 use maud::{html, Markup};
 
-const BOOKING_FIELDS: [&str; 7] = [
+const BOOKING_FIELDS: [&str; 10] = [
     "date",
+    "date_day",
+    "date_month",
+    "date_year",
     "time",
     "minutes",
     "mode",
@@ -44,13 +48,112 @@ fn booking_form(data: &FormData) -> BookingForm {
     }
 }
 
+/// The session's date as typed into the date input's day, month and year boxes
+/// (`date_day`, `date_month`, `date_year`). A form without the boxes (one from before them)
+/// sends a single `date`, ISO 8601 or day/month/year, which is still read; its errors stay on
+/// `date`.
+#[derive(Debug, Default)]
+struct SessionDate {
+    day: String,
+    month: String,
+    year: String,
+    /// Whether the boxes were sent (otherwise the single `date` was read).
+    boxes: bool,
+}
+
+impl SessionDate {
+    fn from_form(data: &FormData) -> SessionDate {
+        if ["date_day", "date_month", "date_year"]
+            .iter()
+            .any(|k| data.has(k))
+        {
+            return SessionDate {
+                day: data.get("date_day"),
+                month: data.get("date_month"),
+                year: data.get("date_year"),
+                boxes: true,
+            };
+        }
+        // A single value that is a date is shown again in the boxes.
+        match parse_date(&data.get("date")) {
+            Some(d) => SessionDate {
+                day: d.day().to_string(),
+                month: u8::from(d.month()).to_string(),
+                year: d.year().to_string(),
+                boxes: false,
+            },
+            None => SessionDate::default(),
+        }
+    }
+
+    /// Checks the booking form with this date. A problem with the boxes is put on the box
+    /// concerned, next to the other fields' errors.
+    fn validate(&self, f: &BookingForm) -> Result<Booking, ValidationErrors> {
+        if !self.boxes {
+            return match parse_date(&f.date) {
+                Some(d) => BookingForm {
+                    date: iso_date(d),
+                    ..f.clone()
+                }
+                .validate(),
+                None => f.validate(),
+            };
+        }
+        match parse_date_parts(&self.day, &self.month, &self.year) {
+            Ok(d) => BookingForm {
+                date: iso_date(d),
+                ..f.clone()
+            }
+            .validate(),
+            Err(p) => {
+                let mut e = ValidationErrors::default();
+                e.add(
+                    &p.part().field("date"),
+                    p.message("The date of the session"),
+                );
+                let without_date = BookingForm {
+                    date: String::new(),
+                    ..f.clone()
+                };
+                if let Err(rest) = without_date.validate() {
+                    e.0.extend(rest.0.into_iter().filter(|x| x.field != "date"));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Errors about the date as a whole (in the past, the episode ended) belong to the day box
+    /// when the boxes were sent.
+    fn on_boxes(&self, mut e: ValidationErrors) -> ValidationErrors {
+        if self.boxes {
+            on_day_box(&mut e);
+        }
+        e
+    }
+}
+
+/// Moves errors on `date` to its day box.
+fn on_day_box(e: &mut ValidationErrors) {
+    for x in e.0.iter_mut().filter(|x| x.field == "date") {
+        x.field = "date_day".into();
+    }
+}
+
 fn book_page(
     user: &CurrentUser,
     ep: &EpisodeView,
     f: &BookingForm,
+    date: &SessionDate,
     e: &ValidationErrors,
 ) -> Markup {
     let title = format!("Book a session with {}", ep.person_name);
+    // An error on a date sent as one value is shown at the day box; the summary links to the
+    // group around the boxes.
+    let mut shown = e.clone();
+    if shown.for_field("date_day").is_none() {
+        on_day_box(&mut shown);
+    }
     let at_max = ep.sessions_used() >= ep.max_sessions;
     layout::page(
         Some(user),
@@ -62,7 +165,7 @@ fn book_page(
             p { "Sessions used: " (ep.sessions_used()) " of " (ep.max_sessions) ". Times are UK time." }
             form method="post" action={ "/coaching/episodes/" (ep.id) "/book" } novalidate {
                 (layout::csrf(&user.csrf))
-                (layout::text_input("date", "Date", &f.date, e, Input { kind: "date", hint: Some("For example, 2027-03-14"), width: Some("input--width-10"), ..Default::default() }))
+                div id="date" { (layout::date_input("date", "Date", "For example, 14 3 2027", &date.day, &date.month, &date.year, &shown)) }
                 (layout::text_input("time", "Start time", &f.time, e, Input { kind: "time", hint: Some("24-hour clock, for example 14:30"), width: Some("input--width-5"), ..Default::default() }))
                 (layout::text_input("minutes", "Length in minutes", &f.minutes, e, Input { hint: Some("Usually 45 to 60"), width: Some("input--width-3"), inputmode: Some("numeric"), ..Default::default() }))
                 (layout::text_input("length_reason", "If not 45 to 60 minutes, why?", &f.length_reason, e, Input { width: Some("input--width-30"), ..Default::default() }))
@@ -92,7 +195,13 @@ pub async fn book_form(
         minutes: "60".into(),
         ..Default::default()
     };
-    Ok(ok(book_page(&user, &ep, &f, &ValidationErrors::default())))
+    Ok(ok(book_page(
+        &user,
+        &ep,
+        &f,
+        &SessionDate::default(),
+        &ValidationErrors::default(),
+    )))
 }
 
 pub async fn book(
@@ -103,9 +212,10 @@ pub async fn book(
     CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
     let f = booking_form(&data);
+    let date = SessionDate::from_form(&data);
     let parsed = match repeated(&data, &BOOKING_FIELDS) {
         Some(e) => Err(e),
-        None => f.validate(),
+        None => date.validate(&f),
     };
     let e = match parsed {
         Ok(b) => match store_outcome(
@@ -121,7 +231,7 @@ pub async fn book(
                 .await,
         )? {
             Ok(_) => return Ok(see_other(&format!("/coaching/episodes/{eid}?booked=1"))),
-            Err(e) => e,
+            Err(e) => date.on_boxes(e),
         },
         Err(e) => e,
     };
@@ -130,7 +240,7 @@ pub async fn book(
         .episode(&user.actor, eid, source.clone())
         .await?;
     manage_allowed(&state, &user, &ep, AuditAction::SessionBooked, &source).await?;
-    Ok(invalid(book_page(&user, &ep, &f, &e)))
+    Ok(invalid(book_page(&user, &ep, &f, &date, &e)))
 }
 
 pub async fn session(
