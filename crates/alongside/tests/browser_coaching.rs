@@ -599,7 +599,10 @@ async fn coaching_from_self_referral_to_discharge_in_the_browser() {
             format!("Book a session with {GIVEN} {FAMILY}")
         );
         let date = tuesday + time::Duration::weeks(k as i64);
-        desk.set_value("date", &format!("{date}")).await;
+        desk.type_into("date_day", &date.day().to_string()).await;
+        desk.type_into("date_month", &u8::from(date.month()).to_string())
+            .await;
+        desk.type_into("date_year", &date.year().to_string()).await;
         desk.set_value("time", "14:00").await;
         desk.tick("mode-telephone").await;
         desk.click_button("Book session").await;

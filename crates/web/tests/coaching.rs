@@ -1153,3 +1153,97 @@ async fn every_coaching_form_answers_bad_input_clearly(backend: Backend) {
     assert!(app.audit(w.org_a).await.len() > audit_before);
     app.assert_audit_verifies().await;
 }
+
+both_backends!(the_session_date_is_typed_in_day_month_and_year_boxes);
+
+/// The booking form's date is the design system's date input: a problem with the boxes is put
+/// on the box concerned (the typed values kept), a date in the past on the day box, a real
+/// date (a month may be a name) books the session; the single `date` of older forms is still
+/// read, as ISO 8601 or day/month/year.
+async fn the_session_date_is_typed_in_day_month_and_year_boxes(backend: Backend) {
+    let (app, w, _clock) = setup(backend, "2027-05-03").await; // a Monday
+    let coord = app.sign_in("coordinator", PASSWORD).await;
+    let coachb = app.sign_in("health_coach", PASSWORD).await;
+    set_hours(&coord, &w, "09:00-17:00", "", "40").await;
+    let eid = open_episode(&app, &w, &w.on_caseload).await;
+    let form = coachb.get(&format!("/coaching/episodes/{eid}/book")).await;
+    form.assert_status(StatusCode::OK, "booking form");
+    for id in ["date_day", "date_month", "date_year"] {
+        assert!(form.has_id(id), "the booking form has a #{id} box");
+    }
+    let book_on = |d: &'static str, m: &'static str, y: &'static str| {
+        let coachb = &coachb;
+        let eid = &eid;
+        async move {
+            coachb
+                .post_form_from(
+                    &format!("/coaching/episodes/{eid}/book"),
+                    &format!("/coaching/episodes/{eid}/book"),
+                    &[
+                        ("date_day", d),
+                        ("date_month", m),
+                        ("date_year", y),
+                        ("time", "10:00"),
+                        ("minutes", "60"),
+                        ("mode", "telephone"),
+                    ],
+                )
+                .await
+        }
+    };
+    for (d, m, y, field, message) in [
+        ("", "", "", "date_day", "Enter the date of the session"),
+        (
+            "",
+            "5",
+            "2027",
+            "date_day",
+            "The date of the session must include a day",
+        ),
+        (
+            "4",
+            "13",
+            "2027",
+            "date_month",
+            "The date of the session must be a real date: month must be from 1 to 12",
+        ),
+        ("4", "5", "27", "date_year", "Year must include 4 numbers"),
+        (
+            "31",
+            "2",
+            "2027",
+            "date_day",
+            "The date of the session must be a real date",
+        ),
+        // The Friday before.
+        (
+            "30",
+            "4",
+            "2027",
+            "date_day",
+            "The session must be in the future",
+        ),
+    ] {
+        let p = book_on(d, m, y).await;
+        p.assert_status(StatusCode::UNPROCESSABLE_ENTITY, message);
+        p.assert_error(field, message, message);
+        assert_eq!(p.error_summary().len(), 1, "{message}: one error");
+        assert_eq!(p.input_values("date_month"), vec![m.to_string()], "kept");
+    }
+    assert_eq!(
+        sessions_used(&coachb, &eid).await,
+        "0 of 6",
+        "nothing written"
+    );
+
+    book_on("4", "May", "2027")
+        .await
+        .assert_redirect(&format!("/coaching/episodes/{eid}?booked=1"), "boxes");
+    book(&coachb, &eid, "11/05/2027", "10:00", "60", &[])
+        .await
+        .assert_redirect(&format!("/coaching/episodes/{eid}?booked=1"), "one value");
+    book(&coachb, &eid, "2027-05-18", "10:00", "60", &[])
+        .await
+        .assert_redirect(&format!("/coaching/episodes/{eid}?booked=1"), "ISO");
+    assert_eq!(sessions_used(&coachb, &eid).await, "3 of 6");
+}
