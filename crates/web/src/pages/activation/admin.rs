@@ -2,21 +2,20 @@
 //! re-scoring results with the version in use, the re-measurement interval and the tailored
 //! next-step rules.
 
-use super::{parse, remeasure_months, stored_result};
+use super::{remeasure_months, stored_result};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::extract::{may, CsrfForm, Require};
+use crate::extract::{may, CsrfForm, Id, Require};
 use crate::layout;
 use crate::pages::{html as html_response, invalid, ok};
 use crate::AppState;
-use alongside_core::access::Action;
 use alongside_core::recommend::Rules;
 use alongside_core::validation::ValidationErrors;
 use alongside_core::InstrumentId;
 use alongside_measure::Instrument;
 use alongside_store::activation::{InstrumentRow, StoredResult};
 use alongside_store::StoreError;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
@@ -71,8 +70,10 @@ fn instruments_page(
     )
 }
 
-pub async fn admin_list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Response> {
-    user.require(Action::ManageInstruments)?;
+pub async fn admin_list(
+    State(state): State<AppState>,
+    user: Require<may::ManageInstruments>,
+) -> AppResult<Response> {
     let list = state.store.instruments(user.actor.org_id).await?;
     Ok(ok(instruments_page(
         &user,
@@ -166,8 +167,10 @@ fn settings_page(
     )
 }
 
-pub async fn settings(State(state): State<AppState>, user: CurrentUser) -> AppResult<Response> {
-    user.require(Action::ManageInstruments)?;
+pub async fn settings(
+    State(state): State<AppState>,
+    user: Require<may::ManageInstruments>,
+) -> AppResult<Response> {
     let org = user.actor.org_id;
     let months = remeasure_months(&state, org).await?.to_string();
     let rules = state
@@ -231,10 +234,9 @@ pub async fn admin_rescore(
     State(state): State<AppState>,
     user: Require<may::ManageInstruments>,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(from_id): Id<InstrumentId>,
     _: CsrfForm,
 ) -> AppResult<Response> {
-    let from_id: InstrumentId = parse(&id)?;
     let org = user.actor.org_id;
     let from = state.store.instrument(org, from_id).await?;
     let list = state.store.instruments(org).await?;

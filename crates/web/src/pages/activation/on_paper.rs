@@ -1,10 +1,10 @@
 //! Staff recording, on one page, a questionnaire a person completed in person, by telephone or
 //! on paper.
 
-use super::{active_instruments, parse, stored_result};
+use super::{active_instruments, stored_result};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::extract::CsrfForm;
+use crate::extract::{CsrfForm, Id};
 use crate::form::FormData;
 use crate::layout;
 use crate::pages::{invalid, ok, see_other};
@@ -16,7 +16,7 @@ use alongside_core::{InstrumentId, PersonId};
 use alongside_measure::Instrument;
 use alongside_store::activation::{InstrumentRow, MODES};
 use alongside_store::door::AuditAs;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -75,10 +75,9 @@ pub async fn record_form(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(person): Id<PersonId>,
     Query(p): Query<RecordParams>,
 ) -> AppResult<Response> {
-    let person: PersonId = parse(&id)?;
     // Staff recording answers given elsewhere (refusal audited).
     let view = state
         .store
@@ -120,10 +119,9 @@ pub async fn record_submit(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(person): Id<PersonId>,
     CsrfForm(f): CsrfForm,
 ) -> AppResult<Response> {
-    let person: PersonId = parse(&id)?;
     // Staff recording answers given elsewhere; a refusal (or an unknown person) is audited.
     state
         .store

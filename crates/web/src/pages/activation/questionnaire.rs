@@ -5,7 +5,7 @@
 use super::{active_instruments, flag_descriptions, parse, rules, stored_result, when};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::extract::CsrfForm;
+use crate::extract::{CsrfForm, Id};
 use crate::layout;
 use crate::pages::{invalid, ok, see_other};
 use crate::AppState;
@@ -62,9 +62,8 @@ pub async fn choose(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(person): Id<PersonId>,
 ) -> AppResult<Response> {
-    let person: PersonId = parse(&id)?;
     // Allowed only to those who may start a questionnaire for this person (refusal audited).
     let view = state
         .store
@@ -85,10 +84,9 @@ pub async fn start(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(person): Id<PersonId>,
     CsrfForm(f): CsrfForm,
 ) -> AppResult<Response> {
-    let person: PersonId = parse(&id)?;
     let instruments = active_instruments(&state, user.actor.org_id).await?;
     let staff = user.actor.role != Role::Person;
     let mut e = ValidationErrors::default();
@@ -137,10 +135,9 @@ pub async fn start(
 async fn load(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    aid: AssessmentId,
     source: Source,
 ) -> AppResult<(AssessmentRow, Arc<Instrument>)> {
-    let aid: AssessmentId = parse(id)?;
     let a = state.store.assessment(&user.actor, aid, source).await?;
     let ins = state.instrument(user.actor.org_id, a.instrument_id).await?;
     Ok((a, ins))
@@ -218,9 +215,9 @@ pub async fn resume(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(id): Id<AssessmentId>,
 ) -> AppResult<Response> {
-    let (a, ins) = load(&state, &user, &id, source.clone()).await?;
+    let (a, ins) = load(&state, &user, id, source.clone()).await?;
     if a.completed {
         return result_page(&state, &user, &a, &ins, source).await;
     }
@@ -243,7 +240,7 @@ pub async fn question(
     Query(q): Query<LangParam>,
 ) -> AppResult<Response> {
     let n: usize = parse(&n)?;
-    let (a, ins) = load(&state, &user, &id, source).await?;
+    let (a, ins) = load(&state, &user, parse(&id)?, source).await?;
     if a.completed {
         return Ok(see_other(&format!("/questionnaires/{}", a.id)));
     }
@@ -269,7 +266,7 @@ pub async fn answer(
     CsrfForm(f): CsrfForm,
 ) -> AppResult<Response> {
     let n: usize = parse(&n)?;
-    let (a, ins) = load(&state, &user, &id, source.clone()).await?;
+    let (a, ins) = load(&state, &user, parse(&id)?, source.clone()).await?;
     if n == 0 || n > ins.items().len() {
         return Err(AppError::NotFound);
     }
@@ -317,10 +314,10 @@ pub async fn check(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(id): Id<AssessmentId>,
     Query(q): Query<LangParam>,
 ) -> AppResult<Response> {
-    let (a, ins) = load(&state, &user, &id, source).await?;
+    let (a, ins) = load(&state, &user, id, source).await?;
     if a.completed {
         return Ok(see_other(&format!("/questionnaires/{}", a.id)));
     }
@@ -362,10 +359,10 @@ pub async fn submit(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(id): Id<AssessmentId>,
     _: CsrfForm,
 ) -> AppResult<Response> {
-    let (a, ins) = load(&state, &user, &id, source.clone()).await?;
+    let (a, ins) = load(&state, &user, id, source.clone()).await?;
     if a.completed {
         return Ok(see_other(&format!("/questionnaires/{}", a.id)));
     }

@@ -5,11 +5,11 @@
 //! list when places are added, telling people) are the store's (`store/src/course_runs.rs`);
 //! this module parses the forms and must never change who holds a place itself.
 
+use super::refuse_repeats;
 use super::runs::{load_run, run_fields, staff_options, RUN_FIELDS};
-use super::{refuse_repeats, run_id};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::form::FormData;
+use crate::extract::{CsrfForm, Id};
 use crate::layout::{self, Input};
 use crate::pages::{invalid, ok, see_other};
 use crate::AppState;
@@ -18,11 +18,11 @@ use alongside_core::education::{
     describe_session, london_micros, london_parts, parse_clock, parse_day, RunDetails, RunForm,
     SessionTimes,
 };
+use alongside_core::ids::RunId;
 use alongside_core::validation::{clean_text, ValidationErrors};
 use alongside_store::education::{Programme, Run};
 use alongside_store::StoreError;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use maud::{html, Markup};
 
@@ -122,9 +122,8 @@ fn page(
 async fn load(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: RunId,
 ) -> AppResult<(Run, Programme, Vec<(String, String)>)> {
-    run_id(id)?;
     let (run, p) = load_run(state, user, id).await?;
     user.require(Action::ManageCourses)?;
     if run.cancelled.is_some() {
@@ -140,9 +139,9 @@ async fn load(
 pub async fn edit_form(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Id(id): Id<RunId>,
 ) -> AppResult<Response> {
-    let (run, p, staff) = load(&state, &user, &id).await?;
+    let (run, p, staff) = load(&state, &user, id).await?;
     Ok(ok(page(
         &user,
         &run,
@@ -160,12 +159,10 @@ pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<RunId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let (run, p, staff) = load(&state, &user, &id).await?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
+    let (run, p, staff) = load(&state, &user, id).await?;
     let f = RunForm {
         label: d.get("label"),
         first_date: d.get("first_date"),
@@ -210,12 +207,10 @@ pub async fn move_session(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<RunId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let (run, p, staff) = load(&state, &user, &id).await?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
+    let (run, p, staff) = load(&state, &user, id).await?;
     let mv: MoveForm = (
         d.get("session"),
         d.get("move_date"),
@@ -283,12 +278,10 @@ pub async fn cancel(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<RunId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let (run, p, staff) = load(&state, &user, &id).await?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
+    let (run, p, staff) = load(&state, &user, id).await?;
     let mut e = d.repeated_errors(&["reason"]);
     let reason = clean_text(&mut e, "reason", "the reason", &d.get("reason"), 300, false);
     if !e.is_empty() {

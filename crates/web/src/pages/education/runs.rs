@@ -2,20 +2,20 @@
 //! waiting list), a person enrolling or withdrawing themselves, taking the register, and
 //! feedback.
 
-use super::{may, programme_id, refuse_repeats, run_id, run_line, where_line, DeliveryMode};
+use super::{may, refuse_repeats, run_id, run_line, where_line, DeliveryMode};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::form::FormData;
+use crate::extract::{CsrfForm, Id};
 use crate::layout::{self, Input};
 use crate::pages::{invalid, ok, see_other};
 use crate::AppState;
 use alongside_core::access::Action;
 use alongside_core::education::{self, Feedback, RunDetails, RunForm};
+use alongside_core::ids::{ProgrammeId, RunId};
 use alongside_core::validation::ValidationErrors;
 use alongside_core::{PersonId, Role};
 use alongside_store::education::{EnrolOutcome, Programme, Run};
 use alongside_store::StoreError;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use maud::{html, Markup};
@@ -92,11 +92,12 @@ pub(super) async fn staff_options(
         .collect())
 }
 
-async fn session_programme(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<Programme> {
-    let p = state
-        .store
-        .programme(user.actor.org_id, programme_id(id)?)
-        .await?;
+async fn session_programme(
+    state: &AppState,
+    user: &CurrentUser,
+    id: ProgrammeId,
+) -> AppResult<Programme> {
+    let p = state.store.programme(user.actor.org_id, id).await?;
     user.require(Action::ManageCourses)?;
     if p.details.mode == DeliveryMode::Online {
         return Err(AppError::BadRequest(
@@ -110,9 +111,9 @@ async fn session_programme(state: &AppState, user: &CurrentUser, id: &str) -> Ap
 pub async fn new_form(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Id(id): Id<ProgrammeId>,
 ) -> AppResult<Response> {
-    let p = session_programme(&state, &user, &id).await?;
+    let p = session_programme(&state, &user, id).await?;
     let staff = staff_options(&state, &user).await?;
     let f = RunForm {
         capacity: if p.details.mode == DeliveryMode::OneToOne {
@@ -136,12 +137,10 @@ pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<ProgrammeId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let p = session_programme(&state, &user, &id).await?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
+    let p = session_programme(&state, &user, id).await?;
     let staff = staff_options(&state, &user).await?;
     let f = RunForm {
         label: d.get("label"),
@@ -180,9 +179,9 @@ pub async fn create(
 pub(super) async fn load_run(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: RunId,
 ) -> AppResult<(Run, Programme)> {
-    let run = state.store.run(user.actor.org_id, run_id(id)?).await?;
+    let run = state.store.run(user.actor.org_id, id).await?;
     let p = state
         .store
         .programme(user.actor.org_id, run.programme_id)
@@ -214,10 +213,10 @@ pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(id): Id<RunId>,
     RawQuery(q): RawQuery,
 ) -> AppResult<Response> {
-    let (run, p) = load_run(&state, &user, &id).await?;
+    let (run, p) = load_run(&state, &user, id).await?;
     user.require(Action::BrowseCourses)?;
     let roster = if may(&user, Action::ReadCourseRoster) {
         Some(
@@ -373,13 +372,11 @@ pub async fn enrol_self(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<RunId>,
+    _: CsrfForm,
 ) -> AppResult<Response> {
-    let (run, _) = load_run(&state, &user, &id).await?;
+    let (run, _) = load_run(&state, &user, id).await?;
     let pid = own_person(&user)?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     let out = state.store.enrol(&user.actor, run.id, pid, source).await?;
     let flag = match out {
         EnrolOutcome::Enrolled => "enrolled=1",
@@ -394,13 +391,11 @@ pub async fn withdraw_self(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<RunId>,
+    _: CsrfForm,
 ) -> AppResult<Response> {
-    let (run, _) = load_run(&state, &user, &id).await?;
+    let (run, _) = load_run(&state, &user, id).await?;
     let pid = own_person(&user)?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     state
         .store
         .withdraw(&user.actor, run.id, pid, source)
@@ -460,7 +455,7 @@ pub async fn register_form(
     ClientSource(source): ClientSource,
     Path((id, n)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let (run, p) = load_run(&state, &user, &id).await?;
+    let (run, p) = load_run(&state, &user, run_id(&id)?).await?;
     user.require(Action::ReadCourseRoster)?;
     let n = session_number(&run, &n)?;
     let roster = state.store.roster(&user.actor, run.id, source).await?;
@@ -497,13 +492,11 @@ pub async fn register_save(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     Path((id, n)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let (run, p) = load_run(&state, &user, &id).await?;
+    let (run, p) = load_run(&state, &user, run_id(&id)?).await?;
     user.require(Action::ReadCourseRoster)?;
     let n = session_number(&run, &n)?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     let roster = state
         .store
         .roster(&user.actor, run.id, source.clone())
@@ -594,7 +587,7 @@ async fn feedback_run(
     state: &AppState,
     user: &CurrentUser,
     source: alongside_store::people::Source,
-    id: &str,
+    id: RunId,
 ) -> AppResult<(Run, Programme)> {
     let (run, p) = load_run(state, user, id).await?;
     let pid = match (user.actor.role, user.actor.person_id) {
@@ -623,9 +616,9 @@ pub async fn feedback_form(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(id): Id<RunId>,
 ) -> AppResult<Response> {
-    let (run, p) = feedback_run(&state, &user, source, &id).await?;
+    let (run, p) = feedback_run(&state, &user, source, id).await?;
     Ok(ok(feedback_page(
         &user,
         &run,
@@ -642,12 +635,10 @@ pub async fn feedback_save(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<RunId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let (run, p) = feedback_run(&state, &user, source.clone(), &id).await?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
+    let (run, p) = feedback_run(&state, &user, source.clone(), id).await?;
     let (rating, helped, better) = (d.get("rating"), d.get("helped"), d.get("better"));
     let parsed = refuse_repeats(&d, &["rating", "helped", "better"])
         .and_then(|_| Feedback::parse(&rating, &helped, &better));

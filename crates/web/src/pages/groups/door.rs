@@ -1,18 +1,17 @@
 //! The phone-friendly door page: finding someone expected, signing them in (or someone who
 //! just turns up), with the session's activities beside it.
 
-use crate::auth::{ClientSource, CurrentUser};
+use crate::auth::ClientSource;
 use crate::error::{AppError, AppResult};
-use crate::form::FormData;
+use crate::extract::{may, CsrfForm, Require};
 use crate::pages::peer_common::{
     door_page, door_section, parse_date, parse_group_id, session_path,
 };
 use crate::pages::{html as respond, invalid, ok, see_other};
 use crate::AppState;
 use alongside_core::validation::{clean_name, clean_text, ValidationErrors};
-use alongside_core::{Action, PersonId};
+use alongside_core::PersonId;
 use alongside_store::groups::{DoorEntry, SignInOutcome};
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -29,12 +28,11 @@ pub struct DoorParams {
 
 pub async fn door(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::SignInAtDoor>,
     ClientSource(source): ClientSource,
     Path((id, date)): Path<(String, String)>,
     Query(p): Query<DoorParams>,
 ) -> AppResult<Response> {
-    user.require(Action::SignInAtDoor)?;
     let gid = parse_group_id(&id)?;
     let d = parse_date(&date)?;
     let q: String = p.q.unwrap_or_default().chars().take(50).collect();
@@ -68,14 +66,11 @@ pub async fn door(
 
 pub async fn door_sign_in(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::SignInAtDoor>,
     ClientSource(source): ClientSource,
     Path((id, date)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
-    user.require(Action::SignInAtDoor)?;
     let gid = parse_group_id(&id)?;
     let d = parse_date(&date)?;
     let path = format!("{}/door", session_path(gid, d));

@@ -2,6 +2,7 @@
 
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::AppResult;
+use crate::extract::{may, CsrfForm, Id, Require};
 use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::pages::peer_common::load_group;
@@ -10,10 +11,9 @@ use crate::AppState;
 use alongside_core::conditions::CONDITIONS;
 use alongside_core::groups::{GroupDetails, GroupForm, ANY_CONDITION, TRAINING_COURSES, WEEKDAYS};
 use alongside_core::validation::ValidationErrors;
-use alongside_core::Action;
+use alongside_core::GroupId;
 use alongside_store::StoreError;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
@@ -158,8 +158,10 @@ fn group_form_page(
     )
 }
 
-pub async fn new_form(State(state): State<AppState>, user: CurrentUser) -> AppResult<Response> {
-    user.require(Action::ManageGroups)?;
+pub async fn new_form(
+    State(state): State<AppState>,
+    user: Require<may::ManageGroups>,
+) -> AppResult<Response> {
     let t = state.store.clock().today();
     let f = GroupForm {
         kind: "formal".into(),
@@ -185,13 +187,10 @@ pub async fn new_form(State(state): State<AppState>, user: CurrentUser) -> AppRe
 
 pub async fn create(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageGroups>,
     ClientSource(source): ClientSource,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
-    user.require(Action::ManageGroups)?;
     let form = group_form_from(&data);
     match parse_group(&data, &form) {
         Err(e) => Ok(invalid(group_form_page(
@@ -211,11 +210,10 @@ pub async fn create(
 
 pub async fn edit_form(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<String>,
+    user: Require<may::ManageGroups>,
+    Id(id): Id<GroupId>,
 ) -> AppResult<Response> {
-    user.require(Action::ManageGroups)?;
-    let g = load_group(&state, &user, &id).await?;
+    let g = load_group(&state, &user, id).await?;
     Ok(ok(group_form_page(
         &user,
         "Change the group",
@@ -228,15 +226,12 @@ pub async fn edit_form(
 
 pub async fn update(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageGroups>,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<GroupId>,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
-    user.require(Action::ManageGroups)?;
-    let g = load_group(&state, &user, &id).await?;
+    let g = load_group(&state, &user, id).await?;
     let action = format!("/groups/{}/edit", g.id);
     let form = group_form_from(&data);
     let version: i64 = data.get("version").parse().unwrap_or(-1);

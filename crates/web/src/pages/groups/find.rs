@@ -4,19 +4,18 @@
 use super::{focus_label, own_place};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::AppResult;
-use crate::form::FormData;
+use crate::extract::{may, CsrfForm, Id, Require};
 use crate::layout::{self, Input};
-use crate::pages::peer_common::{load_group, may, parse_group_id, session_path, when};
+use crate::pages::peer_common::{load_group, may as allowed, session_path, when};
 use crate::pages::{ok, see_other};
 use crate::AppState;
 use alongside_core::conditions::CONDITIONS;
 use alongside_core::groups::{ClockTime, Mode, ANY_CONDITION, WEEKDAYS};
 use alongside_core::time::display_date;
 use alongside_core::validation::ValidationErrors;
-use alongside_core::Action;
+use alongside_core::{Action, GroupId};
 use alongside_store::groups::GroupRow;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
@@ -41,10 +40,9 @@ fn time_band(t: ClockTime) -> &'static str {
 
 pub async fn list(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::FindGroups>,
     Query(p): Query<FindParams>,
 ) -> AppResult<Response> {
-    user.require(Action::FindGroups)?;
     let today = state.store.clock().today();
     let condition = p.condition.unwrap_or_default();
     let mode = p.mode.unwrap_or_default();
@@ -85,7 +83,7 @@ pub async fn list(
     let mut days: Vec<(&str, &str)> = vec![("", "Any day")];
     days.extend(WEEKDAYS.iter().map(|(c, n, _)| (*c, *n)));
     let none = ValidationErrors::default();
-    let manager = may(&user, Action::ManageGroups);
+    let manager = allowed(&user, Action::ManageGroups);
     let title = "Peer support groups";
     Ok(ok(layout::page(
         Some(&user),
@@ -125,12 +123,11 @@ pub async fn list(
 
 pub async fn show(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::FindGroups>,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(id): Id<GroupId>,
 ) -> AppResult<Response> {
-    user.require(Action::FindGroups)?;
-    let g = load_group(&state, &user, &id).await?;
+    let g = load_group(&state, &user, id).await?;
     let today = state.store.clock().today();
     let sessions = state
         .store
@@ -139,8 +136,8 @@ pub async fn show(
     let own = own_place(&state, &user, g.id, None, source).await?;
     let member = own.is_some_and(|o| o.member);
     let d = &g.details;
-    let manager = may(&user, Action::ManageGroups);
-    let door = may(&user, Action::SignInAtDoor);
+    let manager = allowed(&user, Action::ManageGroups);
+    let door = allowed(&user, Action::SignInAtDoor);
     // A volunteer is offered the door only at the sessions they are on the rota for.
     let door_at = if door {
         let dates: Vec<Date> = sessions.iter().map(|s| s.original_date).collect();
@@ -207,12 +204,9 @@ pub async fn join(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(gid): Id<GroupId>,
+    _: CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
-    let gid = parse_group_id(&id)?;
     // Only a person's own account joins: decided (and a refusal audited) by the store.
     state.store.join_group(&user.actor, gid, source).await?;
     Ok(see_other(&format!("/groups/{gid}")))

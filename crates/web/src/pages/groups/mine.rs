@@ -3,13 +3,14 @@
 
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
+use crate::extract::Id;
 use crate::layout;
 use crate::pages::ok;
 use crate::AppState;
 use alongside_core::time::display_date;
 use alongside_core::{Action, PersonId};
 use alongside_store::groups::Upcoming;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use maud::{html, Markup};
 
@@ -89,9 +90,8 @@ pub async fn person_attendance(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(pid): Id<PersonId>,
 ) -> AppResult<Response> {
-    let pid: PersonId = id.parse().map_err(|_| AppError::NotFound)?;
     let items = state
         .store
         .attendance_history(&user.actor, pid, source)

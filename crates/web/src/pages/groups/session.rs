@@ -4,10 +4,10 @@
 use super::own_place;
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::form::FormData;
+use crate::extract::{may, CsrfForm, Require};
 use crate::layout::{self, Input};
 use crate::pages::peer_common::{
-    load_session, may, parse_date, parse_group_id, session_panel, session_path, when,
+    load_session, may as allowed, parse_date, parse_group_id, session_panel, session_path, when,
 };
 use crate::pages::{html as respond, invalid, ok, see_other};
 use crate::AppState;
@@ -16,7 +16,6 @@ use alongside_core::time::display_date;
 use alongside_core::validation::{clean_text, ValidationErrors};
 use alongside_core::Action;
 use alongside_store::groups::{BookOutcome, GroupRow, OwnPlace, SessionChange, SessionState};
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -43,7 +42,7 @@ fn session_page(
     move_form: (&str, &str, &str, &str, &str),
     (door, people_who_run_it): (bool, Markup),
 ) -> Markup {
-    let manager = may(user, Action::ManageGroups);
+    let manager = allowed(user, Action::ManageGroups);
     let path = session_path(g.id, s.original_date);
     let past = s.date < today;
     let title = format!("{}: {}", g.details.name, display_date(s.date));
@@ -117,12 +116,11 @@ fn session_page(
 
 pub async fn session(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::FindGroups>,
     ClientSource(source): ClientSource,
     Path((id, date)): Path<(String, String)>,
     Query(p): Query<SessionParams>,
 ) -> AppResult<Response> {
-    user.require(Action::FindGroups)?;
     let (g, s) = load_session(&state, &user, &id, &date).await?;
     let own = own_place(&state, &user, g.id, Some(s.original_date), source).await?;
     let is_booked = own.is_some_and(|o| o.booked);
@@ -153,14 +151,11 @@ pub async fn session(
 
 pub async fn change(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<may::ManageGroups>,
     ClientSource(source): ClientSource,
     Path((id, date)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
-    user.require(Action::ManageGroups)?;
     let (g, s) = load_session(&state, &user, &id, &date).await?;
     let mut e = ValidationErrors::default();
     let change = match data.get("action").as_str() {
@@ -244,10 +239,8 @@ pub async fn booking(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     Path((id, date)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let data = FormData::parse(&body);
-    user.check_csrf(&data.get("csrf_token"))?;
     let (gid, d) = (parse_group_id(&id)?, parse_date(&date)?);
     let path = session_path(gid, d);
     let problem = |status: StatusCode, title: &str, message: &str| {
