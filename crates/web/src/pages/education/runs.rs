@@ -6,13 +6,15 @@ use super::{may, refuse_repeats, run_id, run_line, where_line, DeliveryMode};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
 use crate::extract::{CsrfForm, Id};
+use crate::form::FormData;
 use crate::layout::{self, Input};
+use crate::pages::date_entry::{date_input, place_errors, DateBoxes, DateEntry};
 use crate::pages::{invalid, ok, see_other};
 use crate::AppState;
 use alongside_core::access::Action;
 use alongside_core::education::{self, Feedback, RunDetails, RunForm};
 use alongside_core::ids::{ProgrammeId, RunId};
-use alongside_core::validation::ValidationErrors;
+use alongside_core::validation::{FieldError, ValidationErrors};
 use alongside_core::{PersonId, Role};
 use alongside_store::education::{EnrolOutcome, Programme, Run};
 use alongside_store::StoreError;
@@ -23,6 +25,9 @@ use maud::{html, Markup};
 pub(super) const RUN_FIELDS: &[&str] = &[
     "label",
     "first_date",
+    "first_date_day",
+    "first_date_month",
+    "first_date_year",
     "start_time",
     "end_time",
     "venue",
@@ -30,15 +35,82 @@ pub(super) const RUN_FIELDS: &[&str] = &[
     "capacity",
 ];
 
-/// The fields of a run's form (adding one, or changing it: see changes.rs).
-pub(super) fn run_fields(staff: &[(String, String)], f: &RunForm, e: &ValidationErrors) -> Markup {
+/// A run's form as sent: the date of the first session from the date input's boxes (or the
+/// single box of older forms), and the problem with the boxes when they make no date.
+pub(super) struct RunInput {
+    pub form: RunForm,
+    pub first: DateEntry,
+    problem: Option<FieldError>,
+}
+
+impl RunInput {
+    pub fn read(d: &FormData) -> RunInput {
+        let first = DateEntry::from_form(d, "first_date");
+        let (first_date, problem) = match first.text("first_date", "Date of the first session") {
+            Ok(t) => (t, None),
+            // The rules then say "Enter the date…" on first_date, which the problem replaces.
+            Err(p) => (String::new(), Some(p)),
+        };
+        RunInput {
+            form: RunForm {
+                label: d.get("label"),
+                first_date,
+                start_time: d.get("start_time"),
+                end_time: d.get("end_time"),
+                venue: d.get("venue"),
+                joining: d.get("joining"),
+                capacity: d.get("capacity"),
+                facilitators: d.all("facilitators"),
+            },
+            first,
+            problem,
+        }
+    }
+
+    /// The run's rules (`RunDetails::parse`), a field sent twice refused, errors about the
+    /// first date on the box they concern.
+    pub fn parse(
+        &self,
+        d: &FormData,
+        mode: DeliveryMode,
+        sessions: u32,
+    ) -> Result<RunDetails, ValidationErrors> {
+        refuse_repeats(d, RUN_FIELDS)
+            .and_then(|_| RunDetails::parse(&self.form, mode, sessions))
+            .map_err(|mut e| {
+                place_errors(&mut e, "first_date", &self.first, self.problem.clone());
+                e
+            })
+    }
+
+    /// The form to show again: the single box as typed, when that is how it came.
+    pub fn shown(&self) -> RunForm {
+        let mut f = self.form.clone();
+        if let DateEntry::Single(s) = &self.first {
+            f.first_date = s.clone();
+        }
+        f
+    }
+}
+
+/// The fields of a run's form (adding one, or changing it: see changes.rs). The date of the
+/// first session is the date input when `first` is given, else the single box.
+pub(super) fn run_fields(
+    staff: &[(String, String)],
+    f: &RunForm,
+    first: Option<&DateBoxes>,
+    e: &ValidationErrors,
+) -> Markup {
     let opts: Vec<(&str, &str)> = staff
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     html! {
         (layout::text_input("label", "Name of this run", &f.label, e, Input { hint: Some("For example: Spring 2027, Tuesday mornings"), width: Some("input--width-30"), ..Default::default() }))
-        (layout::text_input("first_date", "Date of the first session", &f.first_date, e, Input { hint: Some("For example 12/1/2027"), width: Some("input--width-10"), ..Default::default() }))
+        @match first {
+            Some(b) => { (date_input("first_date", "Date of the first session", "For example, 12 1 2027", b, e)) }
+            None => { (layout::text_input("first_date", "Date of the first session", &f.first_date, e, Input { hint: Some("For example 12/1/2027"), width: Some("input--width-10"), ..Default::default() })) }
+        }
         (layout::text_input("start_time", "Start time", &f.start_time, e, Input { hint: Some("24-hour clock, for example 10:00"), width: Some("input--width-5"), ..Default::default() }))
         (layout::text_input("end_time", "End time", &f.end_time, e, Input { hint: Some("For example 12:00"), width: Some("input--width-5"), ..Default::default() }))
         (layout::textarea("venue", "Venue", Some("Name and address. Leave blank if it is only online."), &f.venue, e))
@@ -53,6 +125,7 @@ fn run_page(
     p: &Programme,
     staff: &[(String, String)],
     f: &RunForm,
+    first: &DateBoxes,
     e: &ValidationErrors,
 ) -> Markup {
     let title = "Add a course run";
@@ -66,7 +139,7 @@ fn run_page(
             p { "The course has " (p.details.sessions) " sessions of " (p.details.session_minutes) " minutes. They are set weekly from the first date, at the same time each week (UK time)." }
             form method="post" action={ "/courses/" (p.id) "/runs" } novalidate {
                 (layout::csrf(&user.csrf))
-                (run_fields(staff, f, e))
+                (run_fields(staff, f, Some(first), e))
                 button.button type="submit" { "Add course run" }
             }
         },
@@ -128,6 +201,7 @@ pub async fn new_form(
         &p,
         &staff,
         &f,
+        &DateBoxes::default(),
         &ValidationErrors::default(),
     )))
 }
@@ -142,18 +216,8 @@ pub async fn create(
 ) -> AppResult<Response> {
     let p = session_programme(&state, &user, id).await?;
     let staff = staff_options(&state, &user).await?;
-    let f = RunForm {
-        label: d.get("label"),
-        first_date: d.get("first_date"),
-        start_time: d.get("start_time"),
-        end_time: d.get("end_time"),
-        venue: d.get("venue"),
-        joining: d.get("joining"),
-        capacity: d.get("capacity"),
-        facilitators: d.all("facilitators"),
-    };
-    let mut parsed = refuse_repeats(&d, RUN_FIELDS)
-        .and_then(|_| RunDetails::parse(&f, p.details.mode, p.details.sessions));
+    let input = RunInput::read(&d);
+    let mut parsed = input.parse(&d, p.details.mode, p.details.sessions);
     if let Ok(r) = &parsed {
         if r.facilitators
             .iter()
@@ -165,7 +229,14 @@ pub async fn create(
         }
     }
     match parsed {
-        Err(e) => Ok(invalid(run_page(&user, &p, &staff, &f, &e))),
+        Err(e) => Ok(invalid(run_page(
+            &user,
+            &p,
+            &staff,
+            &input.shown(),
+            &input.first.boxes(),
+            &e,
+        ))),
         Ok(details) => {
             let rid = state
                 .store

@@ -22,8 +22,10 @@ pub use csp::report_csp;
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
 use crate::layout;
-use crate::pages::ok;
+use crate::pages::date_entry::{date_input, DateBoxes, DateEntry};
+use crate::pages::{invalid, ok};
 use crate::AppState;
+use alongside_core::validation::ValidationErrors;
 use alongside_stats::disclosure::Policy;
 use alongside_stats::report::Report;
 use alongside_stats::{Day, EvalError, EvalOptions};
@@ -32,7 +34,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use figures::{figures, reach_figures, Figures};
-use maud::html;
+use maud::{html, Markup};
 use sections::{activation_section, change_section, reach_section, utilisation_section};
 
 /// The one policy; hidden figures are `[c]` here.
@@ -41,11 +43,39 @@ pub const POLICY: Policy = Policy::STANDARD;
 /// Counts from 1 to this are suppressed in everything shown, downloaded or printed here.
 pub const THRESHOLD: u64 = POLICY.threshold;
 
+/// The dashboard's query: the window, from the date inputs' boxes (`from_day`, …) or — in
+/// links such as the CSV download's — as ISO dates (`from`, `to`), and the format.
 #[derive(serde::Deserialize, Default)]
 pub struct Params {
     from: Option<String>,
+    from_day: Option<String>,
+    from_month: Option<String>,
+    from_year: Option<String>,
     to: Option<String>,
+    to_day: Option<String>,
+    to_month: Option<String>,
+    to_year: Option<String>,
     format: Option<String>,
+}
+
+impl Params {
+    /// The start (`from`) or end (`to`) date as sent.
+    fn date(&self, name: &str) -> DateEntry {
+        DateEntry::read(
+            |k| match k {
+                "from" => self.from.clone(),
+                "from_day" => self.from_day.clone(),
+                "from_month" => self.from_month.clone(),
+                "from_year" => self.from_year.clone(),
+                "to" => self.to.clone(),
+                "to_day" => self.to_day.clone(),
+                "to_month" => self.to_month.clone(),
+                "to_year" => self.to_year.clone(),
+                _ => None,
+            },
+            name,
+        )
+    }
 }
 
 /// Today in Europe/London by the application's clock, as a day number.
@@ -55,28 +85,97 @@ fn today(state: &AppState) -> Day {
         .expect("a calendar date is a day")
 }
 
-fn window(p: &Params, today: Day) -> AppResult<Window> {
-    let default = Window::last_full_year(today);
-    let parse = |s: &Option<String>, d: Day, what: &str| -> AppResult<Day> {
-        match s.as_deref().map(str::trim) {
-            None | Some("") => Ok(d),
-            Some(v) => Day::parse_iso(v.as_bytes()).ok_or_else(|| {
-                AppError::BadRequest(format!(
-                    "The {what} date must be a real date written like 2025-01-31."
-                ))
-            }),
+/// A window the dashboard cannot use: an ISO date in a link that is no date, or an end before
+/// the start there (400, as always); or date boxes that make no date, or an end before the
+/// start (the form again, the error on the box).
+enum BadWindow {
+    Refused(AppError),
+    Invalid(ValidationErrors),
+}
+
+/// One end of the window: `default` when left empty; `None` when the boxes make no date (the
+/// error is in `e`).
+fn window_day(
+    p: &Params,
+    name: &str,
+    label: &str,
+    what: &str,
+    default: Day,
+    e: &mut ValidationErrors,
+) -> Result<Option<Day>, AppError> {
+    let entry = p.date(name);
+    let text = match entry.text(name, label) {
+        Ok(t) => t,
+        Err(problem) => {
+            e.0.push(problem);
+            return Ok(None);
         }
     };
-    let w = Window {
-        from: parse(&p.from, default.from, "start")?,
-        to: parse(&p.to, default.to, "end")?,
-    };
-    if w.to < w.from {
-        return Err(AppError::BadRequest(
-            "The end date must be on or after the start date.".into(),
-        ));
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Some(default));
     }
-    Ok(w)
+    match (Day::parse_iso(text.as_bytes()), &entry) {
+        (Some(d), _) => Ok(Some(d)),
+        (None, DateEntry::Single(_)) => Err(AppError::BadRequest(format!(
+            "The {what} date must be a real date written like 2025-01-31."
+        ))),
+        (None, DateEntry::Boxes(_)) => {
+            e.add(
+                &entry.error_field(name),
+                format!("{label} must be a real date"),
+            );
+            Ok(None)
+        }
+    }
+}
+
+fn window(p: &Params, today: Day) -> Result<Window, BadWindow> {
+    let default = Window::last_full_year(today);
+    let mut e = ValidationErrors::default();
+    let from = window_day(p, "from", "The start date", "start", default.from, &mut e)
+        .map_err(BadWindow::Refused)?;
+    let to = window_day(p, "to", "The end date", "end", default.to, &mut e)
+        .map_err(BadWindow::Refused)?;
+    if let (Some(from), Some(to)) = (from, to) {
+        if to < from {
+            let (f, t) = (p.date("from"), p.date("to"));
+            if matches!((&f, &t), (DateEntry::Single(_), DateEntry::Single(_))) {
+                return Err(BadWindow::Refused(AppError::BadRequest(
+                    "The end date must be on or after the start date.".into(),
+                )));
+            }
+            e.add(
+                &t.error_field("to"),
+                "The end date must be on or after the start date",
+            );
+        }
+    }
+    match (from, to) {
+        (Some(from), Some(to)) if e.is_empty() => Ok(Window { from, to }),
+        _ => Err(BadWindow::Invalid(e)),
+    }
+}
+
+/// The boxes showing a day of the window.
+fn boxes(d: Day) -> DateBoxes {
+    let (y, m, d) = d.ymd();
+    DateBoxes {
+        day: d.to_string(),
+        month: m.to_string(),
+        year: y.to_string(),
+    }
+}
+
+/// The window's form: the start and end dates as date inputs.
+fn window_form(from: &DateBoxes, to: &DateBoxes, e: &ValidationErrors) -> Markup {
+    html! {
+        form.search-form method="get" action="/outcomes" novalidate {
+            (date_input("from", "From", "For example, 1 1 2025", from, e))
+            (date_input("to", "To (inclusive)", "For example, 31 12 2025", to, e))
+            button.button type="submit" { "Show" }
+        }
+    }
 }
 
 /// Everything one view needs, computed once.
@@ -90,11 +189,10 @@ struct Evaluation {
 async fn evaluate(
     state: &AppState,
     user: &CurrentUser,
-    p: &Params,
+    w: Window,
     what: &str,
     source: alongside_store::people::Source,
 ) -> AppResult<Evaluation> {
-    let w = window(p, today(state))?;
     let org = user.actor.org_id;
     state
         .store
@@ -151,10 +249,25 @@ pub async fn show(
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
     let want_csv = p.format.as_deref() == Some("csv");
+    let w = match window(&p, today(&state)) {
+        Ok(w) => w,
+        Err(BadWindow::Refused(err)) => return Err(err),
+        Err(BadWindow::Invalid(e)) => {
+            return Ok(invalid(layout::page(
+                Some(&user),
+                &layout::title_with_errors("Outcomes", &e),
+                html! {
+                    (layout::error_summary(&e))
+                    h1 { "Outcomes" }
+                    (window_form(&p.date("from").boxes(), &p.date("to").boxes(), &e))
+                },
+            )))
+        }
+    };
     let e = evaluate(
         &state,
         &user,
-        &p,
+        w,
         if want_csv {
             "outcomes CSV download"
         } else {
@@ -186,11 +299,7 @@ pub async fn show(
         html! {
             h1 { "Outcomes" }
             p.lede { "Activation, reach and use of care in " (user.org_name) " between " (e.window.from) " and " (e.window.to) ". Counts only: nobody can be identified here." }
-            form.search-form method="get" action="/outcomes" {
-                div.form-group { label.label for="from" { "From" } div.hint id="from-hint" { "For example, 2025-01-01" } input.input id="from" name="from" type="text" value=(e.window.from) aria-describedby="from-hint"; }
-                div.form-group { label.label for="to" { "To (inclusive)" } div.hint id="to-hint" { "For example, 2025-12-31" } input.input id="to" name="to" type="text" value=(e.window.to) aria-describedby="to-hint"; }
-                button.button type="submit" { "Show" }
-            }
+            (window_form(&boxes(e.window.from), &boxes(e.window.to), &ValidationErrors::default()))
             p {
                 a href={ "/outcomes?" (q) "&format=csv" } { "Download all figures as CSV" }
                 " · "
@@ -215,7 +324,16 @@ pub async fn report(
     ClientSource(source): ClientSource,
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
-    let e = evaluate(&state, &user, &p, "outcomes printable report", source).await?;
+    let w = match window(&p, today(&state)) {
+        Ok(w) => w,
+        Err(BadWindow::Refused(err)) => return Err(err),
+        Err(BadWindow::Invalid(e)) => {
+            return Err(AppError::BadRequest(
+                e.0.first().map(|x| x.message.clone()).unwrap_or_default(),
+            ))
+        }
+    };
+    let e = evaluate(&state, &user, w, "outcomes printable report", source).await?;
     let Some(r) = e.report else {
         return Ok(ok(layout::page(
             Some(&user),
