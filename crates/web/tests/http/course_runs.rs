@@ -392,3 +392,92 @@ async fn cancelling_a_run_withdraws_and_tells_everyone(backend: Backend) {
     assert_eq!(app.store.run(w.org_a, run).await.unwrap().enrolled, 0);
     app.assert_audit_verifies().await;
 }
+
+both_backends!(the_date_input_adds_a_run_and_moves_a_session);
+
+/// The NHS date input (day, month and year boxes) on the add-a-run form and the move form:
+/// a problem goes on the box that is wrong, and the boxes' date is the one used.
+async fn the_date_input_adds_a_run_and_moves_a_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let w = world(&app).await;
+    let (run, _) = run_with_people(&app, &w, 3, 1).await;
+    let programme = app.store.run(w.org_a, run).await.unwrap().programme_id;
+    let educator = app.sign_in("educator", PASSWORD).await;
+    let fac = w.account(Role::Educator).id.to_string();
+    let new = format!("/courses/{programme}/runs/new");
+    let form = educator.get(&new).await;
+    form.assert_status(StatusCode::OK, "add-a-run form");
+    for part in ["first_date_day", "first_date_month", "first_date_year"] {
+        assert_eq!(form.input_values(part), vec![String::new()], "{part}");
+    }
+    let fields = |day: &str, month: &str, year: &str| -> Vec<(String, String)> {
+        [
+            ("label", "Thursday evenings"),
+            ("first_date_day", day),
+            ("first_date_month", month),
+            ("first_date_year", year),
+            ("start_time", "18:00"),
+            ("end_time", "20:00"),
+            ("venue", "Mill Lane Library"),
+            ("capacity", "10"),
+            ("facilitators", fac.as_str()),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let runs = format!("/courses/{programme}/runs");
+    let p = educator
+        .post_form_from(&new, &runs, &fields("5", "", "2099"))
+        .await;
+    p.assert_status(StatusCode::UNPROCESSABLE_ENTITY, "no month");
+    p.assert_error(
+        "first_date_month",
+        "Date of the first session must include a month",
+        "no month",
+    );
+    assert_eq!(p.input_values("first_date_day"), vec!["5".to_string()]);
+    let p = educator
+        .post_form_from(&new, &runs, &fields("5", "3", "2099"))
+        .await;
+    p.assert_redirect("/course-runs/", "added");
+    let added = app.store.runs(w.org_a, Some(programme)).await.unwrap();
+    let first = added
+        .iter()
+        .find(|r| r.label == "Thursday evenings")
+        .expect("the run")
+        .sessions[0];
+    assert_eq!(
+        alongside_core::education::describe_session(first.starts_at, first.ends_at),
+        "Thursday 5 March 2099, 18:00 to 20:00"
+    );
+
+    // Moving session 2 (Tuesday 10 March) with the boxes.
+    let coord = app.sign_in("coordinator", PASSWORD).await;
+    let edit = format!("/course-runs/{run}/edit");
+    let mv = format!("/course-runs/{run}/move");
+    let page = coord.get(&edit).await;
+    assert_eq!(page.input_values("move_date_year"), vec![String::new()]);
+    let moving = |day: &str| {
+        vec![
+            ("session", "2".to_string()),
+            ("move_date_day", day.to_string()),
+            ("move_date_month", "3".to_string()),
+            ("move_date_year", "2099".to_string()),
+            ("move_start", "09:00".to_string()),
+            ("move_end", "11:00".to_string()),
+        ]
+    };
+    let p = coord.post_form_from(&edit, &mv, &moving("32")).await;
+    p.assert_status(StatusCode::UNPROCESSABLE_ENTITY, "no such day");
+    p.assert_error("move_date_day", "The new date must be a real date", "day");
+    coord
+        .post_form_from(&edit, &mv, &moving("12"))
+        .await
+        .assert_redirect(&format!("/course-runs/{run}?moved=1"), "moved");
+    let s = app.store.run(w.org_a, run).await.unwrap().sessions[1];
+    assert_eq!(
+        alongside_core::education::describe_session(s.starts_at, s.ends_at),
+        "Thursday 12 March 2099, 09:00 to 11:00"
+    );
+}

@@ -346,3 +346,63 @@ async fn dashboard_for_analysts_only(backend: Backend) {
         .assert_status(StatusCode::BAD_REQUEST, "bad date");
     app.assert_audit_verifies().await;
 }
+
+both_backends!(the_window_is_chosen_with_date_inputs);
+
+/// The window's form is two NHS date inputs; the boxes choose the window, a problem goes on the
+/// box that is wrong (the form again, nothing evaluated), and ISO dates in links still work.
+async fn the_window_is_chosen_with_date_inputs(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let w = world(&app).await;
+    let org = w.org_a;
+    population(&app, org).await;
+    let analyst = app
+        .sign_in(w.account(Role::Analyst).username.as_str(), PASSWORD)
+        .await;
+    let page = analyst.get(&format!("/outcomes?{WINDOW}")).await;
+    page.assert_status(StatusCode::OK, "ISO window");
+    for (part, value) in [
+        ("from_day", "1"),
+        ("from_month", "1"),
+        ("from_year", "2025"),
+        ("to_day", "31"),
+        ("to_month", "12"),
+        ("to_year", "2025"),
+    ] {
+        assert_eq!(page.input_values(part), vec![value.to_string()], "{part}");
+    }
+    let boxes = "from_day=1&from_month=2&from_year=2025&to_day=30&to_month=6&to_year=2025";
+    let page = analyst.get(&format!("/outcomes?{boxes}")).await;
+    page.assert_status(StatusCode::OK, "window from the boxes");
+    assert!(
+        page.main_text()
+            .contains("between 2025-02-01 and 2025-06-30"),
+        "{}",
+        page.main_text()
+    );
+    let before = app.count_audit(org, "outcomes.evaluate", None).await;
+    let p = analyst
+        .get("/outcomes?from_day=1&from_month=13&from_year=2025&to_day=&to_month=&to_year=")
+        .await;
+    p.assert_status(StatusCode::UNPROCESSABLE_ENTITY, "month 13");
+    p.assert_error(
+        "from_month",
+        "The start date must be a real date: month must be from 1 to 12",
+        "month 13",
+    );
+    assert_eq!(p.input_values("from_month"), vec!["13".to_string()]);
+    let p = analyst
+        .get("/outcomes?from_day=1&from_month=6&from_year=2025&to_day=1&to_month=2&to_year=2025")
+        .await;
+    p.assert_status(StatusCode::UNPROCESSABLE_ENTITY, "end before start");
+    p.assert_error(
+        "to_day",
+        "The end date must be on or after the start date",
+        "end before start",
+    );
+    assert_eq!(
+        app.count_audit(org, "outcomes.evaluate", None).await,
+        before,
+        "nothing evaluated"
+    );
+}
