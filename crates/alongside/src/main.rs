@@ -1,5 +1,6 @@
 //! `alongside`: the one binary. Subcommands run the web service, seed the demo, apply
-//! migrations, manage accounts, verify the audit chain and generate load.
+//! migrations, manage accounts, verify the audit chain, import and evaluate. (The load generator
+//! for `BENCHMARKS.md` is a separate binary, `crates/loadgen`.)
 //!
 //! This file only parses arguments and calls the library crates; it holds no domain rules
 //! and no SQL.
@@ -8,7 +9,6 @@ mod demo;
 mod demo_education;
 mod demo_groups;
 mod demo_plans;
-mod loadgen;
 mod outcomes;
 
 use alongside_core::{PersonId, Role};
@@ -200,8 +200,6 @@ enum Command {
         #[command(subcommand)]
         command: InstrumentCommand,
     },
-    /// Generate HTTP load against a running server and report throughput and latency.
-    Loadgen(loadgen::LoadgenArgs),
 }
 
 /// The arguments of `import events` and `import encounters`.
@@ -427,7 +425,6 @@ async fn run(command: Command) -> Result<std::process::ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Loadgen(args) => loadgen::run(args).await?,
         Command::Score {
             instrument,
             responses,

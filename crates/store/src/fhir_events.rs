@@ -5,7 +5,7 @@
 //! on). The mapping is the table in `docs/outcomes.md`, "Importing FHIR Encounters".
 //!
 //! Pure: no I/O, no database, no clock. It never resolves people against the store (the shared
-//! import pipeline in `outcomes.rs` does that, as for CSV) and never writes anything.
+//! import pipeline in `outcomes/` does that, as for CSV) and never writes anything.
 
 use crate::event_sets::EVENT_TYPES;
 use alongside_core::nhs_number::NhsNumber;

@@ -37,6 +37,7 @@ pub mod peer_report;
 pub mod people;
 pub mod reach;
 pub mod rota;
+pub mod synthetic;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;
