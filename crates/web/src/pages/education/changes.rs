@@ -53,6 +53,14 @@ fn form_of(run: &Run) -> RunForm {
     }
 }
 
+/// The boxes showing the date of the run's first session.
+fn first_boxes(run: &Run) -> DateBoxes {
+    run.sessions
+        .first()
+        .map(|s| DateBoxes::of(london_parts(s.starts_at).0))
+        .unwrap_or_default()
+}
+
 #[allow(clippy::too_many_arguments)]
 fn page(
     user: &CurrentUser,
@@ -60,6 +68,7 @@ fn page(
     p: &Programme,
     staff: &[(String, String)],
     f: &RunForm,
+    first: &DateBoxes,
     mv: &MoveForm,
     reason: &str,
     e: &ValidationErrors,
@@ -94,7 +103,7 @@ fn page(
             form method="post" action={ (base) "/edit" } novalidate {
                 (layout::csrf(&user.csrf))
                 p.hint { "Changing the first date or the times sets every session weekly from the first date again." }
-                (run_fields(staff, f, None, e))
+                (run_fields(staff, f, first, e))
                 button.button type="submit" { "Save changes" }
             }
             h2 { "Move one session" }
@@ -147,6 +156,7 @@ pub async fn edit_form(
         &p,
         &staff,
         &form_of(&run),
+        &first_boxes(&run),
         &Default::default(),
         "",
         &ValidationErrors::default(),
@@ -182,7 +192,8 @@ pub async fn update(
             &run,
             &p,
             &staff,
-            &input.shown(),
+            &input.form,
+            &input.first.boxes(),
             &Default::default(),
             "",
             &e,
@@ -277,6 +288,7 @@ pub async fn move_session(
             &p,
             &staff,
             &form_of(&run),
+            &first_boxes(&run),
             &mv,
             "",
             &e,
@@ -302,6 +314,7 @@ pub async fn cancel(
             &p,
             &staff,
             &form_of(&run),
+            &first_boxes(&run),
             &Default::default(),
             &d.get("reason"),
             &e,

@@ -82,23 +82,14 @@ impl RunInput {
                 e
             })
     }
-
-    /// The form to show again: the single box as typed, when that is how it came.
-    pub fn shown(&self) -> RunForm {
-        let mut f = self.form.clone();
-        if let DateEntry::Single(s) = &self.first {
-            f.first_date = s.clone();
-        }
-        f
-    }
 }
 
-/// The fields of a run's form (adding one, or changing it: see changes.rs). The date of the
-/// first session is the date input when `first` is given, else the single box.
+/// The fields of a run's form (adding one, or changing it: see changes.rs); the date of the
+/// first session is a date input showing `first`.
 pub(super) fn run_fields(
     staff: &[(String, String)],
     f: &RunForm,
-    first: Option<&DateBoxes>,
+    first: &DateBoxes,
     e: &ValidationErrors,
 ) -> Markup {
     let opts: Vec<(&str, &str)> = staff
@@ -107,10 +98,7 @@ pub(super) fn run_fields(
         .collect();
     html! {
         (layout::text_input("label", "Name of this run", &f.label, e, Input { hint: Some("For example: Spring 2027, Tuesday mornings"), width: Some("input--width-30"), ..Default::default() }))
-        @match first {
-            Some(b) => { (date_input("first_date", "Date of the first session", "For example, 12 1 2027", b, e)) }
-            None => { (layout::text_input("first_date", "Date of the first session", &f.first_date, e, Input { hint: Some("For example 12/1/2027"), width: Some("input--width-10"), ..Default::default() })) }
-        }
+        (date_input("first_date", "Date of the first session", "For example, 12 1 2027", first, e))
         (layout::text_input("start_time", "Start time", &f.start_time, e, Input { hint: Some("24-hour clock, for example 10:00"), width: Some("input--width-5"), ..Default::default() }))
         (layout::text_input("end_time", "End time", &f.end_time, e, Input { hint: Some("For example 12:00"), width: Some("input--width-5"), ..Default::default() }))
         (layout::textarea("venue", "Venue", Some("Name and address. Leave blank if it is only online."), &f.venue, e))
@@ -139,7 +127,7 @@ fn run_page(
             p { "The course has " (p.details.sessions) " sessions of " (p.details.session_minutes) " minutes. They are set weekly from the first date, at the same time each week (UK time)." }
             form method="post" action={ "/courses/" (p.id) "/runs" } novalidate {
                 (layout::csrf(&user.csrf))
-                (run_fields(staff, f, Some(first), e))
+                (run_fields(staff, f, first, e))
                 button.button type="submit" { "Add course run" }
             }
         },
@@ -233,7 +221,7 @@ pub async fn create(
             &user,
             &p,
             &staff,
-            &input.shown(),
+            &input.form,
             &input.first.boxes(),
             &e,
         ))),
