@@ -152,3 +152,21 @@ fn no_web_handler_decides_access_itself() {
         found.join("\n")
     );
 }
+
+/// No source file over about 1,000 lines unless its module doc says why it is one cohesive
+/// thing (the words "One cohesive thing:"): a large file is split along its own sections.
+#[test]
+fn no_source_file_is_a_warehouse() {
+    const LIMIT: usize = 1_050;
+    let big: Vec<String> = sources()
+        .iter()
+        .filter(|(_, text)| text.lines().count() > LIMIT)
+        .filter(|(_, text)| !text.contains("One cohesive thing:"))
+        .map(|(path, text)| format!("{path}: {} lines", text.lines().count()))
+        .collect();
+    assert!(
+        big.is_empty(),
+        "split these along their sections (or say in the module doc why each is \"One cohesive thing:\"):\n{}",
+        big.join("\n")
+    );
+}
