@@ -8,6 +8,12 @@ pub const PHONE: (u32, u32) = (375, 812);
 /// The desktop viewport of the browser tests.
 pub const DESKTOP: (u32, u32) = (1280, 900);
 
+/// Whether the browser tests should save screenshots of each step: only when
+/// `ALONGSIDE_SCREENSHOTS` names a directory (taking them costs seconds per journey).
+pub fn screenshots_wanted() -> bool {
+    std::env::var_os("ALONGSIDE_SCREENSHOTS").is_some()
+}
+
 /// The value of the first `csrf_token` input in a page.
 pub fn csrf_token(html: &str) -> Option<String> {
     let mut rest = html;

@@ -5,7 +5,7 @@
 //! Needs Chromium and ChromeDriver (`ALONGSIDE_CHROMIUM`, `ALONGSIDE_CHROMEDRIVER`, by default
 //! Debian's /usr/bin/chromium and /usr/bin/chromedriver). Without them the test fails: run
 //! `scripts/test`, which installs them. Screenshots of every step are written to
-//! `$ALONGSIDE_SCREENSHOTS` (default: `alongside-browser-screenshots` in the temp directory).
+//! `$ALONGSIDE_SCREENSHOTS` (screenshots are taken only when that variable is set).
 
 use crate::support::webdriver::text_of;
 use crate::support::webdriver::{Driver, WAIT};
@@ -27,6 +27,9 @@ struct Journey {
 impl Journey {
     async fn shot(&mut self, name: &str) {
         self.step += 1;
+        if !alongside_testkit::screenshots_wanted() {
+            return;
+        }
         let png = self.c.screenshot().await.expect("screenshot");
         let path = self.shots.join(format!("{:02}-{name}.png", self.step));
         std::fs::write(&path, png).expect("write screenshot");

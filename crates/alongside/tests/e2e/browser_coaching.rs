@@ -10,8 +10,7 @@
 //! Every page is checked to carry no script (the service works without JavaScript: links and
 //! forms only), error summaries link to fields that exist, and the person's pages never
 //! scroll sideways at phone width. Screenshots go to
-//! `$ALONGSIDE_SCREENSHOTS/coaching` (default: `alongside-browser-screenshots` in the temp
-//! directory).
+//! `$ALONGSIDE_SCREENSHOTS/coaching` when that variable is set (none are taken otherwise).
 //!
 //! Needs Chromium and ChromeDriver, like the other browser tests: run `scripts/test`.
 
@@ -44,6 +43,9 @@ struct Tab {
 impl Tab {
     async fn shot(&mut self, what: &str) {
         self.step += 1;
+        if !alongside_testkit::screenshots_wanted() {
+            return;
+        }
         let png = self.c.screenshot().await.expect("screenshot");
         let path = self
             .shots

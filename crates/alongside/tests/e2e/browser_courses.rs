@@ -7,7 +7,7 @@
 //! (400 people, so the spring COPD run is full with three people waiting), served by
 //! `alongside serve` on the same SQLite file. Needs Chromium and ChromeDriver, as
 //! `browser_questionnaire.rs`. Screenshots go to
-//! `$ALONGSIDE_SCREENSHOTS/courses-phone-375x812`.
+//! `$ALONGSIDE_SCREENSHOTS/courses-phone-375x812` when that variable is set.
 
 use crate::support::webdriver::{squash, text_of};
 use crate::support::webdriver::{Driver, WAIT};
@@ -31,6 +31,9 @@ struct Phone {
 impl Phone {
     async fn shot(&mut self, name: &str) {
         self.step += 1;
+        if !alongside_testkit::screenshots_wanted() {
+            return;
+        }
         let png = self.c.screenshot().await.expect("screenshot");
         let path = self.shots.join(format!("{:02}-{name}.png", self.step));
         std::fs::write(&path, png).expect("write screenshot");

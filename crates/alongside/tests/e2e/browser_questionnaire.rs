@@ -10,8 +10,8 @@
 //! Needs Chromium and ChromeDriver (`ALONGSIDE_CHROMIUM`, `ALONGSIDE_CHROMEDRIVER`, by default
 //! Debian's /usr/bin/chromium and /usr/bin/chromedriver). Without them the test fails: run
 //! `scripts/test`, which installs them. Screenshots of every step are written to
-//! `$ALONGSIDE_SCREENSHOTS/questionnaire-phone-375x812` (default: `alongside-browser-screenshots`
-//! in the temp directory).
+//! `$ALONGSIDE_SCREENSHOTS/questionnaire-phone-375x812` when that variable is set (none are
+//! taken otherwise).
 
 use crate::support::webdriver::{squash, text_of};
 use crate::support::webdriver::{Driver, WAIT};
@@ -47,6 +47,9 @@ struct Phone {
 impl Phone {
     async fn shot(&mut self, name: &str) {
         self.step += 1;
+        if !alongside_testkit::screenshots_wanted() {
+            return;
+        }
         let png = self.c.screenshot().await.expect("screenshot");
         let path = self.shots.join(format!("{:02}-{name}.png", self.step));
         std::fs::write(&path, png).expect("write screenshot");
