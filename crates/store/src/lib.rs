@@ -38,6 +38,7 @@ pub mod people;
 pub mod reach;
 pub mod rota;
 pub mod synthetic;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;
 

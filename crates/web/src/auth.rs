@@ -14,6 +14,8 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
+#[cfg(debug_assertions)]
+use argon2::{Algorithm, Params, Version};
 use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
@@ -94,11 +96,42 @@ async fn on_hash_thread<T: Send + 'static>(
         .map_err(|_| AppError::Internal("password hasher stopped".into()))
 }
 
-/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes).
+/// The argon2id hasher: the library's defaults (19 MiB, 2 passes, 1 lane). Only a debug build
+/// can be told to hash cheaply (8 KiB, 1 pass) — by a test calling
+/// [`use_cheap_hashes_in_tests`], or by `ALONGSIDE_TEST_CHEAP_HASHES=1` in the environment of a
+/// binary a test starts. A release build has no such path: it is compiled out.
+fn hasher() -> Argon2<'static> {
+    #[cfg(debug_assertions)]
+    if cheap_hashes() {
+        let params = Params::new(8, 1, 1, None).expect("cheap argon2 parameters");
+        return Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    }
+    Argon2::default()
+}
+
+#[cfg(debug_assertions)]
+static CHEAP_HASHES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Tests only (debug builds): hash new passwords with cheap parameters from now on. Checking a
+/// password reads the parameters from its stored hash, so both kinds keep working.
+#[cfg(debug_assertions)]
+pub fn use_cheap_hashes_in_tests() {
+    CHEAP_HASHES.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+#[cfg(debug_assertions)]
+fn cheap_hashes() -> bool {
+    static FROM_ENV: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
+        std::env::var("ALONGSIDE_TEST_CHEAP_HASHES").is_ok_and(|v| v == "1")
+    });
+    CHEAP_HASHES.load(std::sync::atomic::Ordering::Relaxed) || *FROM_ENV
+}
+
+/// Hashes a password with argon2id ([`hasher`]: 19 MiB, 2 passes).
 pub async fn hash_password(password: String) -> Result<String, AppError> {
     on_hash_thread(move || {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
+        hasher()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|e| AppError::Internal(e.to_string()))
@@ -109,7 +142,7 @@ pub async fn hash_password(password: String) -> Result<String, AppError> {
 /// A fixed hash checked when the user name is unknown, so a miss takes as long as a hit.
 static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let salt = SaltString::encode_b64(b"alongside-dummy-salt").expect("salt");
-    Argon2::default()
+    hasher()
         .hash_password(b"not a real password", &salt)
         .expect("hash")
         .to_string()

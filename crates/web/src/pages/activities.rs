@@ -5,14 +5,17 @@
 //! The door shows first names only, as the door list does; this module must never show more
 //! of a person, nor sign up anyone who is not signed in to the session (the store refuses it).
 
-use super::peer_common::{door_page, door_section, load_group, parse_date, session_path};
+use super::peer_common::{
+    door_page, door_section, load_group, parse_date, parse_group_id, session_path,
+};
 use super::{invalid, ok, see_other};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::extract::{may, CsrfForm, Require};
+use crate::extract::{may, CsrfForm, Id, Require};
 use crate::layout::{self, Input};
 use crate::AppState;
 use alongside_core::validation::{clean_text, ValidationErrors};
+use alongside_core::GroupId;
 use alongside_store::activities::{Activity, ActivitySignUp, NewActivity};
 use alongside_store::groups::GroupRow;
 use alongside_store::StoreError;
@@ -148,9 +151,9 @@ fn list_page(
 pub async fn list(
     State(state): State<AppState>,
     user: Require<may::ManageGroups>,
-    Path(id): Path<String>,
+    Id(id): Id<GroupId>,
 ) -> AppResult<Response> {
-    let g = load_group(&state, &user, &id).await?;
+    let g = load_group(&state, &user, id).await?;
     let activities = state.store.group_activities(g.org_id, g.id).await?;
     Ok(ok(list_page(
         &user,
@@ -167,10 +170,10 @@ pub async fn change(
     State(state): State<AppState>,
     user: Require<may::ManageGroups>,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(id): Id<GroupId>,
     CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let g = load_group(&state, &user, &id).await?;
+    let g = load_group(&state, &user, id).await?;
     let path = format!("/groups/{}/activities", g.id);
     match data.get("action").as_str() {
         "retire" | "offer" => {
@@ -226,7 +229,7 @@ pub async fn sign_up(
     Path((id, date)): Path<(String, String)>,
     CsrfForm(data): CsrfForm,
 ) -> AppResult<Response> {
-    let gid = load_group(&state, &user, &id).await?.id;
+    let gid = load_group(&state, &user, parse_group_id(&id)?).await?.id;
     let d = parse_date(&date)?;
     let door = format!("{}/door", session_path(gid, d));
     let activity = data.get("activity");

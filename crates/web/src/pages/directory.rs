@@ -1,6 +1,7 @@
 //! The service directory (search, read, add, change), a person's referrals to directory
 //! services (list, new, read, record a step) and the coordinator's overdue referrals.
 
+use super::date_entry::{date_input, place_errors, DateBoxes, DateEntry};
 use super::{html as respond, invalid, ok, see_other};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
@@ -682,6 +683,7 @@ fn referral_page(
     r: &ServiceReferral,
     banner: Option<&str>,
     f: &StepForm,
+    on: &DateBoxes,
     e: &ValidationErrors,
 ) -> Markup {
     let steps = next_steps(r.status);
@@ -717,7 +719,7 @@ fn referral_page(
                         (layout::csrf(&user.csrf))
                         input type="hidden" name="version" value=(r.version);
                         (layout::radios("step", "What happened", &step_opts, &f.step, e))
-                        (layout::text_input("on", "Date it happened", &f.on, e, Input { hint: Some("Leave blank for today, or for example 15/3/2027"), width: Some("input--width-10"), ..Default::default() }))
+                        (date_input("on", "Date it happened", "Leave blank for today, or for example 15 3 2027", on, e))
                         @if steps.contains(&ReferralStep::Send) && r.respond_by.is_none() {
                             (layout::text_input("respond_by", "Response expected by", &f.respond_by, e, Input { hint: Some("Needed when marking as sent, for example 15/3/2027"), width: Some("input--width-10"), ..Default::default() }))
                         }
@@ -764,6 +766,7 @@ pub async fn show_referral(
         &r,
         banner,
         &StepForm::default(),
+        &DateBoxes::default(),
         &ValidationErrors::default(),
     )))
 }
@@ -771,6 +774,9 @@ pub async fn show_referral(
 const STEP_SINGLE: &[&str] = &[
     "step",
     "on",
+    "on_day",
+    "on_month",
+    "on_year",
     "note",
     "outcome",
     "respond_by",
@@ -798,9 +804,16 @@ pub async fn move_referral(
             &source,
         )
         .await?;
+    let on = DateEntry::from_form(&data, "on");
+    let (on_text, on_problem) = match on.text("on", "The date it happened") {
+        Ok(t) => (t, None),
+        // The rules then find no date in "?", and the boxes' problem takes that error's place.
+        Err(p) => ("?".to_string(), Some(p)),
+    };
+    let on_boxes = on.boxes();
     let f = StepForm {
         step: data.get("step"),
-        on: data.get("on"),
+        on: on_text,
         note: data.get("note"),
         outcome: data.get("outcome"),
         respond_by: data.get("respond_by"),
@@ -816,6 +829,7 @@ pub async fn move_referral(
         let user = user.clone();
         let source = source.clone();
         let f = f.clone();
+        let on_boxes = on_boxes.clone();
         async move {
             let (who, r) = state
                 .store
@@ -823,7 +837,7 @@ pub async fn move_referral(
                 .await?;
             Ok::<_, AppError>(respond(
                 status,
-                referral_page(&user, person, &who, &r, None, &f, &e),
+                referral_page(&user, person, &who, &r, None, &f, &on_boxes, &e),
             ))
         }
     };
@@ -834,7 +848,11 @@ pub async fn move_referral(
         } else {
             Err(e)
         }
-    };
+    }
+    .map_err(|mut e| {
+        place_errors(&mut e, "on", &on, on_problem);
+        e
+    });
     let step = match parsed {
         Ok(s) => s,
         Err(e) => return rerender(StatusCode::UNPROCESSABLE_ENTITY, e).await,

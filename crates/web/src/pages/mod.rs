@@ -8,6 +8,7 @@ pub mod admin;
 pub mod audit;
 pub mod careplan;
 pub mod coaching;
+pub mod date_entry;
 pub mod directory;
 pub mod education;
 pub mod groups;

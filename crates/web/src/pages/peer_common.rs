@@ -52,9 +52,8 @@ pub(crate) fn when(s: &SessionState) -> String {
 pub(crate) async fn load_group(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: GroupId,
 ) -> AppResult<GroupRow> {
-    let id = parse_group_id(id)?;
     Ok(state.store.group(user.actor.org_id, id).await?)
 }
 
@@ -65,7 +64,7 @@ pub(crate) async fn load_session(
     id: &str,
     date: &str,
 ) -> AppResult<(GroupRow, SessionState)> {
-    let g = load_group(state, user, id).await?;
+    let g = load_group(state, user, parse_group_id(id)?).await?;
     let d = parse_date(date)?;
     let s = state.store.group_session(&g, d).await?;
     Ok((g, s))

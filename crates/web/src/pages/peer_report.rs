@@ -8,12 +8,13 @@
 //! attendances by level and by decile add up to the people reached and all attendances), and
 //! figures derived from either. This page must never name or link to anyone.
 
+use super::date_entry::{date_input, DateBoxes, DateEntry};
 use super::education::report::bar_chart;
 use super::{invalid, ok};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
 use crate::extract::{may, Require};
-use crate::layout::{self, Input};
+use crate::layout;
 use crate::AppState;
 use alongside_core::time::{display_date, iso_date, parse_iso_date};
 use alongside_core::validation::ValidationErrors;
@@ -27,10 +28,38 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use time::Date;
 
+/// The range: from the date inputs' boxes (`from_day`, …) or — in links such as the CSV
+/// download's — as ISO dates (`from`, `to`).
 #[derive(Deserialize, Default)]
 pub struct Params {
     from: Option<String>,
+    from_day: Option<String>,
+    from_month: Option<String>,
+    from_year: Option<String>,
     to: Option<String>,
+    to_day: Option<String>,
+    to_month: Option<String>,
+    to_year: Option<String>,
+}
+
+impl Params {
+    /// The start (`from`) or end (`to`) date as sent.
+    fn date(&self, name: &str) -> DateEntry {
+        DateEntry::read(
+            |k| match k {
+                "from" => self.from.clone(),
+                "from_day" => self.from_day.clone(),
+                "from_month" => self.from_month.clone(),
+                "from_year" => self.from_year.clone(),
+                "to" => self.to.clone(),
+                "to_day" => self.to_day.clone(),
+                "to_month" => self.to_month.clone(),
+                "to_year" => self.to_year.clone(),
+                _ => None,
+            },
+            name,
+        )
+    }
 }
 
 const LEVELS: [&str; 5] = ["Level 1", "Level 2", "Level 3", "Level 4", "Not measured"];
@@ -47,32 +76,37 @@ fn decile_label(i: usize) -> String {
 /// The date range: the last 12 months to today unless given; field-named errors otherwise.
 fn range(p: &Params, t: Date) -> Result<(Date, Date), ValidationErrors> {
     let mut e = ValidationErrors::default();
-    let mut parse = |v: &Option<String>, default: Date, field: &str, what: &str| match v
-        .as_deref()
-        .map(str::trim)
-    {
-        None | Some("") => Some(default),
-        Some(s) => {
-            let d = parse_iso_date(s);
-            if d.is_none() {
-                e.add(
-                    field,
-                    format!("The {what} date must be a real date written like 2026-01-31"),
-                );
+    let mut parse = |default: Date, field: &str, what: &str| {
+        let entry = p.date(field);
+        let text = match entry.text(field, &format!("The {what} date")) {
+            Ok(text) => text,
+            Err(problem) => {
+                e.0.push(problem);
+                return None;
             }
-            d
+        };
+        match text.trim() {
+            "" => Some(default),
+            s => {
+                let d = parse_iso_date(s);
+                if d.is_none() {
+                    e.add(
+                        &entry.error_field(field),
+                        format!("The {what} date must be a real date written like 2026-01-31"),
+                    );
+                }
+                d
+            }
         }
     };
-    let from = parse(
-        &p.from,
-        t.saturating_sub(time::Duration::days(364)),
-        "from",
-        "start",
-    );
-    let to = parse(&p.to, t, "to", "end");
+    let from = parse(t.saturating_sub(time::Duration::days(364)), "from", "start");
+    let to = parse(t, "to", "end");
     if let (Some(f), Some(t)) = (from, to) {
         if t < f {
-            e.add("to", "The end date must be on or after the start date");
+            e.add(
+                &p.date("to").error_field("to"),
+                "The end date must be on or after the start date",
+            );
         }
     }
     match (from, to) {
@@ -247,11 +281,11 @@ fn query(from: Date, to: Date) -> String {
     format!("from={}&to={}", iso_date(from), iso_date(to))
 }
 
-fn filter_form(from: &str, to: &str, e: &ValidationErrors) -> Markup {
+fn filter_form(from: &DateBoxes, to: &DateBoxes, e: &ValidationErrors) -> Markup {
     html! {
         form.search-form method="get" action="/reports/peer-support" novalidate {
-            (layout::text_input("from", "From", from, e, Input { hint: Some("For example, 2026-01-01"), width: Some("input--width-10"), ..Default::default() }))
-            (layout::text_input("to", "To", to, e, Input { hint: Some("For example, 2026-12-31"), width: Some("input--width-10"), ..Default::default() }))
+            (date_input("from", "From", "For example, 1 1 2026", from, e))
+            (date_input("to", "To", "For example, 31 12 2026", to, e))
             button.button type="submit" { "Show" }
         }
     }
@@ -315,7 +349,7 @@ fn report_page(user: &CurrentUser, r: &PeerReport) -> Markup {
     html! {
         h1 { "Peer support report" }
         p.lede { "Reach and use of peer-support groups in " (user.org_name) ", for sessions from " (display_date(r.from)) " to " (display_date(r.to)) ". Counts from 1 to " (THRESHOLD) ", counts that would give one away from a total, and figures made from either, are suppressed." }
-        (filter_form(&iso_date(r.from), &iso_date(r.to), &ValidationErrors::default()))
+        (filter_form(&DateBoxes::of(r.from), &DateBoxes::of(r.to), &ValidationErrors::default()))
         p { a href={ "/reports/peer-support.csv?" (query(r.from, r.to)) } download="peer-support-report.csv" { "Download as CSV" } }
         dl.summary-list {
             (layout::row("People reached", html! { (p.text(t.reached)) }))
@@ -365,7 +399,7 @@ pub async fn show(
                 html! {
                     (layout::error_summary(&e))
                     h1 { "Peer support report" }
-                    (filter_form(p.from.as_deref().unwrap_or(""), p.to.as_deref().unwrap_or(""), &e))
+                    (filter_form(&p.date("from").boxes(), &p.date("to").boxes(), &e))
                 },
             )))
         }

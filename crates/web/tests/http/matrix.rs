@@ -474,6 +474,51 @@ struct Ctx<'a> {
     rota: &'a rota::Fixture,
 }
 
+/// Every fixture the matrix fills its routes' placeholders from.
+struct Fixtures {
+    w: World,
+    act: Activation,
+    grp: groups::Fixture,
+    plans: crate::plans::Fixture,
+    edu: education::Edu,
+    coach: coaching::Coaching,
+    rota: rota::Fixture,
+}
+
+impl Fixtures {
+    async fn new(app: &TestApp) -> Fixtures {
+        let w = world(app).await;
+        let act = activation_fixture(app, &w).await;
+        let grp = groups::fixture(app, &w).await;
+        let plans = crate::plans::fixture(app, &w, &act.coord_b).await;
+        let edu = education::fixture(app, &w).await;
+        let coach = coaching::fixture(app, &w, &act.coord_b).await;
+        let rota = rota::fixture(app, &w, &grp).await;
+        Fixtures {
+            w,
+            act,
+            grp,
+            plans,
+            edu,
+            coach,
+            rota,
+        }
+    }
+
+    fn cx<'a>(&'a self, app: &'a TestApp) -> Ctx<'a> {
+        Ctx {
+            app,
+            w: &self.w,
+            act: &self.act,
+            grp: &self.grp,
+            plans: &self.plans,
+            edu: &self.edu,
+            coach: &self.coach,
+            rota: &self.rota,
+        }
+    }
+}
+
 const DEMO: &str = "alongside-demo-activation";
 
 /// Activation fixtures: the shipped instruments in both organisations, a coordinator in the
@@ -1705,23 +1750,8 @@ fn check_allowed_page(
 async fn authorization_matrix(backend: Backend) {
     let started = Instant::now();
     let app = spawn_app(backend).await;
-    let w = world(&app).await;
-    let act = activation_fixture(&app, &w).await;
-    let grp = groups::fixture(&app, &w).await;
-    let plans = crate::plans::fixture(&app, &w, &act.coord_b).await;
-    let edu = education::fixture(&app, &w).await;
-    let coach = coaching::fixture(&app, &w, &act.coord_b).await;
-    let rota = rota::fixture(&app, &w, &grp).await;
-    let cx = Ctx {
-        app: &app,
-        w: &w,
-        act: &act,
-        grp: &grp,
-        plans: &plans,
-        edu: &edu,
-        coach: &coach,
-        rota: &rota,
-    };
+    let fx = Fixtures::new(&app).await;
+    let cx = fx.cx(&app);
 
     let mut rows = table();
     // Signing out ends the session the other cells use: last.
@@ -1823,3 +1853,5 @@ mod other_organisation_records_are_not_found {
 mod education;
 
 mod coaching;
+
+mod csrf;

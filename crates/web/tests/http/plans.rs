@@ -2114,3 +2114,91 @@ async fn printed_plan_fits_on_two_a4_pages(backend: Backend) {
 }
 
 both_backends!(printed_plan_fits_on_two_a4_pages);
+
+/// The date a referral's step happened is an NHS date input: a problem goes on the box that is
+/// wrong, and the boxes' date is recorded.
+async fn referral_step_date_is_a_date_input(backend: Backend) {
+    let (app, w) = setup(backend).await;
+    let service = add_service(&app, &w, "Riverside Talking Therapies", "talking_therapies").await;
+    let coach = app.sign_in("health_coach", PASSWORD).await;
+    let person = &w.on_caseload;
+    let list = format!("/people/{}/referrals", person.id);
+    let p = coach
+        .post_form_from(
+            &format!("{list}/new"),
+            &list,
+            &[
+                ("service", service.to_string().as_str()),
+                ("reason", "Low mood since the winter"),
+                ("send_now", "no"),
+            ],
+        )
+        .await;
+    p.assert_status(StatusCode::SEE_OTHER, "draft");
+    let page_path = p.location().unwrap().split('?').next().unwrap().to_string();
+    let rid: ServiceReferralId = page_path.rsplit('/').next().unwrap().parse().unwrap();
+    let page = coach.get(&page_path).await;
+    assert_eq!(page.input_values("on_day"), vec![String::new()]);
+    let v = page.input_values("version").first().cloned().unwrap();
+    let respond = (today() + Duration::days(14)).to_string();
+    let send = |d: String, m: String, y: String| {
+        vec![
+            ("step", "send".to_string()),
+            ("respond_by", respond.clone()),
+            ("version", v.clone()),
+            ("on_day", d),
+            ("on_month", m),
+            ("on_year", y),
+        ]
+    };
+    let p = coach
+        .post_form(&page_path, &send("1".into(), "2".into(), String::new()))
+        .await;
+    p.assert_status(StatusCode::UNPROCESSABLE_ENTITY, "no year");
+    p.assert_error(
+        "on_year",
+        "The date it happened must include a year",
+        "no year",
+    );
+    let future = today() + Duration::days(2);
+    let p = coach
+        .post_form(
+            &page_path,
+            &send(
+                future.day().to_string(),
+                u8::from(future.month()).to_string(),
+                future.year().to_string(),
+            ),
+        )
+        .await;
+    p.assert_status(StatusCode::UNPROCESSABLE_ENTITY, "future");
+    p.assert_error(
+        "on_day",
+        "The date it happened must be today or in the past",
+        "future",
+    );
+    let yesterday = today() - Duration::days(1);
+    coach
+        .post_form(
+            &page_path,
+            &send(
+                yesterday.day().to_string(),
+                u8::from(yesterday.month()).to_string(),
+                yesterday.year().to_string(),
+            ),
+        )
+        .await
+        .assert_redirect(&page_path, "sent");
+    let (_, r) = app
+        .store
+        .service_referral(&w.account(Role::Coordinator).actor(), person.id, rid, src())
+        .await
+        .unwrap();
+    assert_eq!(r.status.code(), "sent");
+    assert_eq!(
+        r.steps.last().unwrap().on_date,
+        alongside_core::time::iso_date(yesterday)
+    );
+}
+
+both_backends!(referral_step_date_is_a_date_input);

@@ -5,29 +5,28 @@
 //! list when places are added, telling people) are the store's (`store/src/course_runs.rs`);
 //! this module parses the forms and must never change who holds a place itself.
 
-use super::runs::{load_run, run_fields, staff_options, RUN_FIELDS};
-use super::{refuse_repeats, run_id};
+use super::runs::{load_run, run_fields, staff_options, RunInput};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::form::FormData;
+use crate::extract::{CsrfForm, Id};
 use crate::layout::{self, Input};
+use crate::pages::date_entry::{date_input, DateBoxes, DateEntry};
 use crate::pages::{invalid, ok, see_other};
 use crate::AppState;
 use alongside_core::access::Action;
 use alongside_core::education::{
-    describe_session, london_micros, london_parts, parse_clock, parse_day, RunDetails, RunForm,
-    SessionTimes,
+    describe_session, london_micros, london_parts, parse_clock, parse_day, RunForm, SessionTimes,
 };
+use alongside_core::ids::RunId;
 use alongside_core::validation::{clean_text, ValidationErrors};
 use alongside_store::education::{Programme, Run};
 use alongside_store::StoreError;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use maud::{html, Markup};
 
 /// The move form as typed: (session, date, start, end).
-type MoveForm = (String, String, String, String);
+type MoveForm = (String, DateBoxes, String, String);
 
 fn form_of(run: &Run) -> RunForm {
     let (first_date, start_time, end_time) = match run.sessions.first() {
@@ -54,6 +53,14 @@ fn form_of(run: &Run) -> RunForm {
     }
 }
 
+/// The boxes showing the date of the run's first session.
+fn first_boxes(run: &Run) -> DateBoxes {
+    run.sessions
+        .first()
+        .map(|s| DateBoxes::of(london_parts(s.starts_at).0))
+        .unwrap_or_default()
+}
+
 #[allow(clippy::too_many_arguments)]
 fn page(
     user: &CurrentUser,
@@ -61,6 +68,7 @@ fn page(
     p: &Programme,
     staff: &[(String, String)],
     f: &RunForm,
+    first: &DateBoxes,
     mv: &MoveForm,
     reason: &str,
     e: &ValidationErrors,
@@ -95,14 +103,14 @@ fn page(
             form method="post" action={ (base) "/edit" } novalidate {
                 (layout::csrf(&user.csrf))
                 p.hint { "Changing the first date or the times sets every session weekly from the first date again." }
-                (run_fields(staff, f, e))
+                (run_fields(staff, f, first, e))
                 button.button type="submit" { "Save changes" }
             }
             h2 { "Move one session" }
             form method="post" action={ (base) "/move" } novalidate {
                 (layout::csrf(&user.csrf))
                 (layout::select("session", "Session", &opts, &mv.0, e))
-                (layout::text_input("move_date", "New date", &mv.1, e, Input { hint: Some("For example 19/1/2027"), width: Some("input--width-10"), ..Default::default() }))
+                (date_input("move_date", "New date", "For example, 19 1 2027", &mv.1, e))
                 (layout::text_input("move_start", "Start time", &mv.2, e, Input { hint: Some("For example 10:00"), width: Some("input--width-5"), ..Default::default() }))
                 (layout::text_input("move_end", "End time", &mv.3, e, Input { hint: Some("For example 12:00"), width: Some("input--width-5"), ..Default::default() }))
                 button.button.button--secondary type="submit" { "Move session" }
@@ -122,9 +130,8 @@ fn page(
 async fn load(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: RunId,
 ) -> AppResult<(Run, Programme, Vec<(String, String)>)> {
-    run_id(id)?;
     let (run, p) = load_run(state, user, id).await?;
     user.require(Action::ManageCourses)?;
     if run.cancelled.is_some() {
@@ -140,15 +147,16 @@ async fn load(
 pub async fn edit_form(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Id(id): Id<RunId>,
 ) -> AppResult<Response> {
-    let (run, p, staff) = load(&state, &user, &id).await?;
+    let (run, p, staff) = load(&state, &user, id).await?;
     Ok(ok(page(
         &user,
         &run,
         &p,
         &staff,
         &form_of(&run),
+        &first_boxes(&run),
         &Default::default(),
         "",
         &ValidationErrors::default(),
@@ -160,24 +168,12 @@ pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<RunId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let (run, p, staff) = load(&state, &user, &id).await?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
-    let f = RunForm {
-        label: d.get("label"),
-        first_date: d.get("first_date"),
-        start_time: d.get("start_time"),
-        end_time: d.get("end_time"),
-        venue: d.get("venue"),
-        joining: d.get("joining"),
-        capacity: d.get("capacity"),
-        facilitators: d.all("facilitators"),
-    };
-    let parsed = refuse_repeats(&d, RUN_FIELDS)
-        .and_then(|_| RunDetails::parse(&f, p.details.mode, p.details.sessions));
+    let (run, p, staff) = load(&state, &user, id).await?;
+    let input = RunInput::read(&d);
+    let parsed = input.parse(&d, p.details.mode, p.details.sessions);
     let result = match parsed {
         Ok(details) => {
             // Same first session: keep every session as it is (one may have been moved).
@@ -196,7 +192,8 @@ pub async fn update(
             &run,
             &p,
             &staff,
-            &f,
+            &input.form,
+            &input.first.boxes(),
             &Default::default(),
             "",
             &e,
@@ -210,19 +207,26 @@ pub async fn move_session(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<RunId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let (run, p, staff) = load(&state, &user, &id).await?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
+    let (run, p, staff) = load(&state, &user, id).await?;
+    let date = DateEntry::from_form(&d, "move_date");
     let mv: MoveForm = (
         d.get("session"),
-        d.get("move_date"),
+        date.boxes(),
         d.get("move_start"),
         d.get("move_end"),
     );
-    let mut e = d.repeated_errors(&["session", "move_date", "move_start", "move_end"]);
+    let mut e = d.repeated_errors(&[
+        "session",
+        "move_date",
+        "move_date_day",
+        "move_date_month",
+        "move_date_year",
+        "move_start",
+        "move_end",
+    ]);
     let n =
         mv.0.trim()
             .parse::<usize>()
@@ -231,15 +235,28 @@ pub async fn move_session(
     if n.is_none() {
         e.add("session", "Choose the session to move");
     }
-    let day = parse_day(&mv.1);
-    if mv.1.trim().is_empty() {
-        e.add("move_date", "Enter the new date of the session");
-    } else if day.is_none() {
-        e.add(
-            "move_date",
-            "The new date must be a real date, like 19/1/2027",
-        );
-    }
+    let day = match date.text("move_date", "The new date") {
+        Ok(text) => {
+            let day = parse_day(&text);
+            let field = date.error_field("move_date");
+            if text.trim().is_empty() {
+                e.add(&field, "Enter the new date of the session");
+            } else if day.is_none() {
+                e.add(
+                    &field,
+                    match date {
+                        DateEntry::Single(_) => "The new date must be a real date, like 19/1/2027",
+                        DateEntry::Boxes(_) => "The new date must be a real date, like 19 1 2027",
+                    },
+                );
+            }
+            day
+        }
+        Err(problem) => {
+            e.0.push(problem);
+            None
+        }
+    };
     let start = parse_clock(&mv.2);
     let end = parse_clock(&mv.3);
     if start.is_none() {
@@ -271,6 +288,7 @@ pub async fn move_session(
             &p,
             &staff,
             &form_of(&run),
+            &first_boxes(&run),
             &mv,
             "",
             &e,
@@ -283,12 +301,10 @@ pub async fn cancel(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<RunId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let (run, p, staff) = load(&state, &user, &id).await?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
+    let (run, p, staff) = load(&state, &user, id).await?;
     let mut e = d.repeated_errors(&["reason"]);
     let reason = clean_text(&mut e, "reason", "the reason", &d.get("reason"), 300, false);
     if !e.is_empty() {
@@ -298,6 +314,7 @@ pub async fn cancel(
             &p,
             &staff,
             &form_of(&run),
+            &first_boxes(&run),
             &Default::default(),
             &d.get("reason"),
             &e,

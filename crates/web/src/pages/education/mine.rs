@@ -4,7 +4,7 @@
 use super::{refuse_repeats, run_id, run_line, where_line};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::form::FormData;
+use crate::extract::{CsrfForm, Id};
 use crate::layout;
 use crate::pages::{invalid, ok, see_other};
 use crate::AppState;
@@ -15,14 +15,9 @@ use alongside_core::{PersonId, Role};
 use alongside_store::education::{EnrolOutcome, PersonCourses, Run};
 use alongside_store::people::Source;
 use alongside_store::StoreError;
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use maud::{html, Markup};
-
-fn person_id(s: &str) -> AppResult<PersonId> {
-    s.parse().map_err(|_| AppError::NotFound)
-}
 
 fn courses_list(pc: &PersonCourses, own: bool) -> Markup {
     let current: Vec<_> = pc
@@ -294,10 +289,9 @@ pub async fn person_courses(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(pid): Id<PersonId>,
     RawQuery(q): RawQuery,
 ) -> AppResult<Response> {
-    let pid = person_id(&id)?;
     let q = q.unwrap_or_default();
     let banner = if q.contains("enrolled=1") {
         Some("Enrolled")
@@ -328,12 +322,9 @@ pub async fn enrol(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(pid): Id<PersonId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let pid = person_id(&id)?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     let mut e = ValidationErrors::default();
     if let Err(r) = refuse_repeats(&d, &["run"]) {
         e = r;
@@ -368,12 +359,9 @@ pub async fn withdraw(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(pid): Id<PersonId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let pid = person_id(&id)?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     let mut e = ValidationErrors::default();
     if let Err(r) = refuse_repeats(&d, &["withdraw_run"]) {
         e = r;
@@ -435,14 +423,11 @@ pub async fn refer(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(pid): Id<PersonId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
     use alongside_core::ids::ServiceId;
     use alongside_store::directory::ReferralOptions;
-    let pid = person_id(&id)?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     let pc = state
         .store
         .person_courses(&user.actor, pid, source.clone())

@@ -11,6 +11,7 @@ pub mod runs;
 use super::{invalid, ok, see_other};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::extract::{may as gate, CsrfForm, Id, Require};
 use crate::form::FormData;
 use crate::layout::{self, Input};
 use crate::AppState;
@@ -23,8 +24,7 @@ use alongside_core::validation::ValidationErrors;
 use alongside_core::Role;
 use alongside_store::education::{Programme, Run};
 use alongside_store::StoreError;
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use maud::{html, Markup};
 
@@ -108,10 +108,9 @@ const DAYS: [&str; 7] = [
 /// GET /courses: find a course by condition, delivery mode, language, day and time, and place.
 pub async fn catalogue(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<gate::BrowseCourses>,
     RawQuery(q): RawQuery,
 ) -> AppResult<Response> {
-    user.require(Action::BrowseCourses)?;
     let f = FormData::parse(q.unwrap_or_default().as_bytes());
     let condition = f.get("condition");
     let mode = f.get("mode");
@@ -293,8 +292,7 @@ fn programme_page(
 }
 
 /// GET /courses/new
-pub async fn new_form(user: CurrentUser) -> AppResult<Response> {
-    user.require(Action::ManageCourses)?;
+pub async fn new_form(user: Require<gate::ManageCourses>) -> AppResult<Response> {
     Ok(ok(programme_page(
         &user,
         "Add a programme",
@@ -308,13 +306,10 @@ pub async fn new_form(user: CurrentUser) -> AppResult<Response> {
 /// POST /courses
 pub async fn create(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Require<gate::ManageCourses>,
     crate::auth::ClientSource(source): crate::auth::ClientSource,
-    body: Bytes,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    user.require(Action::ManageCourses)?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     let f = programme_form_from(&d);
     let parsed = refuse_repeats(&d, PROGRAMME_FIELDS).and_then(|_| ProgrammeDetails::parse(&f));
     match parsed {
@@ -340,12 +335,9 @@ pub async fn create(
 pub async fn edit_form(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Id(id): Id<ProgrammeId>,
 ) -> AppResult<Response> {
-    let p = state
-        .store
-        .programme(user.actor.org_id, programme_id(&id)?)
-        .await?;
+    let p = state.store.programme(user.actor.org_id, id).await?;
     user.require(Action::ManageCourses)?;
     Ok(ok(programme_page(
         &user,
@@ -362,16 +354,11 @@ pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
     crate::auth::ClientSource(source): crate::auth::ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<ProgrammeId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let p = state
-        .store
-        .programme(user.actor.org_id, programme_id(&id)?)
-        .await?;
+    let p = state.store.programme(user.actor.org_id, id).await?;
     user.require(Action::ManageCourses)?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     let f = programme_form_from(&d);
     let action = format!("/courses/{}/edit", p.id);
     let version: i64 = d.get("version").parse().map_err(|_| {
@@ -417,13 +404,10 @@ pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     crate::auth::ClientSource(source): crate::auth::ClientSource,
-    Path(id): Path<String>,
+    Id(id): Id<ProgrammeId>,
     RawQuery(q): RawQuery,
 ) -> AppResult<Response> {
-    let p = state
-        .store
-        .programme(user.actor.org_id, programme_id(&id)?)
-        .await?;
+    let p = state.store.programme(user.actor.org_id, id).await?;
     user.require(Action::BrowseCourses)?;
     let saved = q.as_deref().is_some_and(|q| q.contains("saved=1"));
     let manage = may(&user, Action::ManageCourses);

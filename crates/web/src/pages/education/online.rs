@@ -4,25 +4,26 @@
 use super::{programme_id, refuse_repeats, DeliveryMode};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::form::FormData;
+use crate::extract::{CsrfForm, Id};
 use crate::layout::{self, Input};
 use crate::pages::{invalid, ok, see_other};
 use crate::AppState;
 use alongside_core::access::Action;
 use alongside_core::education::{blocks, Block, ContentPage};
+use alongside_core::ids::ProgrammeId;
 use alongside_core::validation::ValidationErrors;
 use alongside_core::Role;
 use alongside_store::education::{Page, Programme};
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use maud::{html, Markup};
 
-async fn online_programme(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<Programme> {
-    let p = state
-        .store
-        .programme(user.actor.org_id, programme_id(id)?)
-        .await?;
+async fn online_programme(
+    state: &AppState,
+    user: &CurrentUser,
+    id: ProgrammeId,
+) -> AppResult<Programme> {
+    let p = state.store.programme(user.actor.org_id, id).await?;
     if p.details.mode != DeliveryMode::Online {
         return Err(AppError::NotFound);
     }
@@ -63,9 +64,9 @@ fn page_form(user: &CurrentUser, p: &Programme, f: &PageForm, e: &ValidationErro
 pub async fn new_form(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Id(id): Id<ProgrammeId>,
 ) -> AppResult<Response> {
-    let p = online_programme(&state, &user, &id).await?;
+    let p = online_programme(&state, &user, id).await?;
     user.require(Action::ManageCourses)?;
     let f = PageForm {
         module_title: String::new(),
@@ -82,13 +83,11 @@ pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<ProgrammeId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let p = online_programme(&state, &user, &id).await?;
+    let p = online_programme(&state, &user, id).await?;
     user.require(Action::ManageCourses)?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     let f = PageForm {
         module_title: d.get("module_title"),
         title: d.get("title"),
@@ -157,7 +156,7 @@ pub async fn show(
     ClientSource(source): ClientSource,
     Path((id, n)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let p = online_programme(&state, &user, &id).await?;
+    let p = online_programme(&state, &user, programme_id(&id)?).await?;
     user.require(Action::BrowseCourses)?;
     let (page, pages) = find_page(&state, &user, &p, &n).await?;
     let done = state.store.my_progress(&user.actor, p.id, source).await?;
@@ -201,17 +200,15 @@ pub async fn done(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     Path((id, n)): Path<(String, String)>,
-    body: Bytes,
+    _: CsrfForm,
 ) -> AppResult<Response> {
-    let p = online_programme(&state, &user, &id).await?;
+    let p = online_programme(&state, &user, programme_id(&id)?).await?;
     let (page, pages) = find_page(&state, &user, &p, &n).await?;
     if user.actor.role != Role::Person || user.actor.person_id.is_none() {
         return Err(AppError::Forbidden(
             "only the person themselves saves their progress",
         ));
     }
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     state
         .store
         .complete_page(&user.actor, p.id, page.id, source)
@@ -228,9 +225,9 @@ pub async fn learners(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(id): Id<ProgrammeId>,
 ) -> AppResult<Response> {
-    let p = online_programme(&state, &user, &id).await?;
+    let p = online_programme(&state, &user, id).await?;
     user.require(Action::ReadCourseRoster)?;
     let total = state.store.pages(user.actor.org_id, p.id).await?.len() as i64;
     let people = state

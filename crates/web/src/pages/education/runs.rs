@@ -2,20 +2,22 @@
 //! waiting list), a person enrolling or withdrawing themselves, taking the register, and
 //! feedback.
 
-use super::{may, programme_id, refuse_repeats, run_id, run_line, where_line, DeliveryMode};
+use super::{may, refuse_repeats, run_id, run_line, where_line, DeliveryMode};
 use crate::auth::{ClientSource, CurrentUser};
 use crate::error::{AppError, AppResult};
+use crate::extract::{CsrfForm, Id};
 use crate::form::FormData;
 use crate::layout::{self, Input};
+use crate::pages::date_entry::{date_input, place_errors, DateBoxes, DateEntry};
 use crate::pages::{invalid, ok, see_other};
 use crate::AppState;
 use alongside_core::access::Action;
 use alongside_core::education::{self, Feedback, RunDetails, RunForm};
-use alongside_core::validation::ValidationErrors;
+use alongside_core::ids::{ProgrammeId, RunId};
+use alongside_core::validation::{FieldError, ValidationErrors};
 use alongside_core::{PersonId, Role};
 use alongside_store::education::{EnrolOutcome, Programme, Run};
 use alongside_store::StoreError;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use maud::{html, Markup};
@@ -23,6 +25,9 @@ use maud::{html, Markup};
 pub(super) const RUN_FIELDS: &[&str] = &[
     "label",
     "first_date",
+    "first_date_day",
+    "first_date_month",
+    "first_date_year",
     "start_time",
     "end_time",
     "venue",
@@ -30,15 +35,70 @@ pub(super) const RUN_FIELDS: &[&str] = &[
     "capacity",
 ];
 
-/// The fields of a run's form (adding one, or changing it: see changes.rs).
-pub(super) fn run_fields(staff: &[(String, String)], f: &RunForm, e: &ValidationErrors) -> Markup {
+/// A run's form as sent: the date of the first session from the date input's boxes (or the
+/// single box of older forms), and the problem with the boxes when they make no date.
+pub(super) struct RunInput {
+    pub form: RunForm,
+    pub first: DateEntry,
+    problem: Option<FieldError>,
+}
+
+impl RunInput {
+    pub fn read(d: &FormData) -> RunInput {
+        let first = DateEntry::from_form(d, "first_date");
+        let (first_date, problem) = match first.text("first_date", "Date of the first session") {
+            Ok(t) => (t, None),
+            // The rules then say "Enter the date…" on first_date, which the problem replaces.
+            Err(p) => (String::new(), Some(p)),
+        };
+        RunInput {
+            form: RunForm {
+                label: d.get("label"),
+                first_date,
+                start_time: d.get("start_time"),
+                end_time: d.get("end_time"),
+                venue: d.get("venue"),
+                joining: d.get("joining"),
+                capacity: d.get("capacity"),
+                facilitators: d.all("facilitators"),
+            },
+            first,
+            problem,
+        }
+    }
+
+    /// The run's rules (`RunDetails::parse`), a field sent twice refused, errors about the
+    /// first date on the box they concern.
+    pub fn parse(
+        &self,
+        d: &FormData,
+        mode: DeliveryMode,
+        sessions: u32,
+    ) -> Result<RunDetails, ValidationErrors> {
+        refuse_repeats(d, RUN_FIELDS)
+            .and_then(|_| RunDetails::parse(&self.form, mode, sessions))
+            .map_err(|mut e| {
+                place_errors(&mut e, "first_date", &self.first, self.problem.clone());
+                e
+            })
+    }
+}
+
+/// The fields of a run's form (adding one, or changing it: see changes.rs); the date of the
+/// first session is a date input showing `first`.
+pub(super) fn run_fields(
+    staff: &[(String, String)],
+    f: &RunForm,
+    first: &DateBoxes,
+    e: &ValidationErrors,
+) -> Markup {
     let opts: Vec<(&str, &str)> = staff
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     html! {
         (layout::text_input("label", "Name of this run", &f.label, e, Input { hint: Some("For example: Spring 2027, Tuesday mornings"), width: Some("input--width-30"), ..Default::default() }))
-        (layout::text_input("first_date", "Date of the first session", &f.first_date, e, Input { hint: Some("For example 12/1/2027"), width: Some("input--width-10"), ..Default::default() }))
+        (date_input("first_date", "Date of the first session", "For example, 12 1 2027", first, e))
         (layout::text_input("start_time", "Start time", &f.start_time, e, Input { hint: Some("24-hour clock, for example 10:00"), width: Some("input--width-5"), ..Default::default() }))
         (layout::text_input("end_time", "End time", &f.end_time, e, Input { hint: Some("For example 12:00"), width: Some("input--width-5"), ..Default::default() }))
         (layout::textarea("venue", "Venue", Some("Name and address. Leave blank if it is only online."), &f.venue, e))
@@ -53,6 +113,7 @@ fn run_page(
     p: &Programme,
     staff: &[(String, String)],
     f: &RunForm,
+    first: &DateBoxes,
     e: &ValidationErrors,
 ) -> Markup {
     let title = "Add a course run";
@@ -66,7 +127,7 @@ fn run_page(
             p { "The course has " (p.details.sessions) " sessions of " (p.details.session_minutes) " minutes. They are set weekly from the first date, at the same time each week (UK time)." }
             form method="post" action={ "/courses/" (p.id) "/runs" } novalidate {
                 (layout::csrf(&user.csrf))
-                (run_fields(staff, f, e))
+                (run_fields(staff, f, first, e))
                 button.button type="submit" { "Add course run" }
             }
         },
@@ -92,11 +153,12 @@ pub(super) async fn staff_options(
         .collect())
 }
 
-async fn session_programme(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<Programme> {
-    let p = state
-        .store
-        .programme(user.actor.org_id, programme_id(id)?)
-        .await?;
+async fn session_programme(
+    state: &AppState,
+    user: &CurrentUser,
+    id: ProgrammeId,
+) -> AppResult<Programme> {
+    let p = state.store.programme(user.actor.org_id, id).await?;
     user.require(Action::ManageCourses)?;
     if p.details.mode == DeliveryMode::Online {
         return Err(AppError::BadRequest(
@@ -110,9 +172,9 @@ async fn session_programme(state: &AppState, user: &CurrentUser, id: &str) -> Ap
 pub async fn new_form(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Id(id): Id<ProgrammeId>,
 ) -> AppResult<Response> {
-    let p = session_programme(&state, &user, &id).await?;
+    let p = session_programme(&state, &user, id).await?;
     let staff = staff_options(&state, &user).await?;
     let f = RunForm {
         capacity: if p.details.mode == DeliveryMode::OneToOne {
@@ -127,6 +189,7 @@ pub async fn new_form(
         &p,
         &staff,
         &f,
+        &DateBoxes::default(),
         &ValidationErrors::default(),
     )))
 }
@@ -136,25 +199,13 @@ pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<ProgrammeId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let p = session_programme(&state, &user, &id).await?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
+    let p = session_programme(&state, &user, id).await?;
     let staff = staff_options(&state, &user).await?;
-    let f = RunForm {
-        label: d.get("label"),
-        first_date: d.get("first_date"),
-        start_time: d.get("start_time"),
-        end_time: d.get("end_time"),
-        venue: d.get("venue"),
-        joining: d.get("joining"),
-        capacity: d.get("capacity"),
-        facilitators: d.all("facilitators"),
-    };
-    let mut parsed = refuse_repeats(&d, RUN_FIELDS)
-        .and_then(|_| RunDetails::parse(&f, p.details.mode, p.details.sessions));
+    let input = RunInput::read(&d);
+    let mut parsed = input.parse(&d, p.details.mode, p.details.sessions);
     if let Ok(r) = &parsed {
         if r.facilitators
             .iter()
@@ -166,7 +217,14 @@ pub async fn create(
         }
     }
     match parsed {
-        Err(e) => Ok(invalid(run_page(&user, &p, &staff, &f, &e))),
+        Err(e) => Ok(invalid(run_page(
+            &user,
+            &p,
+            &staff,
+            &input.form,
+            &input.first.boxes(),
+            &e,
+        ))),
         Ok(details) => {
             let rid = state
                 .store
@@ -180,9 +238,9 @@ pub async fn create(
 pub(super) async fn load_run(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: RunId,
 ) -> AppResult<(Run, Programme)> {
-    let run = state.store.run(user.actor.org_id, run_id(id)?).await?;
+    let run = state.store.run(user.actor.org_id, id).await?;
     let p = state
         .store
         .programme(user.actor.org_id, run.programme_id)
@@ -214,10 +272,10 @@ pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(id): Id<RunId>,
     RawQuery(q): RawQuery,
 ) -> AppResult<Response> {
-    let (run, p) = load_run(&state, &user, &id).await?;
+    let (run, p) = load_run(&state, &user, id).await?;
     user.require(Action::BrowseCourses)?;
     let roster = if may(&user, Action::ReadCourseRoster) {
         Some(
@@ -373,13 +431,11 @@ pub async fn enrol_self(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<RunId>,
+    _: CsrfForm,
 ) -> AppResult<Response> {
-    let (run, _) = load_run(&state, &user, &id).await?;
+    let (run, _) = load_run(&state, &user, id).await?;
     let pid = own_person(&user)?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     let out = state.store.enrol(&user.actor, run.id, pid, source).await?;
     let flag = match out {
         EnrolOutcome::Enrolled => "enrolled=1",
@@ -394,13 +450,11 @@ pub async fn withdraw_self(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<RunId>,
+    _: CsrfForm,
 ) -> AppResult<Response> {
-    let (run, _) = load_run(&state, &user, &id).await?;
+    let (run, _) = load_run(&state, &user, id).await?;
     let pid = own_person(&user)?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     state
         .store
         .withdraw(&user.actor, run.id, pid, source)
@@ -460,7 +514,7 @@ pub async fn register_form(
     ClientSource(source): ClientSource,
     Path((id, n)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let (run, p) = load_run(&state, &user, &id).await?;
+    let (run, p) = load_run(&state, &user, run_id(&id)?).await?;
     user.require(Action::ReadCourseRoster)?;
     let n = session_number(&run, &n)?;
     let roster = state.store.roster(&user.actor, run.id, source).await?;
@@ -497,13 +551,11 @@ pub async fn register_save(
     user: CurrentUser,
     ClientSource(source): ClientSource,
     Path((id, n)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let (run, p) = load_run(&state, &user, &id).await?;
+    let (run, p) = load_run(&state, &user, run_id(&id)?).await?;
     user.require(Action::ReadCourseRoster)?;
     let n = session_number(&run, &n)?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
     let roster = state
         .store
         .roster(&user.actor, run.id, source.clone())
@@ -594,7 +646,7 @@ async fn feedback_run(
     state: &AppState,
     user: &CurrentUser,
     source: alongside_store::people::Source,
-    id: &str,
+    id: RunId,
 ) -> AppResult<(Run, Programme)> {
     let (run, p) = load_run(state, user, id).await?;
     let pid = match (user.actor.role, user.actor.person_id) {
@@ -623,9 +675,9 @@ pub async fn feedback_form(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
+    Id(id): Id<RunId>,
 ) -> AppResult<Response> {
-    let (run, p) = feedback_run(&state, &user, source, &id).await?;
+    let (run, p) = feedback_run(&state, &user, source, id).await?;
     Ok(ok(feedback_page(
         &user,
         &run,
@@ -642,12 +694,10 @@ pub async fn feedback_save(
     State(state): State<AppState>,
     user: CurrentUser,
     ClientSource(source): ClientSource,
-    Path(id): Path<String>,
-    body: Bytes,
+    Id(id): Id<RunId>,
+    CsrfForm(d): CsrfForm,
 ) -> AppResult<Response> {
-    let (run, p) = feedback_run(&state, &user, source.clone(), &id).await?;
-    let d = FormData::parse(&body);
-    user.check_csrf(&d.get("csrf_token"))?;
+    let (run, p) = feedback_run(&state, &user, source.clone(), id).await?;
     let (rating, helped, better) = (d.get("rating"), d.get("helped"), d.get("better"));
     let parsed = refuse_repeats(&d, &["rating", "helped", "better"])
         .and_then(|_| Feedback::parse(&rating, &helped, &better));
